@@ -1,0 +1,192 @@
+"""Value types shared by every room: frozen dataclasses and enums, stdlib only.
+
+Names and values follow Argo CD where users already know them (sync and health
+statuses, Application fields), so what the console shows means what it means there.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class SyncStatus(enum.StrEnum):
+    SYNCED = "Synced"
+    OUT_OF_SYNC = "OutOfSync"
+    UNKNOWN = "Unknown"
+
+
+class HealthStatus(enum.StrEnum):
+    """Argo CD's health statuses, declared from best to worst.
+
+    An app's health is the worst of its resources' in this order.
+    """
+
+    HEALTHY = "Healthy"
+    SUSPENDED = "Suspended"
+    PROGRESSING = "Progressing"
+    MISSING = "Missing"
+    DEGRADED = "Degraded"
+    UNKNOWN = "Unknown"
+
+    @property
+    def severity(self) -> int:
+        return _HEALTH_ORDER.index(self)
+
+
+_HEALTH_ORDER = list(HealthStatus)
+
+
+@dataclass(frozen=True, order=True)
+class ResourceKey:
+    """Identifies one Kubernetes object. `group` is "" for the core API group."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> ResourceKey:
+        api_version = str(obj.get("apiVersion") or "")
+        group = api_version.rpartition("/")[0] if "/" in api_version else ""
+        meta = obj.get("metadata") or {}
+        return cls(group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+
+    def __str__(self) -> str:
+        group_kind = f"{self.kind}.{self.group}" if self.group else self.kind
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{group_kind} {where}{self.name}"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a definition came from, for error messages: `apps/prod.yaml#2`."""
+
+    path: str
+    index: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}#{self.index}"
+
+
+@dataclass(frozen=True)
+class HelmParameter:
+    name: str
+    value: str
+    force_string: bool = False
+
+
+@dataclass(frozen=True)
+class HelmSource:
+    release_name: str = ""
+    value_files: tuple[str, ...] = ()
+    values: str = ""
+    """Inline values as a YAML string (`spec.source.helm.values`)."""
+    values_object: Mapping[str, Any] | None = None
+    parameters: tuple[HelmParameter, ...] = ()
+
+
+@dataclass(frozen=True)
+class KustomizeSource:
+    name_prefix: str = ""
+    name_suffix: str = ""
+    namespace: str = ""
+    images: tuple[str, ...] = ()
+    common_labels: Mapping[str, str] = field(default_factory=dict)
+    common_annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DirectorySource:
+    recurse: bool = False
+    include: str = ""
+    exclude: str = ""
+
+
+@dataclass(frozen=True)
+class AppSource:
+    repo_url: str
+    path: str = "."
+    target_revision: str = "HEAD"
+    directory: DirectorySource | None = None
+    kustomize: KustomizeSource | None = None
+    helm: HelmSource | None = None
+
+
+@dataclass(frozen=True)
+class Destination:
+    server: str = ""
+    name: str = ""
+    namespace: str = ""
+
+
+@dataclass(frozen=True)
+class RetryStrategy:
+    """`syncPolicy.retry`; the defaults are the console's (DESIGN.md: 5 s x 2 up to 3 min)."""
+
+    limit: int = 5
+    backoff_duration_seconds: float = 5.0
+    backoff_factor: float = 2.0
+    backoff_max_duration_seconds: float = 180.0
+
+
+@dataclass(frozen=True)
+class SyncPolicy:
+    automated: bool = False
+    prune: bool = False
+    self_heal: bool = False
+    allow_empty: bool = False
+    sync_options: tuple[str, ...] = ()
+    retry: RetryStrategy | None = None
+
+    def has_option(self, option: str) -> bool:
+        """`has_option("CreateNamespace=true")`: Argo CD compares options case-insensitively."""
+        return option.lower() in (o.lower() for o in self.sync_options)
+
+
+@dataclass(frozen=True)
+class IgnoreDifference:
+    group: str = ""
+    kind: str = ""
+    name: str = ""
+    namespace: str = ""
+    json_pointers: tuple[str, ...] = ()
+    jq_path_expressions: tuple[str, ...] = ()
+    managed_fields_managers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """One Argo CD `Application`, as the console understands it."""
+
+    name: str
+    source: AppSource
+    destination: Destination
+    project: str = "default"
+    namespace: str = ""
+    """The Application's own metadata.namespace (argocd in most installations)."""
+    sync_policy: SyncPolicy = field(default_factory=SyncPolicy)
+    ignore_differences: tuple[IgnoreDifference, ...] = ()
+    revision_history_limit: int = 10
+    origin: Origin = field(default_factory=lambda: Origin("<memory>"))
+    manifest: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The document as written, unknown fields included, so nothing the user wrote is lost."""
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    author: str
+    author_email: str
+    date: datetime
+    subject: str
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:7]
