@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -30,8 +30,6 @@ from gitops_tui.model import AppSpec
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 
-log = logging.getLogger("gitops_tui")
-
 
 class CommandError(Exception):
     """An error the user can act on; printed as it is, exit 2."""
@@ -50,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `gitops-tui ... | head`: the reader left. Say nothing more, like other Unix tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # the last line of defence: one line on screen, the rest in the log
         where = _write_crash_log(exc)
         print(f"error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
@@ -118,11 +120,11 @@ def cmd_apps(args: argparse.Namespace) -> int:
 
 
 def cmd_manifests(args: argparse.Namespace) -> int:
+    app = _find_app(_load(args.apps), args.app)
+    # Imported here so that `apps` and `--help` stay fast: GitPython is slow to import.
     from gitops_tui.source.git import GitError, MirrorPool
     from gitops_tui.source.render import Renderer, RenderError
 
-    result = _load(args.apps)
-    app = _find_app(result, args.app)
     pool = MirrorPool()
     try:
         mirror = pool.get(app.source.repo_url)
