@@ -192,3 +192,11 @@ class CommitInfo:
     @property
     def short_sha(self) -> str:
         return self.sha[:7]
+
+
+@dataclass(frozen=True)
+class Health:
+    """A health verdict with the message that explains it (`Deployment "web" exceeded its progress deadline`)."""
+
+    status: HealthStatus
+    message: str = ""
