@@ -29,7 +29,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 screenshots: $(STAMP)
-	$(BIN)/python -m gitops_tui.tui.screenshots screenshots
+	@if [ -f gitops_tui/tui/screenshots.py ]; then $(BIN)/python -m gitops_tui.tui.screenshots screenshots; \
+	else echo "No screens to capture yet: the console is not built."; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
