@@ -1,0 +1,226 @@
+"""Deletion: finalizers, deletionTimestamp, propagation policies, garbage collection through
+ownerReferences, and namespace termination.
+
+Real clusters do the garbage collection and namespace cleanup in controllers, a moment after the
+DELETE returns; here they run synchronously right after the owner changes, so tests see a settled
+state as soon as the call returns (objects with finalizers still linger until those are removed).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from . import crds, errors
+from .resources import ResourceType
+
+if TYPE_CHECKING:
+    from .store import Store
+
+FOREGROUND = "foregroundDeletion"
+ORPHAN = "orphan"
+POLICIES = ("Foreground", "Background", "Orphan")
+
+
+def delete_object(
+    store: Store,
+    rt: ResourceType,
+    namespace: str | None,
+    name: str,
+    *,
+    propagation: str | None = None,
+    dry_run: bool = False,
+    preconditions: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """Returns the lingering object (finalizers pending) or None when it is gone."""
+    current = store.entry(rt, namespace, name)
+    if current is None:
+        raise errors.not_found(rt.plural, rt.group, name)
+    meta = current.obj["metadata"]
+    if preconditions:
+        if preconditions.get("uid") and preconditions["uid"] != meta["uid"]:
+            raise errors.conflict(rt.plural, rt.group, name,
+                                  f"Precondition failed: UID in precondition: {preconditions['uid']}, "
+                                  f"UID in object meta: {meta['uid']}")
+        wanted_rv = preconditions.get("resourceVersion")
+        if wanted_rv and wanted_rv != meta["resourceVersion"]:
+            raise errors.conflict(rt.plural, rt.group, name,
+                                  f"Precondition failed: ResourceVersion in precondition: {wanted_rv}, "
+                                  f"ResourceVersion in object meta: {meta['resourceVersion']}")
+    if propagation is not None and propagation not in POLICIES:
+        raise errors.invalid("DeleteOptions", "", "", [errors.Cause(
+            "propagationPolicy", errors.Cause.NOT_SUPPORTED,
+            'supported values: "Foreground", "Background", "Orphan", "nil"', propagation)])
+    if dry_run:
+        return json.loads(current.raw())
+    if rt.group_resource == "namespaces":
+        return _terminate_namespace(store, rt, current.obj)
+    if rt.group_resource == crds.CRD_RESOURCE:
+        return crds.delete_crd(store, rt, current.obj)
+    policy = propagation or "Background"
+    if meta.get("deletionTimestamp"):
+        # Already going; a new policy only adds its finalizer, as real servers do.
+        if policy == "Foreground" and FOREGROUND not in (meta.get("finalizers") or []):
+            return _mark_deleting(store, rt, current.obj, FOREGROUND, then_collect=True)
+        return json.loads(current.raw())
+    if policy == "Orphan":
+        _mark_deleting(store, rt, current.obj, ORPHAN, then_collect=False)
+        _orphan_dependents(store, meta["uid"])
+        return _drop_finalizer(store, rt, namespace, name, ORPHAN)
+    if policy == "Foreground":
+        return _mark_deleting(store, rt, current.obj, FOREGROUND, then_collect=True)
+    if meta.get("finalizers"):
+        return _mark_deleting(store, rt, current.obj, None, then_collect=False)
+    store.remove(rt, current.obj)
+    return None
+
+
+def _mark_deleting(store: Store, rt: ResourceType, obj: dict[str, Any], finalizer: str | None,
+                   then_collect: bool) -> dict[str, Any] | None:
+    marked = json.loads(json.dumps(obj))
+    meta = marked["metadata"]
+    if not meta.get("deletionTimestamp"):
+        meta["deletionTimestamp"] = store.now()
+        meta["deletionGracePeriodSeconds"] = 0
+        if meta.get("generation"):
+            meta["generation"] += 1
+    if finalizer and finalizer not in (meta.get("finalizers") or []):
+        meta.setdefault("finalizers", []).append(finalizer)
+    store.commit(rt, marked, "MODIFIED", obj)
+    if then_collect:
+        _delete_dependents_in_foreground(store, meta["uid"])
+        return _finish_foreground(store, rt, meta.get("namespace"), meta["name"])
+    current = store.entry(rt, meta.get("namespace"), meta["name"])
+    return json.loads(current.raw()) if current else None
+
+
+def _drop_finalizer(store: Store, rt: ResourceType, namespace: str | None, name: str,
+                    finalizer: str) -> dict[str, Any] | None:
+    current = store.entry(rt, namespace, name)
+    if current is None:
+        return None
+    obj = json.loads(current.raw())
+    obj["metadata"]["finalizers"] = [f for f in obj["metadata"].get("finalizers") or [] if f != finalizer]
+    if not obj["metadata"]["finalizers"]:
+        del obj["metadata"]["finalizers"]
+        store.remove(rt, obj)
+        return None
+    store.commit(rt, obj, "MODIFIED", current.obj)
+    return obj
+
+
+def _dependent_entries(store: Store, owner_uid: str) -> list[tuple[ResourceType, dict[str, Any]]]:
+    out = []
+    for group_resource, ns, name in sorted(store.dependents.get(owner_uid, ())):
+        rt = store.registry.storage_type(group_resource)
+        entry = store.entry(rt, ns, name) if rt else None
+        if rt and entry:
+            out.append((rt, entry.obj))
+    return out
+
+
+def _orphan_dependents(store: Store, owner_uid: str) -> None:
+    for rt, obj in _dependent_entries(store, owner_uid):
+        changed = json.loads(json.dumps(obj))
+        refs = [r for r in changed["metadata"].get("ownerReferences") or [] if r.get("uid") != owner_uid]
+        if refs:
+            changed["metadata"]["ownerReferences"] = refs
+        else:
+            changed["metadata"].pop("ownerReferences", None)
+        store.commit(rt, changed, "MODIFIED", obj)
+
+
+def _delete_dependents_in_foreground(store: Store, owner_uid: str) -> None:
+    for rt, obj in _dependent_entries(store, owner_uid):
+        meta = obj["metadata"]
+        if meta.get("deletionTimestamp") and FOREGROUND in (meta.get("finalizers") or []):
+            continue
+        delete_object(store, rt, meta.get("namespace"), meta["name"], propagation="Foreground")
+
+
+def _finish_foreground(store: Store, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any] | None:
+    """Drop the foregroundDeletion finalizer once no dependent blocks any more."""
+    current = store.entry(rt, namespace, name)
+    if current is None:
+        return None
+    if _dependent_entries(store, current.obj["metadata"]["uid"]):
+        return json.loads(current.raw())
+    return _drop_finalizer(store, rt, namespace, name, FOREGROUND)
+
+
+def collect_garbage(store: Store, group_resource: str, removed: dict[str, Any]) -> None:
+    """Removal hook: background-delete orphans of `removed`, release owners waiting in foreground,
+    and finish a terminating namespace once it is empty."""
+    meta = removed["metadata"]
+    uid = meta["uid"]
+    for rt, obj in _dependent_entries(store, uid):
+        other_owners = [r for r in obj["metadata"].get("ownerReferences") or []
+                        if r.get("uid") != uid and _owner_exists(store, r, obj["metadata"].get("namespace"))]
+        if other_owners:
+            changed = json.loads(json.dumps(obj))
+            changed["metadata"]["ownerReferences"] = other_owners
+            store.commit(rt, changed, "MODIFIED", obj)
+        elif not obj["metadata"].get("deletionTimestamp"):
+            delete_object(store, rt, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+    for ref in meta.get("ownerReferences") or []:
+        owner = _find_owner(store, ref, meta.get("namespace"))
+        if owner and FOREGROUND in (owner[1]["metadata"].get("finalizers") or []):
+            o_meta = owner[1]["metadata"]
+            _finish_foreground(store, owner[0], o_meta.get("namespace"), o_meta["name"])
+    namespace = meta.get("namespace")
+    if namespace and group_resource != "namespaces":
+        _finish_namespace_if_empty(store, namespace)
+
+
+def _find_owner(store: Store, ref: dict[str, Any], namespace: str | None) -> tuple[ResourceType, dict] | None:
+    rt = store.registry.by_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
+    if rt is None:
+        return None
+    entry = store.entry(rt, namespace, ref.get("name", ""))
+    if entry is None or entry.obj["metadata"]["uid"] != ref.get("uid"):
+        return None
+    return rt, entry.obj
+
+
+def _owner_exists(store: Store, ref: dict[str, Any], namespace: str | None) -> bool:
+    return _find_owner(store, ref, namespace) is not None
+
+
+# ---- namespaces -----------------------------------------------------------------------------------
+
+
+def _terminate_namespace(store: Store, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any] | None:
+    name = obj["metadata"]["name"]
+    if not obj["metadata"].get("deletionTimestamp"):
+        marked = json.loads(json.dumps(obj))
+        marked["metadata"]["deletionTimestamp"] = store.now()
+        marked["metadata"]["deletionGracePeriodSeconds"] = 0
+        marked.setdefault("status", {})["phase"] = "Terminating"
+        store.commit(rt, marked, "MODIFIED", obj)
+    for group_resource, entry in store.namespace_entries(name):
+        content_rt = store.registry.storage_type(group_resource)
+        meta = entry.obj["metadata"]
+        if content_rt and not meta.get("deletionTimestamp") and store.entry(content_rt, name, meta["name"]):
+            delete_object(store, content_rt, name, meta["name"])
+    _finish_namespace_if_empty(store, name)
+    current = store.entry(rt, None, name)
+    return json.loads(current.raw()) if current else None
+
+
+def _finish_namespace_if_empty(store: Store, name: str) -> None:
+    rt = store.resolve("namespaces")
+    current = store.entry(rt, None, name)
+    if current is None or not current.obj["metadata"].get("deletionTimestamp"):
+        return
+    if store.namespace_entries(name):
+        return
+    final = json.loads(current.raw())
+    final.setdefault("spec", {})["finalizers"] = []
+    if final["metadata"].get("finalizers"):
+        store.commit(rt, final, "MODIFIED", current.obj)  # waits for metadata finalizers too
+        return
+    store.remove(rt, final)
+
+
+def install(store: Store) -> None:
+    store.removal_hooks.append(lambda gr, obj: collect_garbage(store, gr, obj))
