@@ -1,0 +1,469 @@
+"""Bare mirror clones of remote repositories, and reading trees at a commit without a checkout.
+
+One `RepoMirror` per repository URL (the `MirrorPool` hands out the same object for the same
+URL), kept under the cache directory. Network work is single-flight per mirror: a caller that
+arrives while a fetch runs waits for that fetch instead of starting another. A failed fetch
+leaves the last fetched state in place and usable. Reads go through GitPython, which is not
+thread-safe, so they are serialised per mirror.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tarfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import git
+
+from gitops_tui.model import CommitInfo
+from gitops_tui.source import gitcli
+from gitops_tui.source.errors import (
+    AuthenticationFailed,
+    EmptyRepository,
+    FetchTimeout,
+    GitError,
+    PathNotFound,
+    UnknownRevision,
+    UnreachableRemote,
+    redact_url,
+)
+from gitops_tui.source.paths import PathEscapes, escaping_symlinks, normalize_repo_path
+from gitops_tui.source.tree import TreeEntry, parse_ls_tree
+
+__all__ = [
+    "AuthenticationFailed",
+    "EmptyRepository",
+    "FetchStats",
+    "FetchTimeout",
+    "GitError",
+    "MirrorPool",
+    "PathNotFound",
+    "RepoMirror",
+    "TreeEntry",
+    "UnknownRevision",
+    "UnreachableRemote",
+    "UnsafeSymlink",
+    "default_cache_dir",
+    "redact_url",
+]
+
+# Branches and tags only: hosts publish pull-request and other refs nobody deploys from.
+_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+_HEX = re.compile(r"[0-9a-fA-F]{4,64}")
+_FORBIDDEN_IN_REVISION = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
+
+
+class UnsafeSymlink(GitError):
+    """A symlink in the tree points outside the repository."""
+
+
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/gitops-tui/repos`, `~/.cache/gitops-tui/repos` when that is unset."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gitops-tui" / "repos"
+
+
+def mirror_key(url: str) -> str:
+    """The identity of a repository URL: `https://Host/org/x.git/` and `https://host/org/x` match."""
+    text = url.strip().rstrip("/").removesuffix(".git")
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def mirror_dir_name(url: str) -> str:
+    """A safe directory name: a readable prefix (no credentials) plus a hash of the URL."""
+    readable = redact_url(mirror_key(url)).partition("://")[2] or mirror_key(url)
+    readable = readable.rpartition("@")[2]
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", readable).strip("-.")[:48] or "repo"
+    digest = hashlib.sha256(mirror_key(url).encode()).hexdigest()[:16]
+    return f"{readable}-{digest}"
+
+
+@dataclass(frozen=True)
+class FetchStats:
+    """Counters that make single-flight observable: `runs` fetches talked to the remote."""
+
+    runs: int = 0
+    joined: int = 0
+    """Callers that arrived during a running fetch and waited for it instead."""
+    failures: int = 0
+
+
+class _Flight:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: GitError | None = None
+
+
+def _copy_error(error: GitError) -> GitError:
+    # Each waiting thread raises its own instance: one exception object raised in several
+    # threads would collect their tracebacks into each other.
+    return type(error)(error.message, url=error.url, detail=error.detail)
+
+
+def _check_revision(url: str, revision: str) -> None:
+    if not revision or revision.startswith("-") or _FORBIDDEN_IN_REVISION.search(revision):
+        raise UnknownRevision(f"'{revision}' is not a valid revision for {redact_url(url)}", url=url)
+
+
+class RepoMirror:
+    """One bare mirror clone of one repository URL."""
+
+    def __init__(self, url: str, path: Path, fetch_timeout: float = 60.0) -> None:
+        self.url = url
+        self.path = path
+        self.fetch_timeout = fetch_timeout
+        self._flight_lock = threading.Lock()
+        self._flight: _Flight | None = None
+        self._stats = FetchStats()
+        self._repo_lock = threading.RLock()
+        self._repo: git.Repo | None = None
+
+    def __repr__(self) -> str:
+        return f"RepoMirror({redact_url(self.url)!r}, {str(self.path)!r})"
+
+    @property
+    def display_url(self) -> str:
+        return redact_url(self.url)
+
+    @property
+    def stats(self) -> FetchStats:
+        with self._flight_lock:
+            return self._stats
+
+    # -- network ---------------------------------------------------------------------------
+
+    def fetch(self, timeout: float | None = None) -> None:
+        """Bring the mirror up to date with the remote (cloning it on first use).
+
+        Single-flight: if a fetch is already running, wait for it and share its outcome.
+        Raises a GitError subclass on failure; the previously fetched state stays usable.
+        """
+        with self._flight_lock:
+            flight = self._flight
+            leader = flight is None
+            if flight is None:
+                flight = self._flight = _Flight()
+                self._stats = FetchStats(self._stats.runs + 1, self._stats.joined, self._stats.failures)
+            else:
+                self._stats = FetchStats(self._stats.runs, self._stats.joined + 1, self._stats.failures)
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise _copy_error(flight.error)
+            return
+        try:
+            self._fetch_now(self.fetch_timeout if timeout is None else timeout)
+        except GitError as exc:
+            flight.error = exc
+            raise
+        except OSError as exc:
+            flight.error = GitError(f"cannot update the mirror of {self.display_url}: {exc}", url=self.url)
+            raise flight.error from exc
+        finally:
+            with self._flight_lock:
+                self._flight = None
+                if flight.error is not None:
+                    s = self._stats
+                    self._stats = FetchStats(s.runs, s.joined, s.failures + 1)
+            flight.done.set()
+
+    def _fetch_now(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        if not (self.path / "HEAD").exists():
+            self._clone(deadline)
+            return
+        self._update(self.path, deadline)
+
+    def _update(self, git_dir: Path, deadline: float) -> None:
+        listing = gitcli.run_remote_git(git_dir, self.url, ["ls-remote", "--symref", "origin"],
+                                        deadline - time.monotonic())
+        remote_refs, head_branch = _parse_ls_remote(listing)
+        if not remote_refs:
+            raise EmptyRepository(f"{self.display_url} is empty (it has no branches or tags yet)",
+                                  url=self.url)
+        if remote_refs != self._local_refs(git_dir):
+            gitcli.run_remote_git(git_dir, self.url, ["fetch", "--prune", "--no-auto-gc", "--quiet", "origin"],
+                                  deadline - time.monotonic())
+        if head_branch and (git_dir / "refs").exists():
+            self._point_head_at(git_dir, head_branch)
+
+    def _clone(self, deadline: float) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        staging = self.path.parent / f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            gitcli.run_local_git(staging, ["init", "--quiet", "--bare", str(staging)])
+            for refspec in _REFSPECS:
+                gitcli.run_local_git(staging, ["config", "--add", "remote.origin.fetch", refspec])
+            # For people looking at the cache; the URL git uses comes from the command line.
+            gitcli.run_local_git(staging, ["config", "gitops-tui.url", self.display_url])
+            try:
+                self._update(staging, deadline)
+            except EmptyRepository:
+                self._install(staging)
+                raise
+            self._install(staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _install(self, staging: Path) -> None:
+        try:
+            staging.rename(self.path)
+        except OSError:
+            # Another process won the race to create the mirror; theirs is as good as ours.
+            if not (self.path / "HEAD").exists():
+                raise
+
+    @staticmethod
+    def _local_refs(git_dir: Path) -> dict[str, str]:
+        out = gitcli.run_local_git(
+            git_dir, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags"]
+        )
+        refs = {}
+        for line in out.splitlines():
+            sha, _, name = line.partition(" ")
+            refs[name] = sha
+        return refs
+
+    @staticmethod
+    def _point_head_at(git_dir: Path, branch_ref: str) -> None:
+        current = (git_dir / "HEAD").read_text(errors="replace").strip()
+        if current != f"ref: {branch_ref}":
+            gitcli.run_local_git(git_dir, ["symbolic-ref", "HEAD", branch_ref])
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _open(self) -> git.Repo:
+        if self._repo is None:
+            if not (self.path / "HEAD").exists():
+                raise GitError(f"{self.display_url} has not been fetched yet", url=self.url)
+            repo = git.Repo(self.path)
+            repo.git.update_environment(GIT_LITERAL_PATHSPECS="1", GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+            self._repo = repo
+        return self._repo
+
+    def _rev_parse(self, repo: git.Repo, expression: str) -> str | None:
+        try:
+            return repo.git.rev_parse("--verify", "--quiet", "--end-of-options", expression).strip() or None
+        except git.GitCommandError:
+            return None
+
+    def resolve(self, revision: str) -> CommitInfo:
+        """The commit a revision names, in this order: "HEAD" (the remote's default branch),
+        a branch, a tag (annotated tags are peeled), a full or abbreviated commit SHA."""
+        rev = (revision or "").strip() or "HEAD"
+        _check_revision(self.url, rev)
+        with self._repo_lock:
+            repo = self._open()
+            if rev == "HEAD":
+                candidates = ["HEAD"]
+            else:
+                candidates = [f"refs/heads/{rev}", f"refs/tags/{rev}"]
+                if rev.startswith("refs/"):
+                    candidates.insert(0, rev)
+                if _HEX.fullmatch(rev):
+                    candidates.append(rev.lower())
+            for candidate in candidates:
+                sha = self._rev_parse(repo, f"{candidate}^{{commit}}")
+                if sha:
+                    return self._commit_info(repo, sha)
+            if not self._local_refs(self.path):
+                raise EmptyRepository(f"{self.display_url} is empty (it has no branches or tags yet)",
+                                      url=self.url)
+        raise UnknownRevision(
+            f"unknown revision '{rev}' in {self.display_url}: not a branch, tag or commit"
+            " (fetch again if it was pushed just now)",
+            url=self.url,
+        )
+
+    @staticmethod
+    def _commit_info(repo: git.Repo, sha: str) -> CommitInfo:
+        commit = repo.commit(sha)
+        summary = commit.summary if isinstance(commit.summary, str) else commit.summary.decode(errors="replace")
+        return CommitInfo(
+            sha=commit.hexsha,
+            author=commit.author.name or "",
+            author_email=commit.author.email or "",
+            # GitPython's own tzinfo type would differ from history()'s; use the stdlib's.
+            date=datetime.fromtimestamp(commit.authored_date, timezone(timedelta(seconds=-commit.author_tz_offset))),
+            subject=summary,
+        )
+
+    def _repo_path(self, path: str) -> str:
+        try:
+            return normalize_repo_path(path)
+        except PathEscapes as exc:
+            raise PathNotFound(f"{exc} (in {self.display_url})", url=self.url) from None
+
+    def history(self, revision: str, path: str = ".", limit: int = 20) -> list[CommitInfo]:
+        """Commits reachable from `revision` that touch `path`, newest first."""
+        start = self.resolve(revision).sha
+        where = self._repo_path(path)
+        fmt = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e"
+        with self._repo_lock:
+            repo = self._open()
+            args = [f"--max-count={max(limit, 0)}", f"--format={fmt}", start, "--"]
+            out = repo.git.log(*args, *([where] if where else []))
+        return [_parse_log_record(record) for record in out.split("\x1e") if record.strip()]
+
+    def list_files(self, sha: str, path: str, recursive: bool) -> list[TreeEntry]:
+        """The entries under `path` at commit `sha`, without a checkout.
+
+        Non-recursive listings include sub-directories (`kind == "dir"`); recursive ones list
+        files, symlinks and submodules only. Symlinks are entries of their own (`is_symlink`),
+        never followed. Raises PathNotFound when `path` is not a directory at `sha`.
+        """
+        where = self._repo_path(path)
+        args = ["-z", "--long", *(["-r"] if recursive else []), "--end-of-options", sha]
+        if where:
+            args += ["--", f"{where}/"]
+        with self._repo_lock:
+            repo = self._open()
+            try:
+                out = repo.git.ls_tree(*args, strip_newline_in_stdout=False)
+            except git.GitCommandError as exc:
+                raise UnknownRevision(
+                    f"commit {sha[:12]} is not in the mirror of {self.display_url}", url=self.url,
+                    detail=str(exc.stderr),
+                ) from None
+        entries = parse_ls_tree(out)
+        if where and not entries:
+            raise PathNotFound(f"'{where}' is not a directory at commit {sha[:7]} of {self.display_url}",
+                               url=self.url)
+        return entries
+
+    def read_blob(self, blob_sha: str) -> bytes:
+        with self._repo_lock:
+            return self._open().odb.stream(bytes.fromhex(blob_sha)).read()
+
+    def read_blobs(self, blob_shas: list[str]) -> list[bytes]:
+        """Several blobs under one lock acquisition (directory rendering reads hundreds)."""
+        with self._repo_lock:
+            odb = self._open().odb
+            return [odb.stream(bytes.fromhex(sha)).read() for sha in blob_shas]
+
+    def read_file(self, sha: str, path: str) -> bytes:
+        """The content of the file at `path` in commit `sha` (a symlink's content is its target)."""
+        where = self._repo_path(path)
+        with self._repo_lock:
+            repo = self._open()
+            try:
+                obj = repo.commit(sha).tree / where
+            except KeyError:
+                raise PathNotFound(f"'{where}' does not exist at commit {sha[:7]} of {self.display_url}",
+                                   url=self.url) from None
+            except (ValueError, git.BadName, git.BadObject):
+                raise UnknownRevision(f"commit {sha[:12]} is not in the mirror of {self.display_url}",
+                                      url=self.url) from None
+            if obj.type != "blob":
+                raise PathNotFound(f"'{where}' is a directory at commit {sha[:7]}", url=self.url)
+            return obj.data_stream.read()
+
+    def symlink_targets(self, entries: list[TreeEntry]) -> dict[str, str]:
+        links = [e for e in entries if e.is_symlink]
+        targets = self.read_blobs([e.sha for e in links])
+        return {e.path: t.decode("utf-8", "surrogateescape") for e, t in zip(links, targets, strict=True)}
+
+    def export(self, sha: str, dest: Path, timeout: float | None = None) -> None:
+        """Write the whole tree at `sha` into `dest` (which must exist), for kustomize and helm.
+
+        Refuses (UnsafeSymlink) a tree with a symlink that points outside the repository.
+        """
+        links = self.symlink_targets(self.list_files(sha, ".", recursive=True))
+        bad = escaping_symlinks(links)
+        if bad:
+            link, target = bad[0]
+            raise UnsafeSymlink(
+                f"symlink '{link}' -> '{target}' points outside the repository {self.display_url}",
+                url=self.url,
+            )
+        _extract_archive(self.path, sha, dest, self.fetch_timeout if timeout is None else timeout)
+
+
+def _extract_archive(git_dir: Path, sha: str, dest: Path, timeout: float) -> None:
+    proc = subprocess.Popen(
+        ["git", f"--git-dir={git_dir}", "archive", "--format=tar", "--end-of-options", sha],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=gitcli.git_environment(), start_new_session=True,
+    )
+
+    def kill() -> None:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
+            # The "data" filter refuses absolute paths and links leaving dest: a second line of
+            # defence behind the symlink check above.
+            archive.extractall(dest, filter="data")
+        stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if proc.wait() != 0:
+            raise GitError(f"git archive {sha[:12]} failed: {gitcli.summarize_stderr(stderr)}")
+    except (tarfile.TarError, OSError) as exc:
+        raise GitError(f"cannot export commit {sha[:12]}: {exc}") from None
+    finally:
+        timer.cancel()
+        kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+
+def _parse_ls_remote(listing: str) -> tuple[dict[str, str], str | None]:
+    refs: dict[str, str] = {}
+    head_branch = None
+    for line in listing.splitlines():
+        left, _, name = line.partition("\t")
+        if left.startswith("ref: ") and name == "HEAD":
+            head_branch = left[len("ref: "):]
+        elif name.startswith(("refs/heads/", "refs/tags/")) and not name.endswith("^{}"):
+            refs[name] = left
+    return refs, head_branch
+
+
+def _parse_log_record(record: str) -> CommitInfo:
+    sha, author, email, date, subject = record.strip("\n").split("\x1f", 4)
+    return CommitInfo(sha=sha, author=author, author_email=email, date=datetime.fromisoformat(date),
+                      subject=subject)
+
+
+class MirrorPool:
+    """One RepoMirror per repository URL; the same URL always gives the same object."""
+
+    def __init__(self, cache_dir: Path | None = None, fetch_timeout: float = 60.0) -> None:
+        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self.fetch_timeout = fetch_timeout
+        self._lock = threading.Lock()
+        self._mirrors: dict[str, RepoMirror] = {}
+
+    def get(self, url: str) -> RepoMirror:
+        key = mirror_key(url)
+        with self._lock:
+            mirror = self._mirrors.get(key)
+            if mirror is None:
+                mirror = RepoMirror(url.strip(), self.cache_dir / mirror_dir_name(url), self.fetch_timeout)
+                self._mirrors[key] = mirror
+            return mirror
+
+    def mirrors(self) -> list[RepoMirror]:
+        with self._lock:
+            return list(self._mirrors.values())
