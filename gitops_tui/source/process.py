@@ -39,7 +39,11 @@ class OutputTooLarge(Exception):
     def __init__(self, program: str, limit: int) -> None:
         self.program = program
         self.limit = limit
-        super().__init__(f"{program} wrote more than {limit / 2**20:g} MiB")
+        super().__init__(f"{program} wrote more than {describe_size(limit)}")
+
+
+def describe_size(size: int) -> str:
+    return f"{size / 2**20:g} MiB" if size >= 2**20 else f"{size} bytes"
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

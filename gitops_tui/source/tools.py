@@ -38,7 +38,7 @@ class Toolbox:
         except process.ProcessTimeout as exc:
             raise ToolFailure(f"{program} did not finish within {exc.timeout:g} s") from None
         except process.OutputTooLarge as exc:
-            raise ToolFailure(f"{program} output is larger than the {exc.limit / 2**20:g} MiB limit") from None
+            raise ToolFailure(f"{program} output is larger than the {process.describe_size(exc.limit)} limit") from None
         except OSError as exc:
             raise ToolFailure(f"cannot run {program}: {exc}") from None
         if done.returncode != 0:
