@@ -8,6 +8,7 @@ modules written separately; until they exist the writes simply skip them.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +23,22 @@ _SERVER_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGr
                     "generation", "resourceVersion", "selfLink")
 
 
+_BROKEN: set[str] = set()
+
+
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
     """A sibling module's function if it has landed yet (the sandbox ships in slices)."""
     import importlib
 
+    if module in _BROKEN:
+        return None
     try:
         return getattr(importlib.import_module(f"{__package__}.{module}"), name)
     except (ImportError, AttributeError):
+        return None
+    except Exception:  # a sibling mid-edit must not take the whole sandbox down
+        logging.getLogger(__name__).exception("sandbox module %s failed to import", module)
+        _BROKEN.add(module)
         return None
 
 
