@@ -1,0 +1,1 @@
+"""Speed and memory targets (`make bench`, `python -m benchmarks`); never part of the test suite."""
