@@ -1,0 +1,176 @@
+"""Resource and app health, following Argo CD's built-in health checks.
+
+`assess_health` judges one live object with the check registered for its (group, kind) in
+`HEALTH_CHECKS`; kinds without a check (ConfigMap, Secret, RBAC, ...) have no health at all and
+do not count toward their app's. `aggregate_health` folds the resources of one app into the
+app's health: the worst status in `HealthStatus` order, with Argo CD's exclusions.
+
+The per-kind checks live next door: `health_workloads` (Deployment, StatefulSet, DaemonSet,
+ReplicaSet), `health_pods`, `health_batch` (Job, CronJob), `health_network` (Service, Ingress)
+and `health_platform` (PVC, HPA, PDB, APIService, Application).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from gitops_tui.engine.health_batch import cronjob_health, job_health
+from gitops_tui.engine.health_fields import progressing, unknown
+from gitops_tui.engine.health_network import ingress_health, service_health
+from gitops_tui.engine.health_platform import (
+    apiservice_health,
+    application_health,
+    hpa_health,
+    pdb_health,
+    pvc_health,
+)
+from gitops_tui.engine.health_pods import pod_health
+from gitops_tui.engine.health_workloads import (
+    daemonset_health,
+    deployment_health,
+    replicaset_health,
+    statefulset_health,
+)
+from gitops_tui.model import Health, HealthStatus, ResourceKey
+
+HealthCheck = Callable[[Mapping[str, Any]], Health]
+
+HEALTH_CHECKS: Mapping[tuple[str, str], HealthCheck] = MappingProxyType(
+    {
+        ("apps", "Deployment"): deployment_health,
+        ("apps", "StatefulSet"): statefulset_health,
+        ("apps", "DaemonSet"): daemonset_health,
+        ("apps", "ReplicaSet"): replicaset_health,
+        ("", "Pod"): pod_health,
+        ("", "Service"): service_health,
+        ("", "PersistentVolumeClaim"): pvc_health,
+        ("batch", "Job"): job_health,
+        ("batch", "CronJob"): cronjob_health,
+        ("networking.k8s.io", "Ingress"): ingress_health,
+        # Still served by old clusters and still found in old charts.
+        ("extensions", "Ingress"): ingress_health,
+        ("autoscaling", "HorizontalPodAutoscaler"): hpa_health,
+        ("policy", "PodDisruptionBudget"): pdb_health,
+        ("apiregistration.k8s.io", "APIService"): apiservice_health,
+        ("argoproj.io", "Application"): application_health,
+    }
+)
+
+# Argo CD puts this finalizer on hooks it still needs; such a hook is not "going away" yet.
+HOOK_FINALIZER = "argocd.argoproj.io/hook-finalizer"
+ARGO_HOOK_ANNOTATION = "argocd.argoproj.io/hook"
+HELM_HOOK_ANNOTATION = "helm.sh/hook"
+# Helm 2 marked CRDs with this "hook"; they are ordinary resources, not hooks.
+HELM_CRD_INSTALL = "crd-install"
+IGNORE_HEALTHCHECK_ANNOTATION = "argocd.argoproj.io/ignore-healthcheck"
+# How many of the worst resources the app's message names before "and N more".
+NAMED_IN_MESSAGE = 3
+
+
+def _group_kind(obj: Mapping[str, Any]) -> tuple[str, str]:
+    key = ResourceKey.of(obj)
+    return key.group, key.kind
+
+
+def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _annotations(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    annotations = _metadata(obj).get("annotations")
+    return annotations if isinstance(annotations, Mapping) else {}
+
+
+def _is_being_deleted(obj: Mapping[str, Any]) -> bool:
+    meta = _metadata(obj)
+    finalizers = meta.get("finalizers")
+    has_hook_finalizer = isinstance(finalizers, list) and HOOK_FINALIZER in finalizers
+    return bool(meta.get("deletionTimestamp")) and not has_hook_finalizer
+
+
+def has_health_check(group: str, kind: str) -> bool:
+    return (group, kind) in HEALTH_CHECKS
+
+
+def assess_health(obj: Mapping[str, Any]) -> Health | None:
+    """The health of one live object; None when its kind has no health check."""
+    check = HEALTH_CHECKS.get(_group_kind(obj))
+    if check is None:
+        return None
+    if _is_being_deleted(obj):
+        return progressing("Pending deletion")
+    try:
+        return check(obj)
+    except (TypeError, ValueError, AttributeError) as err:
+        # A field of the wrong shape (a bad CRD conversion, a hand-edited status): Argo CD
+        # reports Unknown with the conversion error rather than guessing.
+        return unknown(f"failed to assess health: {err}")
+
+
+def is_hook(obj: Mapping[str, Any]) -> bool:
+    """A sync hook (Argo CD or Helm). Hooks come and go with syncs, so they never count toward app health."""
+    annotations = _annotations(obj)
+    # Any Argo CD hook annotation, Skip included: Skip resources are not applied, so not judged.
+    if ARGO_HOOK_ANNOTATION in annotations:
+        return True
+    helm_hook = annotations.get(HELM_HOOK_ANNOTATION)
+    if helm_hook is None:
+        return False
+    return any(part.strip() != HELM_CRD_INSTALL for part in str(helm_hook).split(","))
+
+
+def _ignores_health(obj: Mapping[str, Any]) -> bool:
+    return str(_annotations(obj).get(IGNORE_HEALTHCHECK_ANNOTATION, "")).lower() == "true"
+
+
+def _describe(key: ResourceKey) -> str:
+    where = f"{key.namespace}/{key.name}" if key.namespace else key.name
+    return f"{key.kind} {where}"
+
+
+def _summarise(worst: list[tuple[ResourceKey, Health]]) -> str:
+    """`Deployment guestbook/web: Deployment "web" exceeded its progress deadline; ... and 2 more`."""
+    worst = sorted(worst, key=lambda entry: entry[0])
+    parts = [f"{_describe(key)}: {health.message or health.status.value}" for key, health in worst[:NAMED_IN_MESSAGE]]
+    if len(worst) > NAMED_IN_MESSAGE:
+        parts.append(f"and {len(worst) - NAMED_IN_MESSAGE} more")
+    return "; ".join(parts)
+
+
+def aggregate_health(resources: Iterable[tuple[ResourceKey, Health | None, Mapping[str, Any] | None]]) -> Health:
+    """The app's health: the worst of its resources', in `HealthStatus` order.
+
+    Each entry is (key, health, object): health is `assess_health` of the live object, or
+    Health(MISSING) when the resource is in Git but not in the cluster; the object (live, or the
+    desired one when there is no live one) is read for the hook and ignore-healthcheck annotations.
+
+    Left out, as in Argo CD: hooks, resources annotated ignore-healthcheck, kinds without a
+    health check, and missing resources of kinds without a health check (their absence already
+    shows as OutOfSync). When nothing the app declares exists in the cluster yet, it is Missing.
+    """
+    counted: list[tuple[ResourceKey, Health]] = []
+    declares_resources = False
+    any_live = False
+    for key, health, obj in resources:
+        if obj is not None and is_hook(obj):
+            continue
+        declares_resources = True
+        missing = health is not None and health.status is HealthStatus.MISSING
+        any_live = any_live or not missing
+        if health is None or (obj is not None and _ignores_health(obj)):
+            continue
+        if missing and not has_health_check(key.group, key.kind):
+            continue
+        counted.append((key, health))
+
+    if declares_resources and not any_live:
+        return Health(HealthStatus.MISSING, "no resources of the app exist in the cluster yet")
+    if not counted:
+        return Health(HealthStatus.HEALTHY)
+    worst_status = max((health.status for _, health in counted), key=lambda status: status.severity)
+    if worst_status is HealthStatus.HEALTHY:
+        return Health(HealthStatus.HEALTHY)
+    return Health(worst_status, _summarise([entry for entry in counted if entry[1].status is worst_status]))
