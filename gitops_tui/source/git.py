@@ -9,14 +9,9 @@ thread-safe, so they are serialised per mirror.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
+import logging
 import re
 import shutil
-import signal
-import subprocess
-import tarfile
 import threading
 import time
 import uuid
@@ -28,6 +23,8 @@ import git
 
 from gitops_tui.model import CommitInfo
 from gitops_tui.source import gitcli
+from gitops_tui.source.archive import extract_tree
+from gitops_tui.source.cachedir import default_cache_dir, mirror_dir_name, mirror_key
 from gitops_tui.source.errors import (
     AuthenticationFailed,
     EmptyRepository,
@@ -58,6 +55,8 @@ __all__ = [
     "redact_url",
 ]
 
+log = logging.getLogger(__name__)
+
 # Branches and tags only: hosts publish pull-request and other refs nobody deploys from.
 _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _HEX = re.compile(r"[0-9a-fA-F]{4,64}")
@@ -66,31 +65,6 @@ _FORBIDDEN_IN_REVISION = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
 
 class UnsafeSymlink(GitError):
     """A symlink in the tree points outside the repository."""
-
-
-def default_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/gitops-tui/repos`, `~/.cache/gitops-tui/repos` when that is unset."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gitops-tui" / "repos"
-
-
-def mirror_key(url: str) -> str:
-    """The identity of a repository URL: `https://Host/org/x.git/` and `https://host/org/x` match."""
-    text = url.strip().rstrip("/").removesuffix(".git")
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        return text
-    host, slash, path = rest.partition("/")
-    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
-
-
-def mirror_dir_name(url: str) -> str:
-    """A safe directory name: a readable prefix (no credentials) plus a hash of the URL."""
-    readable = redact_url(mirror_key(url)).partition("://")[2] or mirror_key(url)
-    readable = readable.rpartition("@")[2]
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", readable).strip("-.")[:48] or "repo"
-    digest = hashlib.sha256(mirror_key(url).encode()).hexdigest()[:16]
-    return f"{readable}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -183,16 +157,22 @@ class RepoMirror:
             flight.done.set()
 
     def _fetch_now(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        if not (self.path / "HEAD").exists():
-            self._clone(deadline)
-            return
-        self._update(self.path, deadline)
+        started = time.monotonic()
+        deadline = started + timeout
+        try:
+            if not (self.path / "HEAD").exists():
+                self._clone(deadline)
+            else:
+                self._update(self.path, deadline)
+        except GitError as exc:
+            log.warning("fetch failed: %s", exc.message)  # messages are redacted already
+            raise
+        log.debug("fetched %s in %.2f s", self.display_url, time.monotonic() - started)
 
     def _update(self, git_dir: Path, deadline: float) -> None:
         listing = gitcli.run_remote_git(git_dir, self.url, ["ls-remote", "--symref", "origin"],
                                         deadline - time.monotonic())
-        remote_refs, head_branch = _parse_ls_remote(listing)
+        remote_refs, head_branch = gitcli.parse_ls_remote(listing)
         if not remote_refs:
             raise EmptyRepository(f"{self.display_url} is empty (it has no branches or tags yet)",
                                   url=self.url)
@@ -227,6 +207,12 @@ class RepoMirror:
             # Another process won the race to create the mirror; theirs is as good as ours.
             if not (self.path / "HEAD").exists():
                 raise
+        with self._repo_lock:
+            # A Repo opened on a mirror directory that was since deleted would keep reading the
+            # deleted files through its cat-file processes.
+            if self._repo is not None:
+                self._repo.close()
+                self._repo = None
 
     @staticmethod
     def _local_refs(git_dir: Path) -> dict[str, str]:
@@ -313,12 +299,11 @@ class RepoMirror:
         """Commits reachable from `revision` that touch `path`, newest first."""
         start = self.resolve(revision).sha
         where = self._repo_path(path)
-        fmt = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e"
         with self._repo_lock:
             repo = self._open()
-            args = [f"--max-count={max(limit, 0)}", f"--format={fmt}", start, "--"]
+            args = [f"--max-count={max(limit, 0)}", f"--format={gitcli.LOG_FORMAT}", start, "--"]
             out = repo.git.log(*args, *([where] if where else []))
-        return [_parse_log_record(record) for record in out.split("\x1e") if record.strip()]
+        return [gitcli.parse_log_record(record) for record in out.split("\x1e") if record.strip()]
 
     def list_files(self, sha: str, path: str, recursive: bool) -> list[TreeEntry]:
         """The entries under `path` at commit `sha`, without a checkout.
@@ -391,59 +376,7 @@ class RepoMirror:
                 f"symlink '{link}' -> '{target}' points outside the repository {self.display_url}",
                 url=self.url,
             )
-        _extract_archive(self.path, sha, dest, self.fetch_timeout if timeout is None else timeout)
-
-
-def _extract_archive(git_dir: Path, sha: str, dest: Path, timeout: float) -> None:
-    proc = subprocess.Popen(
-        ["git", f"--git-dir={git_dir}", "archive", "--format=tar", "--end-of-options", sha],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=gitcli.git_environment(), start_new_session=True,
-    )
-
-    def kill() -> None:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-
-    timer = threading.Timer(timeout, kill)
-    timer.start()
-    try:
-        assert proc.stdout is not None
-        with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
-            # The "data" filter refuses absolute paths and links leaving dest: a second line of
-            # defence behind the symlink check above.
-            archive.extractall(dest, filter="data")
-        stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        if proc.wait() != 0:
-            raise GitError(f"git archive {sha[:12]} failed: {gitcli.summarize_stderr(stderr)}")
-    except (tarfile.TarError, OSError) as exc:
-        raise GitError(f"cannot export commit {sha[:12]}: {exc}") from None
-    finally:
-        timer.cancel()
-        kill()
-        proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
-
-
-def _parse_ls_remote(listing: str) -> tuple[dict[str, str], str | None]:
-    refs: dict[str, str] = {}
-    head_branch = None
-    for line in listing.splitlines():
-        left, _, name = line.partition("\t")
-        if left.startswith("ref: ") and name == "HEAD":
-            head_branch = left[len("ref: "):]
-        elif name.startswith(("refs/heads/", "refs/tags/")) and not name.endswith("^{}"):
-            refs[name] = left
-    return refs, head_branch
-
-
-def _parse_log_record(record: str) -> CommitInfo:
-    sha, author, email, date, subject = record.strip("\n").split("\x1f", 4)
-    return CommitInfo(sha=sha, author=author, author_email=email, date=datetime.fromisoformat(date),
-                      subject=subject)
+        extract_tree(self.path, sha, dest, self.fetch_timeout if timeout is None else timeout)
 
 
 class MirrorPool:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
+from gitops_tui.model import CommitInfo
 from gitops_tui.source import process
 from gitops_tui.source.errors import (
     AuthenticationFailed,
@@ -74,9 +76,9 @@ def classify_remote_failure(url: str, stderr: str) -> GitError:
         if "host key verification failed" in lowered:
             hint = "the server's SSH host key is not in known_hosts"
         else:
-            hint = "set up credentials for git (ssh agent or a credential helper)"
+            hint = "give git credentials through an ssh agent or a credential helper"
         return AuthenticationFailed(
-            f"authentication failed for {shown}: {reason} ({hint})", url=url, detail=stderr
+            f"authentication failed for {shown}: {reason}; {hint}", url=url, detail=stderr
         )
     return UnreachableRemote(f"cannot reach {shown}: {reason}", url=url, detail=stderr)
 
@@ -116,3 +118,26 @@ def run_local_git(git_dir: Path, args: Sequence[str], timeout: float = 60.0) -> 
     if done.returncode != 0:
         raise GitError(f"git {args[0]} failed in {git_dir}: {summarize_stderr(done.stderr)}", detail=done.stderr)
     return done.stdout.decode("utf-8", "replace")
+
+
+def parse_ls_remote(listing: str) -> tuple[dict[str, str], str | None]:
+    """`ls-remote --symref` output -> ({branch and tag ref: object id}, the ref HEAD points at)."""
+    refs: dict[str, str] = {}
+    head_branch = None
+    for line in listing.splitlines():
+        left, _, name = line.partition("\t")
+        if left.startswith("ref: ") and name == "HEAD":
+            head_branch = left[len("ref: "):]
+        elif name.startswith(("refs/heads/", "refs/tags/")) and not name.endswith("^{}"):
+            refs[name] = left
+    return refs, head_branch
+
+
+LOG_FORMAT = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e"
+"""One record per commit for `git log --format`, split by parse_log_record."""
+
+
+def parse_log_record(record: str) -> CommitInfo:
+    sha, author, email, date, subject = record.strip("\n").split("\x1f", 4)
+    return CommitInfo(sha=sha, author=author, author_email=email, date=datetime.fromisoformat(date),
+                      subject=subject)

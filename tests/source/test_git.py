@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from gitops_tui.source.git import (
+    AuthenticationFailed,
     EmptyRepository,
     GitError,
     MirrorPool,
@@ -36,6 +40,30 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def serving_401() -> Iterator[int]:
+    """A real HTTP server on loopback that asks for credentials and refuses any it gets."""
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="private"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class TestResolve:
@@ -129,6 +157,28 @@ class TestFailures:
         for text in (error.message, str(error), error.detail, error.url, repr(mirror), str(mirror.path)):
             assert "secret" not in text
         assert "https://user:***@127.0.0.1" in error.message
+
+    def test_authentication_failed(self, pool: MirrorPool, caplog: pytest.LogCaptureFixture) -> None:
+        with serving_401() as port:
+            anonymous = pool.get(f"http://127.0.0.1:{port}/private.git")
+            with pytest.raises(AuthenticationFailed) as caught:
+                anonymous.fetch(timeout=20)
+            assert f"http://127.0.0.1:{port}/private.git" in caught.value.message
+            assert "ssh agent or a credential helper" in caught.value.message
+            with_password = pool.get(f"http://alice:s3cret@127.0.0.1:{port}/private.git")
+            caplog.set_level("DEBUG", logger="gitops_tui.source.git")
+            with pytest.raises(AuthenticationFailed) as caught:
+                with_password.fetch(timeout=20)
+        assert "s3cret" not in caught.value.message and "s3cret" not in caught.value.detail
+        assert caplog.messages and all("s3cret" not in message for message in caplog.messages)
+
+    def test_deleted_mirror_is_cloned_again(self, pool: MirrorPool, remote: GitRemote) -> None:
+        sha = remote.commit({"a.yaml": "a: 1\n"})
+        mirror = fetched(pool, remote)
+        assert mirror.read_file(sha, "a.yaml") == b"a: 1\n"
+        shutil.rmtree(mirror.path)
+        mirror.fetch()
+        assert mirror.read_file(sha, "a.yaml") == b"a: 1\n"
 
     def test_last_fetched_state_survives_a_failed_fetch(self, pool: MirrorPool, remote: GitRemote) -> None:
         sha = remote.commit({"app/a.yaml": "a: 1\n"})
