@@ -131,8 +131,11 @@ def _server_side_apply(store: Store, request: web.Request, target: Target, raw: 
         merged = apply.server_side_apply(live, config, manager, force, store.now(),
                                          subresource=target.subresource)
     except apply.ApplyConflict as exc:
-        causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{owner}"', "field": path}
-                  for owner, path in exc.conflicts]
+        # StatusCause serialises its type under the JSON key "reason".
+        causes = [{"reason": c.get("type") or c.get("reason", "FieldManagerConflict"), "message": c["message"],
+                   "field": c["field"]} for c in getattr(exc, "causes", [])] or [
+            {"reason": "FieldManagerConflict", "message": f'conflict with "{owner}"', "field": path}
+            for owner, path in exc.conflicts]
         raise errors.ApiError(409, "Conflict", exc.message, {"causes": causes}) from exc
     except Exception as exc:
         patching = _sibling("patching")

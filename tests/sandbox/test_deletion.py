@@ -1,0 +1,121 @@
+"""Deletion: propagation policies, garbage collection, finalizers, namespaces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from gitops_tui.sandbox import Sandbox
+
+from .objects import configmap, deployment
+
+
+def _owned_replicaset(apps: client.AppsV1Api, owner: client.V1Deployment, name: str = "web-1") -> None:
+    ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": owner.metadata.name, "uid": owner.metadata.uid,
+           "controller": True, "blockOwnerDeletion": True}
+    body = deployment(name)
+    body.update(kind="ReplicaSet", metadata={"name": name, "ownerReferences": [ref], "labels": {"app": "web"}})
+    apps.create_namespaced_replica_set("default", body)
+
+
+def _replicasets(apps: client.AppsV1Api) -> list:
+    return apps.list_namespaced_replica_set("default").items
+
+
+def test_background_deletion_collects_dependents(apps: client.AppsV1Api) -> None:
+    owner = apps.create_namespaced_deployment("default", deployment())
+    _owned_replicaset(apps, owner)
+    status = apps.delete_namespaced_deployment("web", "default", propagation_policy="Background")
+    # kubernetes 37 types DELETE answers as plain objects: a Status when gone, the object when lingering.
+    assert status["status"] == "Success" and status["details"]["uid"] == owner.metadata.uid
+    assert _replicasets(apps) == []
+
+
+def test_orphan_deletion_keeps_dependents_without_owner_reference(apps: client.AppsV1Api) -> None:
+    owner = apps.create_namespaced_deployment("default", deployment())
+    _owned_replicaset(apps, owner)
+    apps.delete_namespaced_deployment("web", "default", propagation_policy="Orphan")
+    (orphan,) = _replicasets(apps)
+    assert not orphan.metadata.owner_references
+
+
+def test_foreground_deletion_waits_for_blocking_dependents(apps: client.AppsV1Api) -> None:
+    owner = apps.create_namespaced_deployment("default", deployment())
+    _owned_replicaset(apps, owner)
+    rs = apps.read_namespaced_replica_set("web-1", "default")
+    rs.metadata.finalizers = ["example.com/hold"]
+    apps.replace_namespaced_replica_set("web-1", "default", rs)
+    lingering = apps.delete_namespaced_deployment("web", "default", propagation_policy="Foreground")
+    meta = lingering["metadata"]
+    assert meta["deletionTimestamp"] and "foregroundDeletion" in meta["finalizers"]
+    assert apps.read_namespaced_replica_set("web-1", "default").metadata.deletion_timestamp
+    rs = apps.read_namespaced_replica_set("web-1", "default")
+    rs.metadata.finalizers = []
+    apps.replace_namespaced_replica_set("web-1", "default", rs)
+    assert _replicasets(apps) == []
+    with pytest.raises(ApiException) as info:
+        apps.read_namespaced_deployment("web", "default")
+    assert info.value.status == 404
+
+
+def test_finalizers_hold_an_object_until_removed(core: client.CoreV1Api) -> None:
+    core.create_namespaced_config_map("default", {**configmap("held"), "metadata": {
+        "name": "held", "finalizers": ["example.com/hold"]}})
+    lingering = core.delete_namespaced_config_map("held", "default")
+    assert lingering["metadata"]["deletionTimestamp"]
+    current = core.read_namespaced_config_map("held", "default")
+    current.metadata.finalizers.append("example.com/another")
+    with pytest.raises(ApiException) as info:
+        core.replace_namespaced_config_map("held", "default", current)
+    assert info.value.status == 422
+    core.patch_namespaced_config_map("held", "default", {"metadata": {"finalizers": None}})
+    with pytest.raises(ApiException):
+        core.read_namespaced_config_map("held", "default")
+
+
+def test_namespace_deletion_removes_contents_and_terminating_namespace_refuses_creates(
+    core: client.CoreV1Api,
+) -> None:
+    core.create_namespace({"metadata": {"name": "doomed"}})
+    core.create_namespaced_config_map("doomed", configmap("plain"))
+    core.create_namespaced_config_map("doomed", {**configmap("held"), "metadata": {
+        "name": "held", "finalizers": ["example.com/hold"]}})
+    core.delete_namespace("doomed")
+    namespace = core.read_namespace("doomed")
+    assert namespace.status.phase == "Terminating"
+    assert [c.metadata.name for c in core.list_namespaced_config_map("doomed").items] == ["held"]
+    with pytest.raises(ApiException) as info:
+        core.create_namespaced_config_map("doomed", configmap("late"))
+    body = json.loads(info.value.body)
+    assert info.value.status == 403 and body["reason"] == "Forbidden"
+    assert body["message"] == ('configmaps "late" is forbidden: unable to create new content in namespace doomed '
+                               "because it is being terminated")
+    core.patch_namespaced_config_map("held", "doomed", {"metadata": {"finalizers": None}})
+    with pytest.raises(ApiException) as info:
+        core.read_namespace("doomed")
+    assert info.value.status == 404
+
+
+def test_delete_collection_with_selector(core: client.CoreV1Api) -> None:
+    core.create_namespaced_config_map("default", configmap("x1", {"batch": "1"}))
+    core.create_namespaced_config_map("default", configmap("x2", {"batch": "1"}))
+    core.create_namespaced_config_map("default", configmap("keep"))
+    core.delete_collection_namespaced_config_map("default", label_selector="batch=1")
+    assert [c.metadata.name for c in core.list_namespaced_config_map("default").items] == ["keep"]
+
+
+def test_delete_precondition_conflict(core: client.CoreV1Api) -> None:
+    core.create_namespaced_config_map("default", configmap("pre"))
+    body = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid="not-the-uid"))
+    with pytest.raises(ApiException) as info:
+        core.delete_namespaced_config_map("pre", "default", body=body)
+    assert info.value.status == 409
+
+
+def test_deleting_a_missing_object_is_404(sandbox: Sandbox, core: client.CoreV1Api) -> None:
+    with pytest.raises(ApiException) as info:
+        core.delete_namespaced_config_map("ghost", "default")
+    assert json.loads(info.value.body)["message"] == 'configmaps "ghost" not found'
