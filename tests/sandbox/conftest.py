@@ -45,7 +45,9 @@ def kubectl(sandbox: Sandbox, tmp_path: Path) -> Kubectl:  # noqa: F811
     if binary is None:
         pytest.skip("kubectl is not installed")
 
-    def run(*args: str, check: bool = True, stdin: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+    def run(
+        *args: str, check: bool = True, stdin: str | None = None, timeout: float = 30
+    ) -> subprocess.CompletedProcess:
         command = [binary, "--kubeconfig", str(sandbox.kubeconfig_path), "--cache-dir", str(tmp_path / "kcache"),
                    *args]
         result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)

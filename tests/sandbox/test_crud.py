@@ -154,7 +154,8 @@ def test_validation_errors_are_422_with_causes(core: client.CoreV1Api) -> None:
 
 def test_namespace_and_kind_mismatch_are_refused(core: client.CoreV1Api) -> None:
     with pytest.raises(ApiException) as info:
-        core.create_namespaced_config_map("default", {**configmap("x"), "metadata": {"name": "x", "namespace": "kube-system"}})
+        elsewhere = {**configmap("x"), "metadata": {"name": "x", "namespace": "kube-system"}}
+        core.create_namespaced_config_map("default", elsewhere)
     assert info.value.status == 400
     assert "does not match the namespace" in status_of(info.value)["message"]
     with pytest.raises(ApiException) as info:
