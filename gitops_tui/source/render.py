@@ -14,6 +14,7 @@ returned dicts are shared with the cache: treat them as read-only.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import threading
 import time
@@ -34,6 +35,8 @@ from gitops_tui.source.tools import Toolbox, ToolFailure
 from gitops_tui.source.yamldocs import ManifestError, SourcedObject, parse_manifests
 
 __all__ = ["RenderError", "RenderResult", "Renderer"]
+
+_FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,15 @@ class Renderer:
         """The app's objects at commit `sha` (already fetched into the mirror).
 
         Raises RenderError (only) for anything that stops this app from rendering; the message
-        names the app, the file and, when the parser gives one, the line.
+        names the app, the file and, when the parser gives one, the line. `sha` should be a full
+        commit SHA; anything else (a branch, a short SHA) is resolved in the mirror first, so a
+        moving name can never be served from the cache.
         """
+        if not _FULL_SHA.fullmatch(sha):
+            try:
+                sha = self.pool.get(app.source.repo_url).resolve(sha).sha
+            except GitError as exc:
+                raise RenderError(app.name, exc.message) from exc
         key = _cache_key(app, sha)
         with self._lock:
             if (hit := self._cached(key)) is not None:

@@ -221,6 +221,18 @@ class TestCache:
         recursed = renderer.render(make_app(remote, directory=DirectorySource(include="b.yaml")), two)
         assert names(recursed.objects) == ["b"]
 
+    def test_a_branch_name_is_resolved_before_caching(
+        self, pool: MirrorPool, remote: GitRemote, renderer: Renderer
+    ) -> None:
+        one = commit_and_fetch(pool, remote, {"app/a.yaml": cm("a")})
+        assert renderer.render(make_app(remote), "main").commit == one
+        two = commit_and_fetch(pool, remote, {"app/b.yaml": cm("b")})
+        result = renderer.render(make_app(remote), "main")
+        assert (result.commit, names(result.objects)) == (two, ["a", "b"])
+        assert renderer.render(make_app(remote), one[:9]).commit == one
+        with pytest.raises(RenderError, match="unknown revision 'nope'"):
+            renderer.render(make_app(remote), "nope")
+
     def test_concurrent_renders_share_one_result(self, pool: MirrorPool, remote: GitRemote, renderer: Renderer) -> None:
         sha = commit_and_fetch(pool, remote, {f"app/{i}.yaml": cm(f"m{i}") for i in range(20)})
         barrier = threading.Barrier(4)
