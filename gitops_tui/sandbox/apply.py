@@ -24,6 +24,7 @@ from gitops_tui.sandbox.fieldsets import (
     to_field_set,
     with_named_ancestors,
 )
+from gitops_tui.sandbox.lastapplied import conflicts_forgiven, sync_last_applied
 from gitops_tui.sandbox.managedfields import (
     ManagedEntry,
     cap_update_managers,
@@ -49,6 +50,7 @@ class ApplyConflict(Exception):
 
     def __init__(self, conflicts: list[tuple[ManagedEntry, Path]]) -> None:
         self.conflicts: list[tuple[str, str]] = [(entry.manager, path_string(path)) for entry, path in conflicts]
+        self.paths: list[Path] = [path for _, path in conflicts]
         # One StatusCause per conflicting field, as in the real Status details.
         self.causes: list[dict[str, str]] = [
             {"type": "FieldManagerConflict", "message": f"conflict with {entry.describe()}", "field": path_string(path)}
@@ -139,7 +141,23 @@ def server_side_apply(
 ) -> dict:
     """Apply ``config`` as ``manager`` to ``live`` (``None`` creates it) and return the new object with
     its managedFields rewritten. Raises ``ApplyConflict`` (409) unless ``force``, and ``PatchError``
-    (422) for a configuration that cannot be merged (a keyed list item without its key)."""
+    (422) for a configuration that cannot be merged (a keyed list item without its key).
+
+    Like the real server, conflicts only on fields a client-side ``kubectl apply`` recorded in the
+    last-applied annotation (still at the recorded value) are forgiven, and kubectl's own server-side
+    apply keeps that annotation current."""
+    try:
+        result = _apply(live, config, manager, force, now, subresource)
+    except ApplyConflict as conflict:
+        root = schema_for(str(config.get("apiVersion", "")), str(config.get("kind", "")))
+        if force or subresource or not conflicts_forgiven(live, _body(live) or {}, conflict.paths, root):
+            raise
+        result = _apply(live, config, manager, True, now, subresource)
+    sync_last_applied(result, config, manager, subresource)
+    return result
+
+
+def _apply(live: dict | None, config: dict, manager: str, force: bool, now: str, subresource: str) -> dict:
     api_version, kind = str(config.get("apiVersion", "")), str(config.get("kind", ""))
     root = schema_for(api_version, kind)
     live_body = _body(live)

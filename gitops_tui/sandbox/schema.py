@@ -272,7 +272,9 @@ class TypedEmpty:
 
 
 def _pod_template_at(*prefix: str) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
-    return ((*prefix, "metadata"), (*prefix, "spec")), ((*prefix, "spec", "containers"),)
+    # Go serialises a zero creationTimestamp as null, so it is "present" in the empty object too.
+    return ((*prefix, "metadata"), (*prefix, "spec")), (
+        (*prefix, "spec", "containers"), (*prefix, "metadata", "creationTimestamp"))
 
 
 _TEMPLATE_STRUCTS, _TEMPLATE_NULLS = _pod_template_at("spec", "template")
@@ -290,7 +292,10 @@ _EMPTY_SHAPES: dict[tuple[str, str], TypedEmpty] = {
     ),
     ("apps", "DaemonSet"): TypedEmpty((*_TEMPLATE_STRUCTS, ("spec", "updateStrategy"), ("status",)), _TEMPLATE_NULLS),
     ("batch", "Job"): TypedEmpty((*_TEMPLATE_STRUCTS, ("status",)), _TEMPLATE_NULLS),
-    ("batch", "CronJob"): TypedEmpty((*_CRON_STRUCTS, ("spec", "jobTemplate", "metadata"), ("status",)), _CRON_NULLS),
+    ("batch", "CronJob"): TypedEmpty(
+        (*_CRON_STRUCTS, ("spec", "jobTemplate", "metadata"), ("status",)),
+        (*_CRON_NULLS, ("spec", "jobTemplate", "metadata", "creationTimestamp")),
+    ),
 }
 
 
