@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -486,3 +487,50 @@ def test_more_than_ten_updaters_fold_into_ancient_changes() -> None:
 )
 def test_default_manager_is_the_user_agent_product(user_agent: str, manager: str) -> None:
     assert default_manager(user_agent) == manager
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Client-side apply interplay (the last-applied annotation)
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def client_side_applied(config: dict) -> dict:
+    """What ``kubectl apply`` (client-side) creates: the annotation plus an Update entry."""
+    annotated = copy.deepcopy(config)
+    annotated["metadata"]["annotations"] = {LAST_APPLIED: json.dumps(config)}
+    return as_stored(record_update(None, annotated, "kubectl-client-side-apply", T0))
+
+
+def test_kubectl_server_side_apply_rewrites_the_last_applied_annotation() -> None:
+    live = client_side_applied(deployment())
+    config = deployment(replicas=2, image="nginx:<2>")
+    result = server_side_apply(live, config, "kubectl", False, T1)
+    annotation = result["metadata"]["annotations"][LAST_APPLIED]
+    assert annotation.endswith("}\n")
+    assert '"image":"nginx:\\u003c2\\u003e"' in annotation, "Go's encoder escapes <, > and &"
+    assert json.loads(annotation) == config
+    assert annotation.index('"apiVersion"') < annotation.index('"kind"') < annotation.index('"metadata"')
+
+
+def test_other_managers_leave_the_last_applied_annotation_alone() -> None:
+    live = client_side_applied(deployment())
+    result = server_side_apply(live, deployment(), "gitops-tui", False, T1)
+    assert result["metadata"]["annotations"] == live["metadata"]["annotations"]
+
+
+def test_conflicts_on_client_side_applied_fields_are_forgiven() -> None:
+    live = client_side_applied(deployment())
+    result = server_side_apply(live, deployment(replicas=5), "gitops-tui", False, T1)
+    assert result["spec"]["replicas"] == 5
+    assert ".spec.replicas" in owned_fields(result, "gitops-tui")
+    assert ".spec.replicas" not in owned_fields(result, "kubectl-client-side-apply")
+
+
+def test_conflicts_on_fields_changed_since_client_side_apply_stand() -> None:
+    live = client_side_applied(deployment())
+    edited = copy.deepcopy(live)
+    edited["spec"]["replicas"] = 9
+    live = record_update(live, edited, "kubectl-client-side-apply", T1)
+    with pytest.raises(ApplyConflict, match=r'"kubectl-client-side-apply" using apps/v1: \.spec\.replicas'):
+        server_side_apply(live, deployment(replicas=5), "gitops-tui", False, T2)
