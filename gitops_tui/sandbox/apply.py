@@ -205,7 +205,7 @@ def record_update(
 
     As the real server does, managedFields sent in ``new`` are taken as the starting point when they
     are non-empty (that is how a client resets or restores them; ``[{}]`` clears them), except on
-    subresources; otherwise the stored ones in ``old`` are.
+    subresources; otherwise the stored ones in ``old`` are. Never raises.
     """
     api_version, kind = str(new.get("apiVersion", "")), str(new.get("kind", ""))
     root: Node = schema_for(api_version, kind)
@@ -219,8 +219,10 @@ def record_update(
     new_body = _body(new) or {}
     try:
         comparison = compare(old_body, new_body, root)
-    except FieldSetError as error:
-        raise PatchError(str(error), 422) from error
+    except FieldSetError:
+        # As the real server's UpdateNoErrors: an object ownership cannot be computed for (a keyed list
+        # item without its key) is still written, with its managedFields cleared.
+        return _with_managed_fields(new_body, [])
     changed = trackable(comparison.changed, subresource)
     removed = trackable(comparison.removed, subresource)
 

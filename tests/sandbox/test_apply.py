@@ -453,6 +453,15 @@ def test_managed_fields_sent_by_the_client_are_honoured_and_reset_with_an_empty_
     assert "managedFields" not in record_update(live, reset, "kubectl-edit", T1)["metadata"]
 
 
+def test_update_of_an_untypable_object_clears_managed_fields_instead_of_failing() -> None:
+    live = as_stored(record_update(None, deployment(), "kubectl-create", T0))
+    broken = copy.deepcopy(live)
+    containers(broken).append({"image": "nameless"})
+    result = record_update(live, broken, "kubectl-edit", T1)
+    assert "managedFields" not in result["metadata"]
+    assert containers(result)[-1] == {"image": "nameless"}
+
+
 def test_entries_are_ordered_apply_first_then_by_time(applied: dict) -> None:
     edited = copy.deepcopy(applied)
     edited["metadata"]["labels"]["x"] = "1"
@@ -534,3 +543,78 @@ def test_conflicts_on_fields_changed_since_client_side_apply_stand() -> None:
     live = record_update(live, edited, "kubectl-client-side-apply", T1)
     with pytest.raises(ApplyConflict, match=r'"kubectl-client-side-apply" using apps/v1: \.spec\.replicas'):
         server_side_apply(live, deployment(replicas=5), "gitops-tui", False, T2)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# End to end through kubectl and the sandbox server (skipped where kubectl is missing)
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        ports: [{containerPort: 80}]
+"""
+
+
+def live_deployment(kubectl) -> dict:
+    return json.loads(kubectl("get", "deployment", "web", "-n", "default", "-o", "json",
+                              "--show-managed-fields").stdout)
+
+
+def test_kubectl_server_side_apply_conflicts_and_force(kubectl) -> None:
+    assert "serverside-applied" in kubectl("apply", "--server-side", "-f", "-", stdin=MANIFEST).stdout
+    first = live_deployment(kubectl)
+    kubectl("apply", "--server-side", "-f", "-", stdin=MANIFEST)
+    assert live_deployment(kubectl)["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+
+    scaled = MANIFEST.replace("replicas: 2", "replicas: 3")
+    refused = kubectl("apply", "--server-side", "--field-manager", "other", "-f", "-", stdin=scaled, check=False)
+    assert refused.returncode != 0
+    assert 'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas' in refused.stderr
+
+    kubectl("apply", "--server-side", "--field-manager", "other", "--force-conflicts", "-f", "-", stdin=scaled)
+    forced = live_deployment(kubectl)
+    assert forced["spec"]["replicas"] == 3
+    assert ".spec.replicas" in owned_fields(forced, "other")
+    assert ".spec.replicas" not in owned_fields(forced, "kubectl")
+    assert forced["spec"]["revisionHistoryLimit"] == 10, "defaulting still runs after apply"
+
+
+def test_kubectl_client_side_apply_twice_then_unchanged(kubectl) -> None:
+    assert "created" in kubectl("apply", "-f", "-", stdin=MANIFEST).stdout
+    updated = MANIFEST.replace("nginx:1.25", "nginx:1.26")
+    assert "configured" in kubectl("apply", "-f", "-", stdin=updated).stdout
+    assert "unchanged" in kubectl("apply", "-f", "-", stdin=updated).stdout
+    live = live_deployment(kubectl)
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26"
+    assert [(e["manager"], e["operation"]) for e in live["metadata"]["managedFields"]] == [
+        ("kubectl-client-side-apply", "Update")]
+    diff = kubectl("diff", "-f", "-", stdin=MANIFEST.replace("nginx:1.25", "nginx:1.27"), check=False)
+    assert diff.returncode == 1 and "+      - image: nginx:1.27" in diff.stdout
+
+
+def test_kubectl_scale_and_label_are_tracked_then_server_side_diff(kubectl) -> None:
+    kubectl("apply", "--server-side", "--field-manager", "gitops-tui", "-f", "-", stdin=MANIFEST)
+    kubectl("scale", "deployment", "web", "-n", "default", "--replicas", "4")
+    kubectl("label", "deployment", "web", "-n", "default", "team=a")
+    live = live_deployment(kubectl)
+    scale_entries = [e for e in live["metadata"]["managedFields"] if e.get("subresource") == "scale"]
+    assert [e["fieldsV1"] for e in scale_entries] == [{"f:spec": {"f:replicas": {}}}]
+    assert ".metadata.labels.team" in owned_fields(live, "kubectl-label")
+    assert ".spec.replicas" not in owned_fields(live, "gitops-tui")
+    diff = kubectl("diff", "--server-side", "--field-manager", "gitops-tui", "--force-conflicts", "-f", "-",
+                   stdin=MANIFEST.replace("nginx:1.25", "nginx:1.26"), check=False)
+    assert diff.returncode == 1, diff.stderr
+    assert "-        image: nginx:1.25" in diff.stdout or "-      - image: nginx:1.25" in diff.stdout
