@@ -375,6 +375,11 @@ def _default_hpa(obj: JSON, _a: ServiceAllocator | None, _p: JSON | None) -> Non
         _set(scale_down, "policies", [{"type": "Percent", "value": 100, "periodSeconds": 15}])
 
 
+def _default_ingress(obj: JSON, _a: ServiceAllocator | None, _p: JSON | None) -> None:
+    # Nothing in the v1 spec is defaulted (pathType is required), but the status struct always prints.
+    _set(_dict(obj, "status"), "loadBalancer", {})
+
+
 _Handler = Callable[[JSON, "ServiceAllocator | None", "JSON | None"], None]
 _BY_KIND: dict[tuple[str, str], _Handler] = {
     ("", "Pod"): _default_pod,
@@ -394,4 +399,5 @@ _BY_KIND: dict[tuple[str, str], _Handler] = {
     ("batch", "Job"): _default_job,
     ("batch", "CronJob"): _default_cron_job,
     ("autoscaling", "HorizontalPodAutoscaler"): _default_hpa,
+    ("networking.k8s.io", "Ingress"): _default_ingress,
 }

@@ -91,6 +91,8 @@ def default_service(obj: JSON, allocator: ServiceAllocator | None, previous: JSO
         _set(spec, "externalTrafficPolicy", "Cluster")
     if service_type == "LoadBalancer":
         _set(spec, "allocateLoadBalancerNodePorts", True)
+    # LoadBalancerStatus is a struct: every Service prints `status: {loadBalancer: {}}`.
+    _set(_dict(obj, "status"), "loadBalancer", {})
     if service_type == "ExternalName":
         return
     _set(spec, "internalTrafficPolicy", "Cluster")
