@@ -10,6 +10,9 @@ the same script builds the same history on every machine.
     remote.commit({"web/deploy.yaml": None}, "remove web")     # None deletes a file
     remote.force_push("main", first)                            # the branch moves back
     remote.url                                                  # file:///.../apps.git
+
+Fixtures: `make_remote` (a factory) and `remote` (one empty remote). Another suite gets them
+by importing them into its conftest: `from tests.gitrepos import make_remote, remote`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 _BASE_EPOCH = 1_700_000_000  # 2023-11-14T22:13:20Z
 
@@ -191,3 +196,22 @@ class GitRemote:
     def disappear(self) -> None:
         """Delete the bare repository, as if the server went away."""
         shutil.rmtree(self.bare)
+
+
+@pytest.fixture
+def make_remote(tmp_path: Path) -> Callable[..., GitRemote]:
+    """A factory: `make_remote("apps")` -> a new, empty GitRemote under tmp_path."""
+    made: set[str] = set()
+
+    def make(name: str = "repo", default_branch: str = "main") -> GitRemote:
+        assert name not in made, f"remote {name!r} already made in this test"
+        made.add(name)
+        return GitRemote.create(tmp_path / "remotes" / name, default_branch)
+
+    return make
+
+
+@pytest.fixture
+def remote(make_remote: Callable[..., GitRemote]) -> GitRemote:
+    """One new, empty remote (`remote.commit(...)` to fill it)."""
+    return make_remote("repo")

@@ -148,6 +148,10 @@ class RepoMirror:
         except OSError as exc:
             flight.error = GitError(f"cannot update the mirror of {self.display_url}: {exc}", url=self.url)
             raise flight.error from exc
+        except BaseException:
+            # Whatever stopped the leader (an interrupt, a bug), the waiters must not take it for success.
+            flight.error = GitError(f"the fetch of {self.display_url} was interrupted", url=self.url)
+            raise
         finally:
             with self._flight_lock:
                 self._flight = None
@@ -177,7 +181,7 @@ class RepoMirror:
             raise EmptyRepository(f"{self.display_url} is empty (it has no branches or tags yet)",
                                   url=self.url)
         if remote_refs != self._local_refs(git_dir):
-            gitcli.run_remote_git(git_dir, self.url, ["fetch", "--prune", "--no-auto-gc", "--quiet", "origin"],
+            gitcli.run_remote_git(git_dir, self.url, ["fetch", "--prune", "--quiet", "origin"],
                                   deadline - time.monotonic())
         if head_branch and (git_dir / "refs").exists():
             self._point_head_at(git_dir, head_branch)

@@ -1,34 +1,18 @@
-"""Fixtures for the source suite; other suites may import them from here or use tests.gitrepos."""
+"""Fixtures for the source suite. The Git ones live in tests.gitrepos so every suite can use them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gitops_tui.source.git import MirrorPool
-from tests.gitrepos import GitRemote
+from tests.gitrepos import make_remote, remote
 
-
-@pytest.fixture
-def make_remote(tmp_path: Path) -> Callable[..., GitRemote]:
-    """A factory: `make_remote("apps")` -> a new empty GitRemote under tmp_path."""
-    made: set[str] = set()
-
-    def make(name: str = "repo", default_branch: str = "main") -> GitRemote:
-        assert name not in made, f"remote {name!r} already made in this test"
-        made.add(name)
-        return GitRemote.create(tmp_path / "remotes" / name, default_branch)
-
-    return make
-
-
-@pytest.fixture
-def remote(make_remote: Callable[..., GitRemote]) -> GitRemote:
-    return make_remote("repo")
+__all__ = ["make_remote", "pool", "remote"]
 
 
 @pytest.fixture
 def pool(tmp_path: Path) -> MirrorPool:
+    """A MirrorPool with its own cache directory under tmp_path."""
     return MirrorPool(cache_dir=tmp_path / "cache", fetch_timeout=30.0)
