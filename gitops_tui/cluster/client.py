@@ -186,7 +186,7 @@ class ClusterClient:
         return json.loads(response.data) if response.data else {}
 
     def _discovery_get(self, path: str) -> dict[str, Any]:
-        return self.request_json("GET", path, Target("discover", path))
+        return self.request_json("GET", path, Target(f"read discovery {path}"))
 
     def _mark_reachable(self) -> None:
         if self.reachability.reachable is not True:

@@ -16,8 +16,10 @@ from gitops_tui.cluster.cache import CacheSettings, LiveCache
 from gitops_tui.cluster.client import ClientSettings, ClusterClient
 from gitops_tui.cluster.kubeconfig import load_kubeconfig
 from gitops_tui.cluster.watch import WatchOptions
+from gitops_tui.sandbox import testing as sandbox_testing
 from gitops_tui.sandbox.runtime import Sandbox
-from gitops_tui.sandbox.testing import sandbox  # noqa: F401  (the fixture)
+
+sandbox = sandbox_testing.sandbox  # a fresh sandbox API server per test, on its own loopback port
 
 FAST_CLIENT = ClientSettings(connect_timeout=2.0, read_timeout=5.0, max_retry_after=2.0)
 FAST_CACHE = CacheSettings(
@@ -26,13 +28,13 @@ FAST_CACHE = CacheSettings(
 )
 
 
-def make_client(sandbox: Sandbox, **settings: Any) -> ClusterClient:
+def make_client(server: Sandbox, **settings: Any) -> ClusterClient:
     base = {**FAST_CLIENT.__dict__, **settings}
-    return ClusterClient.from_kubeconfig(load_kubeconfig(sandbox.kubeconfig_path), settings=ClientSettings(**base))
+    return ClusterClient.from_kubeconfig(load_kubeconfig(server.kubeconfig_path), settings=ClientSettings(**base))
 
 
 @pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[ClusterClient]:  # noqa: F811
+def client(sandbox: Sandbox) -> Iterator[ClusterClient]:
     made = make_client(sandbox)
     yield made
     made.close()

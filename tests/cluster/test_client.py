@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from gitops_tui.cluster.client import ClusterClient
-from gitops_tui.cluster.kubeconfig import load_kubeconfig
 from gitops_tui.cluster.errors import (
     ClusterTimeoutError,
     ConflictError,
@@ -19,6 +18,7 @@ from gitops_tui.cluster.errors import (
     ReadOnlyError,
     UnauthorizedError,
 )
+from gitops_tui.cluster.kubeconfig import load_kubeconfig
 from gitops_tui.model import ResourceKey
 from gitops_tui.sandbox.access import ForbidRule
 from gitops_tui.sandbox.faults import ErrorFault

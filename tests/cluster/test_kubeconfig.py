@@ -97,7 +97,7 @@ def test_home_default_and_in_cluster_fallback(two_files: tuple[Path, Path], tmp_
 def test_context_flag_selects_and_is_validated(two_files: tuple[Path, Path]) -> None:
     env = kubeconfig_env(*two_files)
     assert load_kubeconfig(env=env, context="prod-eu").current_context == "prod-eu"
-    with pytest.raises(KubeconfigError, match="context 'nope' not found.*known contexts: prod-eu"):
+    with pytest.raises(KubeconfigError, match=r"context 'nope' not found.*known contexts: prod-eu"):
         load_kubeconfig(env=env, context="nope")
 
 
@@ -147,7 +147,7 @@ def test_destination_name_matches_context_then_cluster(config: KubeConfig) -> No
 
 
 def test_unmappable_destinations_are_clear_errors(config: KubeConfig) -> None:
-    with pytest.raises(DestinationError, match="no kubeconfig context for destination server https://x.example"):
+    with pytest.raises(DestinationError, match=r"no kubeconfig context for destination server https://x\.example"):
         config.context_for_destination(server="https://x.example")
     with pytest.raises(DestinationError, match="no kubeconfig context or cluster named 'mars'"):
         config.context_for_destination(name="mars")
