@@ -167,7 +167,7 @@ def aggregate_health(resources: Iterable[tuple[ResourceKey, Health | None, Mappi
         counted.append((key, health))
 
     if declares_resources and not any_live:
-        return Health(HealthStatus.MISSING, "no resources of the app exist in the cluster yet")
+        return Health(HealthStatus.MISSING, "none of the app's resources exist in the cluster")
     if not counted:
         return Health(HealthStatus.HEALTHY)
     worst_status = max((health.status for _, health in counted), key=lambda status: status.severity)
