@@ -18,6 +18,7 @@ from .conversion import entry_bytes, object_in, to_storage
 from .resources import ResourceType
 from .routing import Target
 from .store import Store, dumps
+from .wire import protobuf
 
 JSON_TYPE = "application/json"
 
@@ -58,6 +59,11 @@ async def read_body(request: web.Request) -> Any:
     if not raw:
         raise errors.bad_request("the body of the request was empty")
     content_type = request.headers.get("Content-Type", JSON_TYPE)
+    if content_type.startswith(protobuf.CONTENT_TYPE):
+        try:
+            return protobuf.decode_object(raw)
+        except protobuf.ProtobufError as exc:
+            raise errors.ApiError(415, "UnsupportedMediaType", str(exc), {}) from exc
     try:
         if "yaml" in content_type:
             return yaml.safe_load(raw)
@@ -178,7 +184,9 @@ async def _delete_options(request: web.Request) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if request.can_read_body:
         raw = await request.read()
-        if raw.strip():
+        if raw.startswith(protobuf.MAGIC):
+            options = protobuf.decode_object(raw)
+        elif raw.strip():
             try:
                 options = json.loads(raw)
             except ValueError as exc:

@@ -1,0 +1,1 @@
+"""Wire formats other than JSON (protobuf request bodies from kubectl)."""
