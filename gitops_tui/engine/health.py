@@ -96,12 +96,16 @@ def has_health_check(group: str, kind: str) -> bool:
 
 
 def assess_health(obj: Mapping[str, Any]) -> Health | None:
-    """The health of one live object; None when its kind has no health check."""
+    """The health of one live object; None when its kind has no health check.
+
+    An object on its way out is Progressing whatever its kind, as in Argo CD: a ConfigMap held
+    by a finalizer keeps the app from looking settled until it is really gone.
+    """
+    if _is_being_deleted(obj):
+        return progressing("Pending deletion")
     check = HEALTH_CHECKS.get(_group_kind(obj))
     if check is None:
         return None
-    if _is_being_deleted(obj):
-        return progressing("Pending deletion")
     try:
         return check(obj)
     except (TypeError, ValueError, AttributeError) as err:

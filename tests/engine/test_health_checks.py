@@ -78,13 +78,18 @@ def test_kinds_without_a_check_have_no_health(obj: dict[str, Any]) -> None:
     assert assess_health(obj) is None
 
 
-def test_deletion_is_only_reported_for_kinds_with_a_check() -> None:
+def test_deletion_is_reported_for_every_kind() -> None:
+    # As in Argo CD: deletion is judged before the kind, so a ConfigMap stuck on a finalizer counts.
     config_map = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": "web-config", "deletionTimestamp": "2024-05-01T11:00:00Z"},
+        "metadata": {
+            "name": "web-config",
+            "deletionTimestamp": "2024-05-01T11:00:00Z",
+            "finalizers": ["example.com/x"],
+        },
     }
-    assert assess_health(config_map) is None
+    assert assess_health(config_map) == Health(HealthStatus.PROGRESSING, "Pending deletion")
 
 
 @pytest.mark.parametrize(
