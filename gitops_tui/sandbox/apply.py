@@ -24,7 +24,7 @@ from gitops_tui.sandbox.fieldsets import (
     to_field_set,
     with_named_ancestors,
 )
-from gitops_tui.sandbox.lastapplied import conflicts_forgiven, sync_last_applied
+from gitops_tui.sandbox.lastapplied import forgiven_conflicts, sync_last_applied
 from gitops_tui.sandbox.managedfields import (
     ManagedEntry,
     cap_update_managers,
@@ -50,7 +50,7 @@ class ApplyConflict(Exception):
 
     def __init__(self, conflicts: list[tuple[ManagedEntry, Path]]) -> None:
         self.conflicts: list[tuple[str, str]] = [(entry.manager, path_string(path)) for entry, path in conflicts]
-        self.paths: list[Path] = [path for _, path in conflicts]
+        self.pairs = list(conflicts)
         # One StatusCause per conflicting field, as in the real Status details.
         self.causes: list[dict[str, str]] = [
             {"type": "FieldManagerConflict", "message": f"conflict with {entry.describe()}", "field": path_string(path)}
@@ -146,12 +146,19 @@ def server_side_apply(
     Like the real server, conflicts only on fields a client-side ``kubectl apply`` recorded in the
     last-applied annotation (still at the recorded value) are forgiven, and kubectl's own server-side
     apply keeps that annotation current."""
+    if ((config.get("metadata") or {}).get("managedFields")) is not None:
+        raise PatchError("metadata.managedFields must be nil", 400)
     try:
         result = _apply(live, config, manager, force, now, subresource)
     except ApplyConflict as conflict:
-        root = schema_for(str(config.get("apiVersion", "")), str(config.get("kind", "")))
-        if force or subresource or not conflicts_forgiven(live, _body(live) or {}, conflict.paths, root):
-            raise
+        api_version = str(config.get("apiVersion", ""))
+        root = schema_for(api_version, str(config.get("kind", "")))
+        forgiven = forgiven_conflicts(live, _body(live) or {}, manager, api_version, root)
+        remaining = [(entry, path) for entry, path in conflict.pairs if path not in forgiven]
+        if remaining:
+            if len(remaining) == len(conflict.pairs):
+                raise
+            raise ApplyConflict(remaining) from conflict
         result = _apply(live, config, manager, True, now, subresource)
     sync_last_applied(result, config, manager, subresource)
     return result
@@ -189,11 +196,9 @@ def _apply(live: dict | None, config: dict, manager: str, force: bool, now: str,
     kept = [e.with_fields(e.fields - changed - removed) for e in others]
 
     new_fields = frozenset(trackable(applied_fields, subresource))
-    object_changed = live_body != merged
-    if previous is None or previous.fields != new_fields or object_changed:
-        time: str | None = now
-    else:
-        time = previous.time
+    # As the real server: the applier's time moves only when the object changes, so a no-op apply
+    # (even one that adds the applier as co-owner) leaves the time as it was, or absent if new.
+    time = now if live_body != merged else (previous.time if previous else None)
     mine = ManagedEntry(manager, "Apply", api_version, time, subresource, new_fields)
     return _with_managed_fields(merged, [*kept, mine])
 

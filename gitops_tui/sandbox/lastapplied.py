@@ -6,15 +6,16 @@ The real server does two things so that users can move between ``kubectl apply``
 - when ``kubectl`` server-side applies to an object that carries the
   ``kubectl.kubernetes.io/last-applied-configuration`` annotation, the annotation is rewritten to the
   new configuration (so a later client-side apply computes its three-way diff from the right base);
-- conflicts on fields that the annotation says were client-side applied, and that still hold the
-  value it recorded, are not reported: the apply is retried with force (the upgrade path).
+- when ``kubectl`` server-side applies, conflicts on fields that the annotation says were client-side
+  applied, and that still hold the value it recorded, are not reported; if no other conflict remains
+  the apply is forced (the upgrade path from client-side to server-side apply).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from gitops_tui.sandbox.fieldsets import FieldSetError, Path, compare, to_field_set
 from gitops_tui.sandbox.schema import Node
@@ -51,18 +52,22 @@ def sync_last_applied(result: dict, config: Mapping, manager: str, subresource: 
     result["metadata"]["annotations"][LAST_APPLIED] = encode_last_applied(config)
 
 
-def conflicts_forgiven(live: Mapping | None, live_body: Mapping, conflicts: Iterable[Path], root: Node) -> bool:
-    """Whether every conflict is on a field the last client-side apply set and nobody changed since."""
+def forgiven_conflicts(
+    live: Mapping | None, live_body: Mapping, manager: str, api_version: str, root: Node
+) -> set[Path]:
+    """Fields whose conflicts kubectl's server-side apply may override: those the last client-side
+    apply recorded (at the live object's version) and that still hold the recorded value."""
+    if manager != SYNCING_MANAGER:
+        return set()
     raw = _annotations(live).get(LAST_APPLIED)
     if not isinstance(raw, str) or not raw:
-        return False
+        return set()
     try:
         last_applied = json.loads(raw)
-        if not isinstance(last_applied, dict):
-            return False
+        if not isinstance(last_applied, dict) or last_applied.get("apiVersion") != api_version:
+            return set()
         recorded = to_field_set(last_applied, root)
-        drift = compare(live_body, last_applied, root)
+        drift = compare(last_applied, live_body, root)
     except (ValueError, FieldSetError):
-        return False
-    unchanged = recorded - drift.modified - drift.added
-    return all(path in unchanged for path in conflicts)
+        return set()
+    return recorded - drift.modified - drift.added - drift.removed

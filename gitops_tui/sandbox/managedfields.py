@@ -10,7 +10,7 @@ from gitops_tui.sandbox.fieldsets import Path, decode_fields_v1, encode_fields_v
 
 # Fields every manager is denied: identity and what the server itself maintains.
 _STRIPPED: frozenset[Path] = frozenset(
-    {("f:apiVersion",), ("f:kind",)}
+    {("f:apiVersion",), ("f:kind",), ("f:metadata",)}
     | {
         ("f:metadata", "f:" + name)
         for name in (
@@ -116,13 +116,14 @@ def encode_entries(entries: Iterable[ManagedEntry]) -> list[dict]:
 
 
 def cap_update_managers(entries: list[ManagedEntry], limit: int = MAX_UPDATE_MANAGERS) -> list[ManagedEntry]:
-    """Merge the oldest Update entries into ``ancient-changes`` buckets until at most ``limit`` remain."""
+    """Merge the oldest Update entries into per-version ``ancient-changes`` buckets until at most
+    ``limit`` remain; the first (oldest) entry of a version seeds its bucket."""
     updaters = sorted((e for e in entries if e.operation != "Apply"), key=lambda e: (e.time or "", e.identity))
     if len(updaters) <= limit:
         return entries
-    result = [e for e in entries if e.operation == "Apply"]
-    survivors = list(updaters)
-    buckets: dict[str, ManagedEntry] = {}
+    kept = list(entries)
+    buckets = {e.api_version: e for e in kept if e.manager == ANCIENT_CHANGES and e.operation == "Update"
+               and not e.subresource}
     first_of_version: dict[str, ManagedEntry] = {}
     count = len(updaters)
     for entry in updaters:
@@ -133,9 +134,13 @@ def cap_update_managers(entries: list[ManagedEntry], limit: int = MAX_UPDATE_MAN
             continue
         bucket = buckets.get(entry.api_version)
         if bucket is None:
-            survivors.remove(first)
+            kept.remove(first)
             bucket = replace(first, manager=ANCIENT_CHANGES, subresource="")
-        buckets[entry.api_version] = replace(bucket, fields=bucket.fields | entry.fields, time=entry.time)
-        survivors.remove(entry)
+        else:
+            kept.remove(bucket)
+        bucket = replace(bucket, fields=bucket.fields | entry.fields, time=entry.time)
+        buckets[entry.api_version] = bucket
+        kept.remove(entry)
+        kept.append(bucket)
         count -= 1
-    return result + survivors + list(buckets.values())
+    return kept

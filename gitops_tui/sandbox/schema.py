@@ -108,12 +108,14 @@ OBJECT_META = struct(
     labels=SCALAR_MAP,
     annotations=SCALAR_MAP,
     finalizers=set_list(),
-    ownerReferences=keyed_list("uid"),
+    ownerReferences=keyed_list("uid", elem=ATOMIC),  # OwnerReference is +structType=atomic
     managedFields=ATOMIC,
 )
 
 _ENV_VAR = struct(
-    valueFrom=struct(secretKeyRef=ATOMIC, configMapKeyRef=ATOMIC, fieldRef=ATOMIC, resourceFieldRef=ATOMIC),
+    valueFrom=struct(
+        secretKeyRef=ATOMIC, configMapKeyRef=ATOMIC, fieldRef=ATOMIC, resourceFieldRef=ATOMIC, fileKeyRef=ATOMIC
+    ),
 )
 
 _RESOURCES = struct(limits=SCALAR_MAP, requests=SCALAR_MAP, claims=keyed_list("name"))
@@ -131,7 +133,7 @@ POD_SPEC = struct(
     initContainers=keyed_list("name", elem=CONTAINER),
     ephemeralContainers=keyed_list("name", elem=CONTAINER),
     volumes=keyed_list("name"),
-    imagePullSecrets=keyed_list("name"),
+    imagePullSecrets=keyed_list("name", elem=ATOMIC),  # LocalObjectReference is +structType=atomic
     hostAliases=keyed_list("ip"),
     topologySpreadConstraints=keyed_list(
         "topologyKey", "whenUnsatisfiable", elem=struct(labelSelector=ATOMIC), patch_key="topologyKey"
@@ -165,7 +167,7 @@ def _workload(**spec_fields: Node) -> Node:
 _KIND_SCHEMAS: dict[tuple[str, str], Node] = {
     ("", "Pod"): _root(
         spec=POD_SPEC,
-        status=struct(conditions=_CONDITIONS, podIPs=keyed_list("ip"), hostIPs=keyed_list("ip")),
+        status=struct(conditions=_CONDITIONS, podIPs=keyed_list("ip"), hostIPs=smp_only_keyed_list("ip")),
     ),
     ("", "PodTemplate"): _root(template=POD_TEMPLATE),
     ("", "ReplicationController"): _root(
@@ -180,7 +182,7 @@ _KIND_SCHEMAS: dict[tuple[str, str], Node] = {
     ),
     ("", "ConfigMap"): _root(data=SCALAR_MAP, binaryData=SCALAR_MAP),
     ("", "Secret"): _root(data=SCALAR_MAP, stringData=SCALAR_MAP),
-    ("", "ServiceAccount"): _root(secrets=keyed_list("name")),
+    ("", "ServiceAccount"): _root(secrets=keyed_list("name", elem=ATOMIC)),
     ("", "PersistentVolumeClaim"): _root(
         spec=struct(selector=ATOMIC, resources=_RESOURCES), status=_STATUS_WITH_CONDITIONS
     ),

@@ -342,6 +342,23 @@ def test_status_subresource_apply_leaves_spec_alone(applied: dict) -> None:
     assert again["status"] == config["status"]
 
 
+def test_atomic_items_of_keyed_lists_are_owned_whole() -> None:
+    config = deployment()
+    config["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "o", "uid": "u-9"}]
+    config["spec"]["template"]["spec"]["imagePullSecrets"] = [{"name": "regcred"}]
+    fields = entry_of(server_side_apply(None, config, "gitops-tui", False, T0), "gitops-tui")["fieldsV1"]
+    assert fields["f:metadata"]["f:ownerReferences"] == {'k:{"uid":"u-9"}': {}}
+    assert fields["f:spec"]["f:template"]["f:spec"]["f:imagePullSecrets"] == {'k:{"name":"regcred"}': {}}
+
+
+def test_applied_config_must_not_carry_managed_fields() -> None:
+    config = deployment()
+    config["metadata"]["managedFields"] = []
+    with pytest.raises(PatchError) as raised:
+        server_side_apply(None, config, "gitops-tui", False, T0)
+    assert (raised.value.code, raised.value.message) == (400, "metadata.managedFields must be nil")
+
+
 def test_keyed_item_without_its_key_is_rejected() -> None:
     config = deployment()
     containers(config).append({"image": "no-name"})
@@ -466,9 +483,16 @@ def test_entries_are_ordered_apply_first_then_by_time(applied: dict) -> None:
     edited = copy.deepcopy(applied)
     edited["metadata"]["labels"]["x"] = "1"
     live = record_update(applied, edited, "kubectl-label", T1)
-    live = server_side_apply(live, deployment(), "argocd", False, T2)
+    live = server_side_apply(live, deployment(replicas=3), "argocd", True, T2)
     assert [(e["manager"], e["operation"]) for e in entries(live)] == [
         ("gitops-tui", "Apply"), ("argocd", "Apply"), ("kubectl-label", "Update")]
+
+
+def test_a_no_op_apply_by_a_new_co_owner_records_no_time(applied: dict) -> None:
+    """The real server stamps the applier's time only when the object changes."""
+    shared = server_side_apply(applied, deployment(), "argocd", False, T1)
+    assert "time" not in entry_of(shared, "argocd")
+    assert [e["manager"] for e in entries(shared)] == ["argocd", "gitops-tui"], "no time sorts as oldest"
 
 
 def test_more_than_ten_updaters_fold_into_ancient_changes() -> None:
@@ -481,6 +505,17 @@ def test_more_than_ten_updaters_fold_into_ancient_changes() -> None:
     assert len(managers) == 10
     assert "ancient-changes" in managers and "creator" not in managers and "m00" not in managers
     assert {".metadata.labels.l0", ".spec.replicas"} <= owned_fields(live, "ancient-changes")
+
+
+def test_later_folds_join_the_existing_ancient_changes_bucket() -> None:
+    live = as_stored(record_update(None, deployment(), "creator", "2026-01-01T00:00:00Z"))
+    for n in range(13):
+        new = copy.deepcopy(live)
+        new["metadata"]["labels"][f"l{n}"] = "x"
+        live = record_update(live, new, f"m{n:02d}", f"2026-01-01T01:{n:02d}:00Z")
+    managers = [e["manager"] for e in entries(live)]
+    assert len(managers) == 10 and managers.count("ancient-changes") == 1
+    assert {".metadata.labels.l0", ".metadata.labels.l2"} <= owned_fields(live, "ancient-changes")
 
 
 @pytest.mark.parametrize(
@@ -528,21 +563,30 @@ def test_other_managers_leave_the_last_applied_annotation_alone() -> None:
     assert result["metadata"]["annotations"] == live["metadata"]["annotations"]
 
 
-def test_conflicts_on_client_side_applied_fields_are_forgiven() -> None:
+def test_kubectl_conflicts_on_client_side_applied_fields_are_forgiven() -> None:
     live = client_side_applied(deployment())
-    result = server_side_apply(live, deployment(replicas=5), "gitops-tui", False, T1)
+    result = server_side_apply(live, deployment(replicas=5), "kubectl", False, T1)
     assert result["spec"]["replicas"] == 5
-    assert ".spec.replicas" in owned_fields(result, "gitops-tui")
+    assert ".spec.replicas" in owned_fields(result, "kubectl")
     assert ".spec.replicas" not in owned_fields(result, "kubectl-client-side-apply")
 
 
-def test_conflicts_on_fields_changed_since_client_side_apply_stand() -> None:
+def test_only_kubectl_gets_the_client_side_apply_upgrade_path() -> None:
+    live = client_side_applied(deployment())
+    with pytest.raises(ApplyConflict, match=r'"kubectl-client-side-apply" using apps/v1: \.spec\.replicas$'):
+        server_side_apply(live, deployment(replicas=5), "gitops-tui", False, T1)
+
+
+def test_conflicts_on_fields_changed_since_client_side_apply_stand_alone() -> None:
     live = client_side_applied(deployment())
     edited = copy.deepcopy(live)
     edited["spec"]["replicas"] = 9
-    live = record_update(live, edited, "kubectl-client-side-apply", T1)
-    with pytest.raises(ApplyConflict, match=r'"kubectl-client-side-apply" using apps/v1: \.spec\.replicas'):
-        server_side_apply(live, deployment(replicas=5), "gitops-tui", False, T2)
+    live = record_update(live, edited, "kubectl-edit", T1)
+    with pytest.raises(ApplyConflict) as raised:
+        server_side_apply(live, deployment(replicas=5, image="nginx:2"), "kubectl", False, T2)
+    assert raised.value.message == (
+        'Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas'
+    ), "the forgiven image conflict is not reported"
 
 
 # ---------------------------------------------------------------------------------------------------------
