@@ -200,3 +200,38 @@ class Health:
 
     status: HealthStatus
     message: str = ""
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    """One resource of an app: in Git, in the cluster, or both."""
+
+    key: ResourceKey
+    sync: SyncStatus
+    health: Health | None = None
+    """None for kinds without a health check (ConfigMap, Secret, ...)."""
+    reason: str = ""
+    """Why it is OutOfSync or Unknown, in words."""
+    hook: bool = False
+    requires_pruning: bool = False
+    in_git: bool = True
+    in_cluster: bool = True
+
+
+@dataclass(frozen=True)
+class AppState:
+    """One app as last compared: an immutable snapshot the UI and CLI read."""
+
+    spec: AppSpec
+    sync: SyncStatus
+    health: Health
+    revision: CommitInfo | None = None
+    """The target revision resolved to a commit; None when it could not be resolved."""
+    resources: tuple[ResourceState, ...] = ()
+    error: str = ""
+    """What prevented a full comparison (render error, unreachable cluster), naming file or resource."""
+    compared_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
