@@ -13,12 +13,15 @@ from gitops_tui.source.tools import Toolbox, ToolFailure
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-def kustomize_command(tools: Toolbox, app_dir: Path) -> list[str]:
-    """Prefer a standalone kustomize (usually newer), fall back to kubectl's built-in one."""
+def kustomize_invocation(tools: Toolbox) -> list[str]:
+    """The command that builds a kustomization, without its directory argument.
+
+    Prefers a standalone kustomize (usually newer) and falls back to kubectl's built-in one.
+    """
     if kustomize := tools.which("kustomize"):
-        return [kustomize, "build", str(app_dir)]
+        return [kustomize, "build"]
     if kubectl := tools.which("kubectl"):
-        return [kubectl, "kustomize", str(app_dir)]
+        return [kubectl, "kustomize"]
     raise ToolFailure(
         f"neither kustomize nor kubectl was found on {tools.describe_search_path()}: install kustomize"
         " (or kubectl, which has it built in) and put it on PATH to render Kustomize apps"

@@ -29,7 +29,7 @@ from gitops_tui.source.directory import render_directory
 from gitops_tui.source.errors import GitError, RenderError
 from gitops_tui.source.git import MirrorPool, RepoMirror, TreeEntry, mirror_key
 from gitops_tui.source.helm import helm_binary, helm_command
-from gitops_tui.source.kustomize import KUSTOMIZATION_FILES, apply_options, kustomize_command
+from gitops_tui.source.kustomize import KUSTOMIZATION_FILES, apply_options, kustomize_invocation
 from gitops_tui.source.paths import PathEscapes, normalize_repo_path
 from gitops_tui.source.tools import Toolbox, ToolFailure
 from gitops_tui.source.yamldocs import ManifestError, SourcedObject, parse_manifests
@@ -181,13 +181,14 @@ class Renderer:
         return RenderResult(tuple(item.obj for item in objects), tuple(warnings), sha, source_type)
 
     def _kustomize_args(self, app: AppSpec, path: str) -> Callable[[Path, Path], list[str]]:
+        invocation = kustomize_invocation(self.tools)  # before exporting: fail fast without a binary
+
         def build(tree: Path, scratch: Path) -> list[str]:
             app_dir = tree / path if path else tree
             if app.source.kustomize is not None:
                 apply_options(app_dir, app.source.kustomize)
-            return kustomize_command(self.tools, app_dir)
+            return [*invocation, str(app_dir)]
 
-        kustomize_command(self.tools, Path("."))  # before exporting: fail fast when no binary exists
         return build
 
     def _helm_args(self, app: AppSpec, path: str, helm: str) -> Callable[[Path, Path], list[str]]:

@@ -112,6 +112,21 @@ class TestKustomize:
             renderer.render(make_app(remote, "base"), sha)
 
 
+def test_standalone_kustomize_is_preferred(pool: MirrorPool, remote: GitRemote, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "both-bin"
+    bin_dir.mkdir()
+    for name in ("kustomize", "kubectl"):
+        tool = bin_dir / name
+        tool.write_text(f"#!/bin/sh\necho 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: by-{name}'\n")
+        tool.chmod(0o755)
+    sha = commit_and_fetch(pool, remote, BASE)
+    result = Renderer(pool, binaries_path=str(bin_dir)).render(make_app(remote, "base"), sha)
+    assert [obj["metadata"]["name"] for obj in result.objects] == ["by-kustomize"]
+    (bin_dir / "kustomize").unlink()
+    result = Renderer(pool, binaries_path=str(bin_dir)).render(make_app(remote, "base"), sha)
+    assert [obj["metadata"]["name"] for obj in result.objects] == ["by-kubectl"]
+
+
 def test_kustomize_without_binaries(pool: MirrorPool, remote: GitRemote, empty_bin: str) -> None:
     sha = commit_and_fetch(pool, remote, BASE)
     with pytest.raises(RenderError) as caught:
