@@ -6,12 +6,13 @@ or two; every wait polls for a condition with a timeout, never a bare sleep.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client, config, watch
 
 from gitops_tui.sandbox import Sandbox
 
@@ -37,6 +38,19 @@ def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 15.0) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+def watch_raw(list_function: Callable[..., Any], kind: str, resource_version: str) -> Iterator[dict[str, Any]]:
+    """Objects of `kind` from a watch, as plain dicts, in the order the server sent them."""
+    response = list_function("default", watch=True, resource_version=resource_version, timeout_seconds=20,
+                             _preload_content=False)
+    try:
+        for line in response:
+            event = json.loads(line)
+            if event["type"] in ("ADDED", "MODIFIED") and event["object"].get("kind") == kind:
+                yield event["object"]
+    finally:
+        response.close()
 
 
 def deployment(name: str = "web", image: str = "web:1.0", replicas: int = 3, **spec: Any) -> dict[str, Any]:
@@ -249,3 +263,54 @@ def test_standalone_replica_set_keeps_its_pods(cluster: client.ApiClient) -> Non
         names = {p.metadata.name for p in core.list_namespaced_pod("default", label_selector="app=solo").items}
         return len(names) == 2 and victim.metadata.name not in names
     wait_for(replaced, "a replacement pod")
+
+
+def test_rolling_update_stays_within_surge_and_unavailability(cluster: client.ApiClient) -> None:
+    apps = client.AppsV1Api(cluster)
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}
+    apps.create_namespaced_deployment("default", deployment(replicas=4, strategy=strategy))
+    first = wait_for(progressing(apps, "web", "NewReplicaSetAvailable"), "the first rollout")
+    (old_rs,) = replica_sets(apps, "web")
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "web:2.0"}]}}}}
+    apps.patch_namespaced_deployment("web", "default", patch)
+
+    # Replay every ReplicaSet change in order: the sum of wanted pods never exceeds replicas + maxSurge,
+    # and availability never drops below replicas - maxUnavailable.
+    wanted: dict[str, int] = {}
+    available: dict[str, int] = {}
+    for rs in watch_raw(apps.list_namespaced_replica_set, "ReplicaSet", first.metadata.resource_version):
+        wanted[rs["metadata"]["name"]] = rs["spec"]["replicas"]
+        available[rs["metadata"]["name"]] = rs.get("status", {}).get("availableReplicas", 0)
+        assert sum(wanted.values()) <= 5, wanted
+        assert sum(available.values()) >= 3 or len(wanted) == 1, available
+        new = [n for n in wanted if n != old_rs.metadata.name]
+        if new and available.get(new[0]) == 4 and sum(wanted.values()) == 4:
+            break
+    done = wait_for(progressing(apps, "web", "NewReplicaSetAvailable"), "the second rollout")
+    assert done.status.updated_replicas == done.status.available_replicas == 4
+    reasons = [e.message for e in client.CoreV1Api(cluster).list_namespaced_event("default").items
+               if e.reason == "ScalingReplicaSet"]
+    assert any(m.startswith("Scaled down replica set") for m in reasons)
+
+
+def test_a_restored_sandbox_keeps_its_running_pods(tmp_path: Any) -> None:
+    state = tmp_path / "state.json"
+    with Sandbox(controllers=True, speed=SPEED, nodes=1, state_file=state) as first:
+        api_client = config.new_client_from_config(config_file=str(first.kubeconfig_path))
+        apps = client.AppsV1Api(api_client)
+        apps.create_namespaced_deployment("default", deployment(replicas=2))
+        wait_for(progressing(apps, "web", "NewReplicaSetAvailable"), "the rollout")
+        before = {p.metadata.name: p.status.pod_ip
+                  for p in client.CoreV1Api(api_client).list_namespaced_pod("default").items}
+        api_client.close()
+    with Sandbox(controllers=True, speed=SPEED, nodes=1, state_file=state) as second:
+        api_client = config.new_client_from_config(config_file=str(second.kubeconfig_path))
+        core = client.CoreV1Api(api_client)
+        stream = watch.Watch()
+        pods = core.list_namespaced_pod("default")
+        assert {p.metadata.name: p.status.pod_ip for p in pods.items} == before
+        for event in stream.stream(core.list_namespaced_pod, "default",
+                                   resource_version=pods.metadata.resource_version, timeout_seconds=1):
+            conditions = {c.type: c.status for c in event["object"].status.conditions}
+            assert conditions["Ready"] == "True", "a restored pod restarted"
+        api_client.close()

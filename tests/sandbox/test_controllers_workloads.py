@@ -130,3 +130,68 @@ def test_daemon_set_runs_one_pod_per_node(cluster: client.ApiClient) -> None:  #
     assert found.status.number_misscheduled == 0
     nodes = {p.spec.node_name for p in core.list_namespaced_pod("default", label_selector="app=agent").items}
     assert nodes == {n.metadata.name for n in core.list_node().items}
+
+
+def test_stateful_set_partition_limits_the_rolling_update(cluster: client.ApiClient) -> None:  # noqa: F811
+    apps, core = client.AppsV1Api(cluster), client.CoreV1Api(cluster)
+    labels = {"app": "cache"}
+    apps.create_namespaced_stateful_set("default", {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "cache"},
+        "spec": {
+            "replicas": 3,
+            "podManagementPolicy": "Parallel",
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}},
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels},
+                         "spec": {"containers": [{"name": "cache", "image": "cache:1"}]}},
+        },
+    })
+    first = wait_for(lambda: (s := apps.read_namespaced_stateful_set_status("cache", "default"))
+                     and s.status.ready_replicas == 3 and s, "three ready replicas")
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "cache", "image": "cache:2"}]}}}}
+    apps.patch_namespaced_stateful_set("cache", "default", patch)
+    rolled = wait_for(lambda: (s := apps.read_namespaced_stateful_set_status("cache", "default"))
+                      and s.status.updated_replicas == 1 and s.status.ready_replicas == 3 and s,
+                      "the pod above the partition to update")
+    assert rolled.status.current_revision == first.status.current_revision
+    assert rolled.status.update_revision != rolled.status.current_revision
+    assert rolled.status.current_replicas == 2
+    images = {p.metadata.name: p.spec.containers[0].image
+              for p in core.list_namespaced_pod("default", label_selector="app=cache").items}
+    assert images == {"cache-0": "cache:1", "cache-1": "cache:1", "cache-2": "cache:2"}
+
+    apps.patch_namespaced_stateful_set("cache", "default", {"spec": {"updateStrategy": {
+        "rollingUpdate": {"partition": 0}}}})
+    done = wait_for(lambda: (s := apps.read_namespaced_stateful_set_status("cache", "default"))
+                    and s.status.updated_replicas == 3 and s.status.ready_replicas == 3 and s, "the full update")
+    assert done.status.current_revision == done.status.update_revision
+
+
+def test_daemon_set_rolls_one_node_at_a_time(cluster: client.ApiClient) -> None:  # noqa: F811
+    apps = client.AppsV1Api(cluster)
+    labels = {"app": "agent"}
+    apps.create_namespaced_daemon_set("default", {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent"},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels},
+                         "spec": {"containers": [{"name": "agent", "image": "agent:1.0"}]}},
+        },
+    })
+    first = wait_for(lambda: (d := apps.read_namespaced_daemon_set_status("agent", "default"))
+                     and d.status.number_ready == 2 and d, "an agent on each node")
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "agent:2.0"}]}}}}
+    apps.patch_namespaced_daemon_set("agent", "default", patch)
+    stream = watch.Watch()
+    for event in stream.stream(apps.list_namespaced_daemon_set, "default", field_selector="metadata.name=agent",
+                               resource_version=first.metadata.resource_version, timeout_seconds=20):
+        status = event["object"].status
+        assert (status.number_unavailable or 0) <= 1, "maxUnavailable 1 was exceeded"
+        if status.updated_number_scheduled == 2 and status.number_ready == 2 and \
+                status.observed_generation == event["object"].metadata.generation:
+            stream.stop()
+    assert apps.read_namespaced_daemon_set_status("agent", "default").status.number_available == 2

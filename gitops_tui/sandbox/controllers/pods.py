@@ -123,7 +123,8 @@ class PodLifecycleController(Controller):
         node = self.store.try_get("nodes", None, pod["spec"]["nodeName"]) or {}
         prefix = pod_cidr_prefix(node)
         self._next_ip[prefix] = self._next_ip.get(prefix, 1) % 250 + 1
-        state = PodRuntime(uid_of(pod), pod_ip=f"{prefix}.{self._next_ip[prefix] + 1}")
+        pod_ip = (pod.get("status") or {}).get("podIP") or f"{prefix}.{self._next_ip[prefix] + 1}"
+        state = PodRuntime(uid_of(pod), pod_ip=pod_ip)
         started = self.clock.now()
         run_seconds = float(pod["metadata"].get("annotations", {}).get(RUN_SECONDS_ANNOTATION) or RUN_SECONDS)
         restart_policy = pod["spec"].get("restartPolicy", "Always")
@@ -136,6 +137,10 @@ class PodLifecycleController(Controller):
                 ready_delay=READY_SECONDS + float((container.get("readinessProbe") or {})
                                                   .get("initialDelaySeconds") or 0),
             )
+        known = {cs["name"]: cs for cs in (pod.get("status") or {}).get("containerStatuses") or []}
+        for name, container_state in state.containers.items():
+            if name in known and known[name].get("containerID"):
+                container_state.resume(known[name], started)
         return state
 
     def _run(self, pod: JSON, state: PodRuntime) -> float | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from gitops_tui.sandbox.controllers.clock import SimClock, seconds_since
+from gitops_tui.sandbox.controllers.clock import SimClock, parse_time, seconds_since
 from gitops_tui.sandbox.controllers.kube import image_tag
 
 JSON = dict[str, Any]
@@ -72,6 +72,22 @@ class ContainerRuntime:
     last_terminated: JSON = field(default_factory=dict)
     exit_code: int = 0
     announced_pull: bool = False
+
+    def resume(self, status: JSON, now: datetime) -> None:
+        """Pick up a container the store already knows (a restored sandbox) instead of restarting it."""
+        state = status.get("state") or {}
+        self.restarts = int(status.get("restartCount") or 0)
+        self.container_id = status.get("containerID", "")
+        self.image_id = status.get("imageID", "")
+        self.last_terminated = (status.get("lastState") or {}).get("terminated") or {}
+        self.announced_pull = True
+        if "running" in state:
+            started = parse_time(state["running"].get("startedAt"))
+            self.state, self.since = "running", started or now
+        elif (state.get("waiting") or {}).get("reason") == "CrashLoopBackOff":
+            self.state, self.since = "crash_backoff", now
+        elif "terminated" in state:
+            self.state, self.since, self.last_terminated = "exited", now, state["terminated"]
 
     def _due(self) -> float | None:
         """Simulated seconds the current state lasts; None when it lasts until something else happens."""
