@@ -112,7 +112,10 @@ def _merge_list(original: list, patch: list, node: Node) -> list:
         if not isinstance(item, Mapping):
             raise StrategicPatchError(f"patch list item {item!r} is not an object but the list is merged by key", 422)
         if merge_key not in item:
-            raise StrategicPatchError(f"map: {dict(item)} does not contain declared merge key: {merge_key}", 422)
+            # The real server lets this error through unconverted: a 500 with an empty reason.
+            raise StrategicPatchError(
+                f"map: {_go_format(dict(item))} does not contain declared merge key: {merge_key}", 500
+            )
         position = _find(result, merge_key, item[merge_key])
         if item.get(_PATCH) == "delete":
             result = [r for r in result if _find([r], merge_key, item[merge_key]) is None]
@@ -121,6 +124,21 @@ def _merge_list(original: list, patch: list, node: Node) -> list:
         else:
             result[position] = _merge_map(dict(result[position]), item, node.item())
     return result
+
+
+def _go_format(value: object) -> str:
+    """A decoded JSON value as Go's ``%v`` prints it (``map[image:x ports:[80]]``)."""
+    if isinstance(value, Mapping):
+        return "map[" + " ".join(f"{k}:{_go_format(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(_go_format(v) for v in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _find(items: list, merge_key: str, value: object) -> int | None:

@@ -286,6 +286,17 @@ def test_set_element_order_with_server_only_items(
     assert [c["name"] for c in _containers(strategic_merge_patch(obj, patch))] == expected
 
 
+def test_missing_merge_key_message_prints_the_item_as_go_does() -> None:
+    with pytest.raises(PatchError) as raised:
+        strategic_merge_patch(BASE, _pod_spec_patch(containers=[{"volumeMounts": [{"path": "/v"}], "n": 1.0}]))
+    assert raised.value.message == "map: map[n:1 volumeMounts:[map[path:/v]]] does not contain declared merge key: name"
+
+
+def test_a_list_the_original_lacks_is_taken_without_merge_key_checks() -> None:
+    patched = strategic_merge_patch(BASE, _pod_spec_patch(volumes=[{"emptyDir": {}, "$patch": "merge"}]))
+    assert patched["spec"]["template"]["spec"]["volumes"] == [{"emptyDir": {}}]
+
+
 def test_service_ports_merge_by_port() -> None:
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
                "spec": {"ports": [{"port": 80, "targetPort": 8080}, {"port": 443}], "selector": {"a": "1"}}}
@@ -318,7 +329,7 @@ def test_kubectl_client_side_apply_patch() -> None:
 
 
 SMP_ERRORS = [
-    ("missing merge key", _pod_spec_patch(containers=[{"image": "x"}]), 422),
+    ("missing merge key", _pod_spec_patch(containers=[{"image": "x"}]), 500),
     ("retainKeys does not cover the patch", {"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {}}}},
      422),
     ("retainKeys not a list", {"spec": {"strategy": {"$retainKeys": "type"}}}, 400),
