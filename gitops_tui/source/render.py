@@ -178,6 +178,8 @@ class Renderer:
             raise RenderError(app.name, exc.message) from exc
         except ToolFailure as exc:
             raise RenderError(app.name, str(exc)) from None
+        except OSError as exc:  # the scratch directory: a full disk, a vanished /tmp
+            raise RenderError(app.name, f"cannot prepare the render: {exc}") from exc
         return RenderResult(tuple(item.obj for item in objects), tuple(warnings), sha, source_type)
 
     def _kustomize_args(self, app: AppSpec, path: str) -> Callable[[Path, Path], list[str]]:
