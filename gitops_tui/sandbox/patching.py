@@ -7,6 +7,7 @@ decodes but cannot be applied to this object (missing path, failed test) is 422 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 
 from gitops_tui.sandbox.fieldsets import json_equal
@@ -67,143 +68,161 @@ def strategic_merge_patch(obj: dict, patch: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# RFC 6902 JSON patch
+# RFC 6902 JSON patch, with the quirks of the library the real server uses (evanphx/json-patch v4):
+# negative array indices count from the end, "replace" of a missing object member adds it, and a
+# "test" of a missing member against null passes. Messages are that library's.
+
+_MISSING = ": missing value"
+_BAD_INDEX = ": invalid index referenced"
+_INDEX = re.compile(r"[+-]?[0-9]+")
+
+
+class _OperationFailed(Exception):
+    """A failure inside a container operation, to be wrapped in the operation's own wording."""
 
 
 def json_patch(obj: dict, operations: list) -> dict:
     """RFC 6902 operations applied in order to a copy of ``obj``; all or nothing."""
     if not isinstance(operations, list) or not all(isinstance(op, Mapping) for op in operations):
         raise PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch", 400)
-    doc: object = copy.deepcopy(obj)
+    holder = {"": copy.deepcopy(obj)}  # the document sits in a parent so "" paths can replace it
     for operation in operations:
-        doc = _apply_operation(doc, operation)
-    if not isinstance(doc, dict):
+        _apply_operation(holder, operation)
+    if not isinstance(holder[""], dict):
         raise PatchError("the patched document is not a JSON object", 422)
-    return doc
+    return holder[""]
 
 
-def _apply_operation(doc: object, operation: Mapping) -> object:
+def _apply_operation(holder: dict, operation: Mapping) -> None:
     kind = operation.get("op")
-    path = _pointer(operation, "path", kind)
-    if kind == "add":
-        return _add(doc, path, _value(operation, kind), kind)
-    if kind == "remove":
-        _remove(doc, path, kind)
-        return doc if path else None
-    if kind == "replace":
-        if not path:
-            return copy.deepcopy(_value(operation, kind))
-        parent, token = _parent(doc, path, kind)
-        _existing_slot(parent, token, path, kind)
-        _set(parent, token, copy.deepcopy(_value(operation, kind)), kind, path, insert=False)
-        return doc
-    if kind in ("move", "copy"):
-        source = _pointer(operation, "from", kind)
-        if kind == "move" and path[: len(source)] == source and len(path) > len(source):
-            raise PatchError(f'move operation does not apply: cannot move "{_join(source)}" into its own child', 422)
-        value = _get(doc, source, kind, "from path")
-        if kind == "move":
-            if source == path:
-                return doc
-            _remove(doc, source, kind)
-        return _add(doc, path, copy.deepcopy(value), kind)
-    if kind == "test":
-        expected = _value(operation, kind)
+    path = str(operation.get("path", ""))
+    value = copy.deepcopy(operation.get("value"))
+    try:
+        if kind == "add":
+            _container_op(holder, path, "add", "add operation does not apply: doc is missing path: \"{}\"",
+                          "error in add for path: '{}'", value)
+        elif kind == "remove":
+            _container_op(holder, path, "remove", "remove operation does not apply: doc is missing path: \"{}\"",
+                          "error in remove for path: '{}'")
+        elif kind == "replace":
+            _replace(holder, path, value)
+        elif kind == "move":
+            source = str(operation.get("from", ""))
+            moved = _container_op(holder, source, "get", "move operation does not apply: doc is missing from path: {}",
+                                  "error in move for path: '{}'")
+            _container_op(holder, source, "remove", "", "error in move for path: '{}'")
+            _container_op(holder, path, "add", "move operation does not apply: doc is missing destination path: {}",
+                          "error in move for path: '{}'", moved)
+        elif kind == "copy":
+            source = str(operation.get("from", ""))
+            copied = _container_op(holder, source, "get", "copy operation does not apply: doc is missing from path: {}",
+                                   "error in copy for from: '{}'")
+            _container_op(holder, path, "add", "copy operation does not apply: doc is missing destination path: {}",
+                          "error while adding value during copy", copy.deepcopy(copied))
+        elif kind == "test":
+            _test(holder, path, value)
+        else:
+            raise PatchError(f"Unexpected kind: {kind}", 422)
+    except _OperationFailed as failure:
+        raise PatchError(str(failure), 422) from failure
+
+
+def _locate(holder: dict, path: str) -> tuple[dict | list, str] | None:
+    """The container holding the last token of ``path`` and that token, or None when a parent is missing."""
+    tokens = path.split("/")
+    if len(tokens) < 2:
+        return None
+    node: object = holder[""]
+    for token in tokens[1:-1]:
         try:
-            actual = _get(doc, path, kind, "path")
-        except PatchError:
-            actual = _ABSENT
-        if actual is _ABSENT or not json_equal(actual, expected):
-            raise PatchError(f"testing value {_join(path)} failed: test failed", 422)
-        return doc
-    raise PatchError(f"Unexpected kind: {kind}", 422)
+            node = _get(node, _unescape(token))
+        except _OperationFailed:
+            return None
+        if not isinstance(node, dict | list):
+            return None
+    assert isinstance(node, dict | list)
+    return node, _unescape(tokens[-1])
 
 
-_ABSENT = object()
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
 
 
-def _value(operation: Mapping, kind: object) -> object:
-    if "value" not in operation:
-        raise PatchError(f"{kind} operation does not apply: missing value", 422)
-    return operation["value"]
+def _index(container: list, key: str, *, extra: int = 0) -> int:
+    if not _INDEX.fullmatch(key):
+        raise _OperationFailed(f'strconv.Atoi: parsing "{key}": invalid syntax')
+    index = int(key)
+    size = len(container) + extra
+    if index >= size or index < -size:
+        raise _OperationFailed(f"Unable to access invalid index: {index}{_BAD_INDEX}")
+    return index + size if index < 0 else index
 
 
-def _pointer(operation: Mapping, key: str, kind: object) -> list[str]:
-    raw = operation.get(key)
-    if not isinstance(raw, str):
-        raise PatchError(f"{kind} operation failed to decode {key}", 422)
-    if raw == "":
-        return []
-    if not raw.startswith("/"):
-        raise PatchError(f'{kind} operation does not apply: invalid JSON pointer "{raw}"', 422)
-    return [token.replace("~1", "/").replace("~0", "~") for token in raw[1:].split("/")]
+def _get(node: object, key: str) -> object:
+    if isinstance(node, list):
+        return node[_index(node, key)]
+    if isinstance(node, dict):
+        return node.get(key)  # a missing member reads as null, as in the library
+    raise _OperationFailed(f"unknown object type{_MISSING}")
 
 
-def _join(path: list[str]) -> str:
-    return "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in path)
-
-
-def _index(container: list, token: str, path: list[str], kind: object, *, insert: bool) -> int:
-    limit = len(container) if insert else len(container) - 1
-    if token == "-" and insert:
-        return len(container)
-    if not token.isdigit() or (len(token) > 1 and token.startswith("0")) or int(token) > limit:
-        raise PatchError(f'{kind} operation does not apply: doc is missing path: "{_join(path)}": missing value', 422)
-    return int(token)
-
-
-def _get(doc: object, path: list[str], kind: object, what: str) -> object:
-    node = doc
-    for depth, token in enumerate(path):
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list):
-            node = node[_index(node, token, path[: depth + 1], kind, insert=False)]
+def _container_op(holder: dict, path: str, action: str, missing: str, failed: str, value: object = None) -> object:
+    found = _locate(holder, path)
+    if found is None:
+        raise _OperationFailed(missing.format(path) + _MISSING)
+    container, key = found
+    try:
+        if action == "get":
+            return _get(container, key)
+        if action == "add":
+            if isinstance(container, dict):
+                container[key] = value
+            elif key == "-":
+                container.append(value)
+            else:
+                container.insert(_index(container, key, extra=1), value)
+        elif isinstance(container, dict):
+            if key not in container:
+                raise _OperationFailed(f"Unable to remove nonexistent key: {key}{_MISSING}")
+            del container[key]
         else:
-            raise PatchError(f'{kind} operation does not apply: doc is missing {what}: "{_join(path)}": missing value',
-                             422)
-    return node
+            del container[_index(container, key)]
+    except _OperationFailed as failure:
+        where = key if failed.startswith("error in move") and action != "add" else path
+        raise _OperationFailed(failed.format(where) + f": {failure}") from failure
+    return None
 
 
-def _parent(doc: object, path: list[str], kind: object) -> tuple[object, str]:
-    parent = _get(doc, path[:-1], kind, "path")
-    if not isinstance(parent, dict | list):
-        raise PatchError(f'{kind} operation does not apply: doc is missing path: "{_join(path)}": missing value', 422)
-    return parent, path[-1]
-
-
-def _existing_slot(parent: object, token: str, path: list[str], kind: object) -> None:
-    if isinstance(parent, dict) and token not in parent:
-        raise PatchError(f'{kind} operation does not apply: doc is missing key: "{_join(path)}": missing value', 422)
-    if isinstance(parent, list):
-        _index(parent, token, path, kind, insert=False)
-
-
-def _set(parent: object, token: str, value: object, kind: object, path: list[str], *, insert: bool) -> None:
-    if isinstance(parent, dict):
-        parent[token] = value
-    elif isinstance(parent, list):
-        index = _index(parent, token, path, kind, insert=insert)
-        if insert:
-            parent.insert(index, value)
-        else:
-            parent[index] = value
-
-
-def _add(doc: object, path: list[str], value: object, kind: object) -> object:
-    if not path:
-        return copy.deepcopy(value)
-    parent, token = _parent(doc, path, kind)
-    _set(parent, token, copy.deepcopy(value), kind, path, insert=True)
-    return doc
-
-
-def _remove(doc: object, path: list[str], kind: object) -> None:
-    if not path:
+def _replace(holder: dict, path: str, value: object) -> None:
+    if path == "":
+        if not isinstance(value, dict | list):
+            raise _OperationFailed("replace operation value must be object or array: <nil>")
+        holder[""] = value
         return
-    parent, token = _parent(doc, path, kind)
-    _existing_slot(parent, token, path, kind)
-    if isinstance(parent, dict):
-        del parent[token]
-    elif isinstance(parent, list):
-        del parent[_index(parent, token, path, kind, insert=False)]
+    found = _locate(holder, path)
+    if found is None:
+        raise _OperationFailed(f"replace operation does not apply: doc is missing path: {path}{_MISSING}")
+    container, key = found
+    if isinstance(container, dict):
+        container[key] = value  # the library adds a missing member rather than failing
+        return
+    try:
+        container[_index(container, key)] = value
+    except _OperationFailed as failure:
+        raise _OperationFailed(f"replace operation does not apply: doc is missing key: {path}{_MISSING}") from failure
+
+
+def _test(holder: dict, path: str, expected: object) -> None:
+    if path == "":
+        actual = holder[""]
+    else:
+        found = _locate(holder, path)
+        if found is None:
+            raise _OperationFailed(f"test operation does not apply: is missing path: {path}{_MISSING}")
+        try:
+            actual = _get(*found)
+        except _OperationFailed as failure:
+            raise _OperationFailed(f"error in test for path: '{path}': {failure}") from failure
+    if (actual is None and expected is None) or (actual is not None and json_equal(actual, expected)):
+        return
+    raise _OperationFailed(f"testing value {path} failed: test failed")

@@ -59,6 +59,13 @@ JSON_PATCH_CASES = [
     ("copy", [{"op": "copy", "from": "/list/0", "path": "/list/-"}], {**DOC, "list": [1, 2, 3, 1]}),
     ("test then replace", [{"op": "test", "path": "/list", "value": [1, 2, 3]},
                            {"op": "replace", "path": "/list", "value": []}], {**DOC, "list": []}),
+    # Quirks of evanphx/json-patch v4, which the real server uses:
+    ("replace of a missing member adds it", [{"op": "replace", "path": "/x", "value": 1}], {**DOC, "x": 1}),
+    ("negative index counts from the end", [{"op": "remove", "path": "/list/-1"}], {**DOC, "list": [1, 2]}),
+    ("leading zeros are read as a number", [{"op": "replace", "path": "/list/01", "value": 0}],
+     {**DOC, "list": [1, 0, 3]}),
+    ("test of a missing member against null passes", [{"op": "test", "path": "/nope", "value": None}], DOC),
+    ("add without a value adds null", [{"op": "add", "path": "/x"}], {**DOC, "x": None}),
 ]
 
 
@@ -71,28 +78,40 @@ def test_json_patch_operations(operations: list, expected: dict) -> None:
 
 
 JSON_PATCH_ERRORS = [
-    ("add under missing parent", [{"op": "add", "path": "/spec/replicas", "value": 1}], 422),
-    ("replace missing key", [{"op": "replace", "path": "/metadata/uid", "value": "x"}], 422),
-    ("remove missing key", [{"op": "remove", "path": "/metadata/labels"}], 422),
-    ("remove index out of range", [{"op": "remove", "path": "/list/3"}], 422),
-    ("add index past end", [{"op": "add", "path": "/list/5", "value": 1}], 422),
-    ("leading zero index", [{"op": "replace", "path": "/list/01", "value": 1}], 422),
-    ("failed test", [{"op": "test", "path": "/metadata/name", "value": "b"}], 422),
-    ("test distinguishes true from 1", [{"op": "test", "path": "/list/0", "value": True}], 422),
-    ("move into own child", [{"op": "move", "from": "/metadata", "path": "/metadata/x"}], 422),
-    ("unknown op", [{"op": "frobnicate", "path": "/x"}], 422),
-    ("missing value", [{"op": "add", "path": "/x"}], 422),
-    ("not a list of operations", {"op": "add"}, 400),
-    ("operation not an object", ["add"], 400),
+    ("add under missing parent", [{"op": "add", "path": "/spec/replicas", "value": 1}], 422,
+     'add operation does not apply: doc is missing path: "/spec/replicas": missing value'),
+    ("replace under missing parent", [{"op": "replace", "path": "/spec/replicas", "value": 1}], 422,
+     "replace operation does not apply: doc is missing path: /spec/replicas: missing value"),
+    ("replace index out of range", [{"op": "replace", "path": "/list/3", "value": 1}], 422,
+     "replace operation does not apply: doc is missing key: /list/3: missing value"),
+    ("remove missing key", [{"op": "remove", "path": "/metadata/labels"}], 422,
+     "error in remove for path: '/metadata/labels': Unable to remove nonexistent key: labels: missing value"),
+    ("remove index out of range", [{"op": "remove", "path": "/list/3"}], 422,
+     "error in remove for path: '/list/3': Unable to access invalid index: 3: invalid index referenced"),
+    ("add index past end", [{"op": "add", "path": "/list/5", "value": 1}], 422,
+     "error in add for path: '/list/5': Unable to access invalid index: 5: invalid index referenced"),
+    ("failed test", [{"op": "test", "path": "/metadata/name", "value": "b"}], 422,
+     "testing value /metadata/name failed: test failed"),
+    ("test distinguishes true from 1", [{"op": "test", "path": "/list/0", "value": True}], 422,
+     "testing value /list/0 failed: test failed"),
+    ("move from a missing member", [{"op": "move", "from": "/nope", "path": "/x"}], 422,
+     "error in move for path: 'nope': Unable to remove nonexistent key: nope: missing value"),
+    ("move into own child", [{"op": "move", "from": "/metadata", "path": "/metadata/x"}], 422,
+     "move operation does not apply: doc is missing destination path: /metadata/x: missing value"),
+    ("unknown op", [{"op": "frobnicate", "path": "/x"}], 422, "Unexpected kind: frobnicate"),
+    ("not a list of operations", {"op": "add"}, 400, None),
+    ("operation not an object", ["add"], 400, None),
 ]
 
 
-@pytest.mark.parametrize(("operations", "code"), [c[1:] for c in JSON_PATCH_ERRORS],
+@pytest.mark.parametrize(("operations", "code", "message"), [c[1:] for c in JSON_PATCH_ERRORS],
                          ids=[c[0] for c in JSON_PATCH_ERRORS])
-def test_json_patch_errors(operations: list, code: int) -> None:
+def test_json_patch_errors(operations: list, code: int, message: str | None) -> None:
     with pytest.raises(PatchError) as raised:
         json_patch(DOC, operations)
     assert raised.value.code == code
+    if message is not None:
+        assert raised.value.message == message
 
 
 def test_json_patch_is_all_or_nothing() -> None:
