@@ -154,7 +154,7 @@ async def create(store: Store, request: web.Request, target: Target) -> web.Resp
     obj = to_storage(check_type(target, await read_body(request)), rt, storage)
     created = store.writes.create(storage, obj, target.namespace or None, dry_run=is_dry_run(request),
                                   manager=field_manager(request))
-    return respond(object_in(created, rt), 201)
+    return respond(entry_bytes(created, rt), 201)
 
 
 def prepare_for_update(target: Target, obj: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +177,7 @@ async def update(store: Store, request: web.Request, target: Target) -> web.Resp
     obj = prepare_for_update(target, to_storage(check_type(target, await read_body(request)), rt, storage))
     updated = store.writes.update(storage, obj, dry_run=is_dry_run(request), manager=field_manager(request),
                                   subresource=target.subresource, expected_name=target.name)
-    return respond(object_in(updated, rt))
+    return respond(entry_bytes(updated, rt))
 
 
 async def _delete_options(request: web.Request) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import yaml
 from aiohttp import web
 
 from . import errors
-from .conversion import object_in, to_storage
+from .conversion import entry_bytes, object_in, to_storage
 from .handlers import check_type, field_manager, is_dry_run, respond, storage_of
 from .resources import BUILTIN_GROUP_ORDER
 from .routing import Target
@@ -85,7 +85,7 @@ async def patch(store: Store, request: web.Request, target: Target) -> web.Respo
         scaled = run(scale_of(storage, entry.obj))
         updated = store.writes.update(storage, apply_scale(storage, entry.obj, scaled), dry_run=dry_run,
                                       manager=manager, subresource="scale")
-        return respond(scale_of(storage, updated))
+        return respond(scale_of(storage, updated.obj))
     patched = run(object_in(entry.obj, rt))
     patched = to_storage(check_type(target, patched), rt, storage)
     meta = patched.setdefault("metadata", {})
@@ -93,7 +93,7 @@ async def patch(store: Store, request: web.Request, target: Target) -> web.Respo
         raise errors.bad_request("the name or namespace of the object may not be changed by a patch")
     updated = store.writes.update(storage, patched, dry_run=dry_run, manager=manager,
                                   subresource=target.subresource)
-    return respond(object_in(updated, rt))
+    return respond(entry_bytes(updated, rt))
 
 
 def _server_side_apply(store: Store, request: web.Request, target: Target, raw: bytes) -> web.Response:
@@ -148,11 +148,11 @@ def _server_side_apply(store: Store, request: web.Request, target: Target, raw: 
             raise errors.not_found(rt.plural, rt.group, target.name)
         created = store.writes.create(storage, merged, target.namespace or None, dry_run=dry_run,
                                       manager=manager, prepared=True)
-        return respond(object_in(created, rt), 201)
+        return respond(entry_bytes(created, rt), 201)
     if precondition_rv:
         merged.setdefault("metadata", {})["resourceVersion"] = precondition_rv
     else:
         merged.setdefault("metadata", {}).pop("resourceVersion", None)
     updated = store.writes.update(storage, merged, dry_run=dry_run, manager=manager,
                                   subresource=target.subresource, prepared=True)
-    return respond(object_in(updated, rt))
+    return respond(entry_bytes(updated, rt))

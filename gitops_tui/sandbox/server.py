@@ -198,7 +198,7 @@ class ApiServer:
         updated = self.store.writes.update(
             rt, apply_scale(rt, entry.obj, await handlers.read_body(request)),
             dry_run=handlers.is_dry_run(request), manager=handlers.field_manager(request), subresource="scale")
-        return handlers.respond(scale_of(rt, updated))
+        return handlers.respond(scale_of(rt, updated.obj))
 
     # ---- admin endpoint (never used by real clients) -----------------------------------------------
 

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import crds, deletion, errors
+from .entry import Entry, dumps
 from .resources import Registry, ResourceType
 from .selectors import object_matches, parse_field_selector, parse_label_selector
 from .validation import validate_object
@@ -55,26 +56,6 @@ def utc_now() -> datetime:
 
 def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-class Entry:
-    """One stored object version; its JSON bytes are made once and shared by every reader."""
-
-    __slots__ = ("_raw", "obj", "rv")
-
-    def __init__(self, obj: dict[str, Any], rv: int) -> None:
-        self.obj = obj
-        self.rv = rv
-        self._raw: bytes | None = None
-
-    def raw(self) -> bytes:
-        if self._raw is None:
-            self._raw = dumps(self.obj)
-        return self._raw
 
 
 @dataclass(slots=True)
@@ -252,8 +233,8 @@ class Store:
         keep_status: bool = False,
     ) -> dict[str, Any]:
         obj = json.loads(dumps(obj))
-        return self.writes.create(self.resolve(resource), obj, namespace, dry_run=dry_run, manager=manager,
-                                  keep_status=keep_status)
+        return json.loads(self.writes.create(self.resolve(resource), obj, namespace, dry_run=dry_run,
+                                             manager=manager, keep_status=keep_status).raw())
 
     def update(
         self,
@@ -265,8 +246,8 @@ class Store:
         subresource: str = "",
     ) -> dict[str, Any]:
         obj = json.loads(dumps(obj))
-        return self.writes.update(self.resolve(resource), obj, dry_run=dry_run, manager=manager,
-                                  subresource=subresource)
+        return json.loads(self.writes.update(self.resolve(resource), obj, dry_run=dry_run, manager=manager,
+                                             subresource=subresource).raw())
 
     def update_status(self, resource: str | ResourceType, obj: dict[str, Any], **kw: Any) -> dict[str, Any]:
         return self.update(resource, obj, subresource="status", **kw)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import errors
+from .entry import Entry
 from .errors import Cause
 from .resources import ResourceType
 
@@ -86,8 +87,10 @@ class WritePipeline:
         keep_status: bool = False,
         operation: str = "Update",
         prepared: bool = False,
-    ) -> dict[str, Any]:
-        """Store a new object. `prepared` means managedFields were already set (server-side apply)."""
+    ) -> Entry:
+        """Store a new object (a dry run returns an unstored Entry).
+
+        `prepared` means managedFields are already set (server-side apply computed them)."""
         store = self.store
         obj["apiVersion"] = rt.api_version
         obj["kind"] = rt.kind
@@ -117,8 +120,8 @@ class WritePipeline:
             obj = record_update(None, obj, manager, store.now(), operation=operation)
         obj = _ordered(obj)
         if dry_run:
-            return obj
-        return json.loads(store.commit(rt, obj, "ADDED", None).raw())
+            return Entry(obj, 0)
+        return store.commit(rt, obj, "ADDED", None)
 
     def _place_in_namespace(self, rt: ResourceType, meta: dict[str, Any], namespace: str | None) -> None:
         if not rt.namespaced:
@@ -172,7 +175,7 @@ class WritePipeline:
         operation: str = "Update",
         prepared: bool = False,
         expected_name: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Entry:
         store = self.store
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
@@ -217,14 +220,13 @@ class WritePipeline:
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
         if _without_volatile(new) == _without_volatile(old):
             # Real servers skip writes that change nothing: same resourceVersion, no watch event.
-            return json.loads(current.raw())
+            return current
         if dry_run:
-            return new
+            return Entry(new, 0)
         if new_meta.get("deletionTimestamp") and not new["metadata"].get("finalizers") and \
                 not self._namespace_waiting(rt, new):
-            store.remove(rt, new)
-            return new
-        return json.loads(store.commit(rt, new, "MODIFIED", old).raw())
+            return store.remove(rt, new)
+        return store.commit(rt, new, "MODIFIED", old)
 
     @staticmethod
     def _namespace_waiting(rt: ResourceType, obj: dict[str, Any]) -> bool:
