@@ -1,0 +1,166 @@
+"""One-shot comparison for the CLI (`status`, `diff`): read Git and the cluster once, compare, done.
+
+No cache and no loop: each desired object is read with a GET and predicted with a server-side
+dry-run apply, and the kinds an app could have left behind are listed once to find what it
+tracks but Git no longer has. Requests run in a small thread pool, so a 200-resource app costs
+a few round trips of wall time, not 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from gitops_tui.cluster.client import ClientSettings, ClusterClient
+from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, InvalidError, UnknownKindError
+from gitops_tui.cluster.kubeconfig import KubeConfig
+from gitops_tui.cluster.tracking import ARGOCD_TRACKING_ANNOTATION, tracked_apps
+from gitops_tui.engine.app_compare import AppComparison, DesiredObject, compare_app, failed_state, place_in_namespace
+from gitops_tui.engine.health import is_hook
+from gitops_tui.model import AppSpec, CommitInfo, ResourceKey
+from gitops_tui.source.errors import GitError, RenderError
+from gitops_tui.source.git import MirrorPool
+from gitops_tui.source.render import Renderer
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Kinds listed to find objects an app tracks but no longer renders (beyond the kinds it renders now).
+LEFTOVER_KINDS = (
+    ("", "ConfigMap"), ("", "Secret"), ("", "Service"), ("", "ServiceAccount"), ("", "PersistentVolumeClaim"),
+    ("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("batch", "Job"), ("batch", "CronJob"),
+    ("networking.k8s.io", "Ingress"), ("networking.k8s.io", "NetworkPolicy"),
+    ("autoscaling", "HorizontalPodAutoscaler"), ("policy", "PodDisruptionBudget"),
+    ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"),
+)  # fmt: skip
+WORKERS = 16
+
+
+@dataclass(frozen=True)
+class RenderedTarget:
+    commit: CommitInfo
+    objects: tuple[dict[str, Any], ...]
+
+
+class OneShotComparer:
+    def __init__(
+        self,
+        kubeconfig: KubeConfig,
+        pool: MirrorPool | None = None,
+        settings: ClientSettings | None = None,
+    ) -> None:
+        self.kubeconfig = kubeconfig
+        self.pool = pool or MirrorPool()
+        self.renderer = Renderer(self.pool)
+        self.settings = settings or ClientSettings(read_only=True)
+        self._clients: dict[str, ClusterClient] = {}
+        self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="oneshot")
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for client in self._clients.values():
+            client.close()
+
+    def __enter__(self) -> OneShotComparer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def client_for(self, app: AppSpec) -> ClusterClient:
+        context = self.kubeconfig.context_for_destination(app.destination.server, app.destination.name)
+        if context not in self._clients:
+            self._clients[context] = ClusterClient.from_kubeconfig(self.kubeconfig, context, self.settings)
+        return self._clients[context]
+
+    def render(self, app: AppSpec, revision: str | None = None) -> RenderedTarget:
+        mirror = self.pool.get(app.source.repo_url)
+        mirror.fetch()
+        commit = mirror.resolve(revision or app.source.target_revision)
+        return RenderedTarget(commit, self.renderer.render(app, commit.sha).objects)
+
+    def compare(self, app: AppSpec, revision: str | None = None) -> AppComparison:
+        """Never raises for a problem of the app's own: the state says what went wrong."""
+        try:
+            target = self.render(app, revision)
+        except (GitError, RenderError) as exc:
+            return AppComparison(failed_state(app, exc.message))
+        try:
+            client = self.client_for(app)
+            return self._compare_live(app, client, target)
+        except ClusterError as exc:
+            return AppComparison(failed_state(app, exc.message, target.commit))
+
+    def _compare_live(self, app: AppSpec, client: ClusterClient, target: RenderedTarget) -> AppComparison:
+        errors: dict[ResourceKey, str] = {}
+        scopes: dict[tuple[str, str], bool] = {}
+        unknown: dict[tuple[str, str], str] = {}
+        for obj in target.objects:
+            api_version, kind = str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
+            group = api_version.rpartition("/")[0]
+            try:  # discovery is refreshed once when a kind is new to us (a CRD created by a sync)
+                scopes[(group, kind)] = client.mapper.resource_for(api_version, kind).namespaced
+            except UnknownKindError as exc:
+                unknown[(group, kind)] = exc.message
+        desired = place_in_namespace(target.objects, app, lambda group, kind: scopes.get((group, kind)))
+        known: list[DesiredObject] = []
+        for item in desired:
+            problem = unknown.get((item.key.group, item.key.kind))
+            if problem:
+                errors[item.key] = problem
+            else:
+                known.append(item)
+        live = {k: v for k, v in self._map(lambda d: (d.key, client.get(d.key)), known) if v is not None}
+        live.update(self._leftovers(app, client, desired))
+        predictable = [d for d in known if d.key in live and not is_hook(d.obj)]
+        predicted: dict[ResourceKey, dict[str, Any]] = {}
+        for key, outcome in self._map(lambda d: (d.key, self._predict(client, app, d)), predictable):
+            if isinstance(outcome, str):
+                errors[key] = outcome
+            elif outcome is not None:
+                predicted[key] = outcome
+        return compare_app(app, desired, live, revision=target.commit, predicted=predicted, resource_errors=errors)
+
+    def _predict(self, client: ClusterClient, app: AppSpec, item: DesiredObject) -> dict[str, Any] | str | None:
+        """The server's dry-run result; a message when the server rejects the object; None to predict locally."""
+        try:
+            return client.apply(item.obj, app=app.name, dry_run=True, force=True)
+        except InvalidError as exc:
+            return f"the cluster rejects it: {exc.message}"
+        except ConnectionFailedError:
+            raise
+        except ClusterError:
+            return None  # e.g. forbidden to patch, even as a dry run: compare against the local prediction
+
+    def _leftovers(self, app: AppSpec, client: ClusterClient, desired: list[DesiredObject]) -> dict[ResourceKey, Any]:
+        kinds = {(d.key.group, d.key.kind) for d in desired} | set(LEFTOVER_KINDS)
+        namespaces = {d.key.namespace for d in desired if d.key.namespace} | {app.destination.namespace or ""}
+        jobs = []
+        for group, kind in sorted(kinds):
+            resource = client.mapper.find_group_kind(group, kind)  # discovery was read by _compare_live
+            if resource is None or "list" not in resource.verbs:
+                continue
+            scopes = sorted(namespaces - {""}) if resource.namespaced else [""]
+            jobs.extend((resource, ns) for ns in scopes)
+        annotations = (client.settings.tracking_annotation, ARGOCD_TRACKING_ANNOTATION)
+        found: dict[ResourceKey, Any] = {}
+        for items in self._map(lambda job: _list_or_empty(client, *job), jobs):
+            for obj in items:
+                key = ResourceKey.of(obj)
+                if app.name in tracked_apps(obj, key, annotations):
+                    found[key] = obj
+        return found
+
+    def _map(self, func: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        return list(self._executor.map(func, items))
+
+
+def _list_or_empty(client: ClusterClient, resource: Any, namespace: str) -> list[Mapping[str, Any]]:
+    try:
+        return client.list(resource, namespace).items
+    except ConnectionFailedError:
+        raise
+    except ClusterError:
+        return []  # a kind we may not list (403) cannot hold leftovers we could prune either
