@@ -39,13 +39,15 @@ def apply_strategic(obj: Mapping, patch: Mapping, root: Node) -> dict:
 
 def _merge_map(original: dict, patch: Mapping, node: Node) -> dict:
     patch = dict(patch)
-    directive = patch.pop(_PATCH, None)
-    if directive == "replace":
-        return _clean(patch, node)
-    if directive == "delete":
-        return {}
-    if directive not in (None, "merge"):
-        raise StrategicPatchError(f"Unknown patch type: {directive}", 400)
+    if _PATCH in patch:
+        # Only replace and delete exist for objects; even "merge" is refused (500, as the real server).
+        directive = patch.pop(_PATCH)
+        if directive == "replace":
+            return _clean(patch, node)
+        if directive == "delete":
+            return {}
+        raise StrategicPatchError(f"unknown patch type: {directive} in map: {_go_format({**patch, _PATCH: directive})}",
+                                  500)
 
     if _RETAIN_KEYS in patch:
         retain = patch.pop(_RETAIN_KEYS)
@@ -53,7 +55,7 @@ def _merge_map(original: dict, patch: Mapping, node: Node) -> dict:
             raise StrategicPatchError("invalid patch format of retainKeys", 400)
         stray = [k for k, v in patch.items() if v is not None and not k.startswith("$") and k not in retain]
         if stray:
-            raise StrategicPatchError("patch content doesn't match retainKeys list", 422)
+            raise StrategicPatchError("invalid patch format of retainKeys", 400)
         original = {k: v for k, v in original.items() if k in retain}
 
     for key in [k for k in patch if k.startswith(_DELETE_FROM_PRIMITIVE_LIST)]:
@@ -91,38 +93,100 @@ def _merge_map(original: dict, patch: Mapping, node: Node) -> dict:
 
 
 def _merge_list(original: list, patch: list, node: Node) -> list:
+    """Merge one list field; the result has the patch's items in the patch's order, with items only
+    the server has kept in their places relative to them."""
     spec = node.list_spec
     if not spec.patch_merge:
         return _clean(patch, node)
-    if any(isinstance(item, list) for item in patch):
+    if not original and not patch:
+        return original
+    if any(isinstance(item, list) for item in (*original, *patch)):
         raise StrategicPatchError("lists of lists are not supported", 422)
-    merge_key = spec.patch_merge_key
-    if merge_key is None or not any(isinstance(item, Mapping) for item in (*original, *patch)):
-        # A primitive list merged as a set: originals first, then new values, duplicates dropped.
+    if not any(isinstance(item, Mapping) for item in (*original, *patch)):
+        # A primitive list merged as a set: duplicates dropped, first occurrence kept.
         merged: list = []
         for value in (*original, *patch):
             if not any(json_equal(value, seen) for seen in merged):
                 merged.append(copy.deepcopy(value))
-        return merged
+        return _normalize_order(merged, patch, original, None)
+    merge_key = spec.patch_merge_key
+    if merge_key is None:
+        raise StrategicPatchError("cannot merge lists without merge key", 500)
 
-    if any(isinstance(item, Mapping) and item.get(_PATCH) == "replace" for item in patch):
-        return [_clean(item, node.item()) for item in patch if not _is_directive_item(item)]
-    result = list(original)
-    for item in patch:
-        if not isinstance(item, Mapping):
-            raise StrategicPatchError(f"patch list item {item!r} is not an object but the list is merged by key", 422)
+    server, additions = _apply_list_directives(original, patch, merge_key)
+    merged = list(server)
+    for item in additions:
         if merge_key not in item:
             # The real server lets this error through unconverted: a 500 with an empty reason.
             raise StrategicPatchError(
                 f"map: {_go_format(dict(item))} does not contain declared merge key: {merge_key}", 500
             )
-        position = _find(result, merge_key, item[merge_key])
-        if item.get(_PATCH) == "delete":
-            result = [r for r in result if _find([r], merge_key, item[merge_key]) is None]
-        elif position is None:
-            result.append(_clean(item, node.item()))
+        position = _find(merged, merge_key, item[merge_key])
+        if position is None:
+            merged.append(_clean(item, node.item()))
         else:
-            result[position] = _merge_map(dict(result[position]), item, node.item())
+            merged[position] = _merge_map(dict(merged[position]), item, node.item())
+    return _normalize_order(merged, additions, server, merge_key)
+
+
+def _apply_list_directives(original: list, patch: list, merge_key: str) -> tuple[list, list[Mapping]]:
+    """Handle ``$patch`` items: deletions are applied to the original, a ``replace`` item makes the
+    rest of the patch the whole list. Returns the original to merge into and the remaining items."""
+    remaining: list[Mapping] = []
+    replace = False
+    for item in patch:
+        if not isinstance(item, Mapping):
+            raise StrategicPatchError(f"expected a map, but received a {type(item).__name__}", 500)
+        if _PATCH not in item:
+            remaining.append(item)
+        elif item[_PATCH] == "delete":
+            if merge_key not in item:
+                raise StrategicPatchError(
+                    f"map: {_go_format(dict(item))} does not contain declared merge key: {merge_key}", 500
+                )
+            original = [o for o in original if _find([o], merge_key, item[merge_key]) is None]
+        elif item[_PATCH] == "replace":
+            replace = True
+        elif item[_PATCH] == "merge":
+            raise StrategicPatchError("merging lists cannot yet be specified in the patch", 500)
+        else:
+            raise StrategicPatchError(f"unknown patch type: {item[_PATCH]} in map: {_go_format(dict(item))}", 500)
+    if replace:
+        return [{k: v for k, v in item.items() if not k.startswith("$")} for item in remaining], []
+    return original, remaining
+
+
+def _normalize_order(merged: list, order: list, server_order: list, merge_key: str | None) -> list:
+    """Items named in ``order`` take that order; the others keep their order from ``server_order`` and
+    are interleaved before the first ordered item that follows them there (new items go first)."""
+
+    def identity(item: object) -> object:
+        return item.get(merge_key) if merge_key and isinstance(item, Mapping) else item
+
+    def position(items: list, item: object) -> int:
+        wanted = identity(item)
+        return next((i for i, candidate in enumerate(items) if json_equal(identity(candidate), wanted)), -1)
+
+    in_order = sorted((item for item in merged if position(order, item) >= 0), key=lambda item: position(order, item))
+    server_only = sorted((item for item in merged if position(order, item) < 0),
+                         key=lambda item: position(server_order, item))
+    result = []
+    left, right = 0, 0
+    while left < len(server_only) or right < len(in_order):
+        if right >= len(in_order):
+            result.append(server_only[left])
+            left += 1
+        elif left >= len(server_only):
+            result.append(in_order[right])
+            right += 1
+        else:
+            server_at, ordered_at = position(server_order, server_only[left]), position(server_order, in_order[right])
+            if server_at >= 0 and ordered_at >= 0 and server_at < ordered_at:
+                result.append(server_only[left])
+                left += 1
+            else:
+                result.append(in_order[right])
+                right += 1
     return result
 
 
@@ -155,8 +219,7 @@ def _is_directive_item(item: object) -> bool:
 def _merge_ordered_list(original: dict, patch: dict, field_name: str, order: list, node: Node) -> None:
     """Merge one list field and put it in the order kubectl asked for.
 
-    Precedence: ``$setElementOrder`` > order in the patch > order in the live list; items only the
-    server has keep their place relative to the ordered ones, and new items go as early as allowed."""
+    Precedence: ``$setElementOrder`` > order in the patch > order in the live list."""
     server_list = original.get(field_name)
     patch_list = patch.pop(field_name, None)
     if isinstance(server_list, list) and isinstance(patch_list, list):
@@ -168,39 +231,7 @@ def _merge_ordered_list(original: dict, patch: dict, field_name: str, order: lis
     else:
         return
     server_order = server_list if isinstance(server_list, list) else []
-    merge_key = node.list_spec.patch_merge_key
-
-    def identity(item: object) -> object:
-        return item.get(merge_key) if merge_key and isinstance(item, Mapping) else item
-
-    def position(items: list, item: object) -> int:
-        wanted = identity(item)
-        return next((i for i, candidate in enumerate(items) if json_equal(identity(candidate), wanted)), -1)
-
-    in_order = [item for item in merged if position(order, item) >= 0]
-    server_only = [item for item in merged if position(order, item) < 0]
-    in_order.sort(key=lambda item: position(order, item))
-    server_only.sort(key=lambda item: position(server_order, item))
-
-    result = []
-    left, right = 0, 0
-    while left < len(server_only) or right < len(in_order):
-        if right >= len(in_order):
-            result.append(server_only[left])
-            left += 1
-            continue
-        if left >= len(server_only):
-            result.append(in_order[right])
-            right += 1
-            continue
-        server_at, ordered_at = position(server_order, server_only[left]), position(server_order, in_order[right])
-        if server_at >= 0 and ordered_at >= 0 and server_at < ordered_at:
-            result.append(server_only[left])
-            left += 1
-        else:
-            result.append(in_order[right])
-            right += 1
-    original[field_name] = result
+    original[field_name] = _normalize_order(merged, order, server_order, node.list_spec.patch_merge_key)
 
 
 def _clean(value: object, node: Node) -> object:

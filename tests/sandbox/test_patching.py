@@ -178,9 +178,10 @@ SMP_CASES = [
         lambda o: _containers(o)[0].update(image="nginx:1.26"),
     ),
     (
-        "new container appended",
+        # The real server puts items new to the list before the ones only it has.
+        "new container goes first",
         _pod_spec_patch(containers=[{"name": "third", "image": "x", "env": [{"name": "E", "value": None}]}]),
-        lambda o: _containers(o).append({"name": "third", "image": "x", "env": [{"name": "E"}]}),
+        lambda o: _containers(o).insert(0, {"name": "third", "image": "x", "env": [{"name": "E"}]}),
     ),
     (
         "env merges by name",
@@ -316,6 +317,20 @@ def test_a_list_the_original_lacks_is_taken_without_merge_key_checks() -> None:
     assert patched["spec"]["template"]["spec"]["volumes"] == [{"emptyDir": {}}]
 
 
+@pytest.mark.parametrize(
+    ("live", "patched", "expected"),
+    [
+        (["a", "b", "c"], ["c", "a"], ["b", "c", "a"]),  # patch order wins, b stays before c
+        (["a", "b"], ["b", "new"], ["a", "b", "new"]),
+        (["a", "b"], ["new", "a"], ["new", "a", "b"]),
+    ],
+)
+def test_merged_list_takes_the_patch_order(live: list[str], patched: list[str], expected: list[str]) -> None:
+    obj = _deployment([{"name": name, "image": name} for name in live])
+    patch = _pod_spec_patch(containers=[{"name": name} for name in patched])
+    assert [c["name"] for c in _containers(strategic_merge_patch(obj, patch))] == expected
+
+
 def test_service_ports_merge_by_port() -> None:
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
                "spec": {"ports": [{"port": 80, "targetPort": 8080}, {"port": 443}], "selector": {"a": "1"}}}
@@ -329,7 +344,7 @@ def test_custom_resource_lists_are_replaced() -> None:
     patched = strategic_merge_patch(widget, {"metadata": {"finalizers": ["y"]},
                                              "spec": {"containers": [{"name": "a", "v": 2}]}})
     assert patched["spec"]["containers"] == [{"name": "a", "v": 2}]
-    assert patched["metadata"]["finalizers"] == ["x", "y"], "ObjectMeta keeps its semantics on every kind"
+    assert patched["metadata"]["finalizers"] == ["y", "x"], "ObjectMeta keeps its semantics on every kind"
 
 
 def test_kubectl_client_side_apply_patch() -> None:
@@ -350,11 +365,14 @@ def test_kubectl_client_side_apply_patch() -> None:
 SMP_ERRORS = [
     ("missing merge key", _pod_spec_patch(containers=[{"image": "x"}]), 500),
     ("retainKeys does not cover the patch", {"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {}}}},
-     422),
+     400),
     ("retainKeys not a list", {"spec": {"strategy": {"$retainKeys": "type"}}}, 400),
     ("deleteFromPrimitiveList not a list", {"metadata": {"$deleteFromPrimitiveList/finalizers": "a"}}, 400),
     ("setElementOrder not a list", _pod_spec_patch(**{"$setElementOrder/containers": {}}), 400),
-    ("unknown $patch", {"metadata": {"labels": {"$patch": "explode"}}}, 400),
+    ("unknown $patch", {"metadata": {"labels": {"$patch": "explode"}}}, 500),
+    ("$patch merge on an object", {"metadata": {"labels": {"$patch": "merge"}}}, 500),
+    ("$patch merge in a list", _pod_spec_patch(containers=[{"$patch": "merge", "name": "nginx"}]), 500),
+    ("$patch delete without the merge key", _pod_spec_patch(containers=[{"$patch": "delete"}]), 500),
 ]
 
 
