@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gitops_tui.sandbox.controllers import runtime
-from gitops_tui.sandbox.controllers.clock import SimClock
+from gitops_tui.sandbox.controllers.clock import SimClock, Stopwatch
 from gitops_tui.sandbox.controllers.cron import CronError, CronSchedule
 from gitops_tui.sandbox.controllers.deployment import surge_and_unavailable
 from gitops_tui.sandbox.controllers.kube import safe_encode, template_hash
@@ -23,19 +23,45 @@ class FakeMonotonic:
         return self.now
 
 
-def test_clock_runs_speed_times_faster_and_stays_continuous_across_speed_changes() -> None:
+def test_simulated_time_runs_speed_times_faster_while_stamps_stay_wall_clock() -> None:
     ticks = FakeMonotonic()
     clock = SimClock(speed=10, start=START, monotonic=ticks)
     ticks.now += 3
-    assert clock.now() == START + timedelta(seconds=30)
+    assert clock.sim_now() == START + timedelta(seconds=30)
+    assert clock.now() == START + timedelta(seconds=3)
+    assert clock.timestamp() == "2026-01-01T00:00:03Z"
+    assert clock.timestamp(START + timedelta(seconds=30)) == "2026-01-01T00:00:03Z"
+    assert clock.to_sim(clock.to_wall(START + timedelta(seconds=50))) == START + timedelta(seconds=50)
     assert clock.real_delay(600) == 60
-    clock.speed = 1
-    assert clock.now() == START + timedelta(seconds=30)
+    assert clock.sim_seconds_since("2026-01-01T00:00:01Z") == 20
+
+
+def test_speed_changes_keep_both_time_lines_continuous() -> None:
+    ticks = FakeMonotonic()
+    clock = SimClock(speed=10, start=START, monotonic=ticks)
     ticks.now += 3
-    assert clock.now() == START + timedelta(seconds=33)
-    assert clock.timestamp() == "2026-01-01T00:00:33Z"
+    clock.speed = 1
+    assert clock.sim_now() == START + timedelta(seconds=30)
+    ticks.now += 3
+    assert clock.sim_now() == START + timedelta(seconds=33)
+    assert clock.now() == START + timedelta(seconds=6)
     with pytest.raises(ValueError):
         SimClock(speed=0)
+
+
+def test_stopwatch_is_precise_where_stamps_are_coarse() -> None:
+    ticks = FakeMonotonic()
+    clock = SimClock(speed=100, start=START, monotonic=ticks)
+    watch = Stopwatch(clock)
+    ticks.now += 0.5  # 50 simulated seconds, but still within the same wall second
+    stamp = clock.timestamp()
+    watch.note("progress", stamp)
+    ticks.now += 0.1
+    assert watch.elapsed("progress", stamp) == pytest.approx(10)
+    # An instant noted for another timestamp (or never) falls back to the coarse stamp.
+    assert stamp == "2026-01-01T00:00:00Z"
+    assert watch.elapsed("progress", "2025-12-31T23:59:59Z") == pytest.approx(160)
+    assert watch.elapsed("unknown", stamp) == pytest.approx(60)
 
 
 @pytest.mark.parametrize(

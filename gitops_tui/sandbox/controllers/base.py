@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gitops_tui.sandbox.controllers.clock import Stopwatch
+
 if TYPE_CHECKING:
     from gitops_tui.sandbox.controllers.clock import SimClock
     from gitops_tui.sandbox.controllers.events import EventRecorder
@@ -61,6 +63,7 @@ class Controller:
         self.store = ctx.store
         self.clock = ctx.clock
         self.events = ctx.events
+        self.stopwatch = Stopwatch(ctx.clock)
 
     def watches(self) -> dict[str, KeyMapper]:
         return {self.primary: same_key}
@@ -71,3 +74,9 @@ class Controller:
 
     def reconcile(self, key: Key) -> float | None:
         raise NotImplementedError
+
+    def age(self, obj: JSON) -> float:
+        """Simulated seconds since this controller first saw the object (it sees new objects at once)."""
+        key = (obj["metadata"].get("uid"), "seen")
+        self.stopwatch.note_once(key)
+        return self.stopwatch.elapsed(key)

@@ -24,10 +24,6 @@ SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 MAX_MISSED = 100
 
 
-def _ts(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class CronJobController(Controller):
     name = "cronjobs"
     primary = "cronjobs.batch"
@@ -49,12 +45,14 @@ class CronJobController(Controller):
         jobs = sorted((j for j in self.store.list("jobs.batch", namespace) if owned_by(j, cron_job)),
                       key=lambda j: j["metadata"].get("creationTimestamp") or "")
         status = dict(cron_job.get("status") or {})
-        now = self.clock.now()
+        now = self.clock.sim_now()
         due = self._most_recent_due(schedule, cron_job, now)
         active = [j for j in jobs if not job_finished(j)]
         if due is not None and not spec.get("suspend"):
-            active = self._run(cron_job, due, active)
-            status["lastScheduleTime"] = _ts(due)
+            stamp = self.clock.timestamp(due)
+            active = self._run(cron_job, due, stamp, active)
+            status["lastScheduleTime"] = stamp
+            self.stopwatch.note((cron_job["metadata"]["uid"], "scheduled"), stamp, at=due)
         self._trim_history(cron_job, [j for j in jobs if job_finished(j)])
         succeeded = [j for j in jobs if condition_true(j, "Complete")]
         if succeeded:
@@ -71,10 +69,15 @@ class CronJobController(Controller):
         return (schedule.next_after(now) - now).total_seconds() + 0.1
 
     def _most_recent_due(self, schedule: CronSchedule, cron_job: JSON, now: datetime) -> datetime | None:
-        since = parse_time((cron_job.get("status") or {}).get("lastScheduleTime")) or \
-            parse_time(cron_job["metadata"].get("creationTimestamp"))
+        """The latest schedule in (last run, now], in simulated time; None when nothing is due."""
+        uid = cron_job["metadata"]["uid"]
+        last_stamp = (cron_job.get("status") or {}).get("lastScheduleTime")
+        since = self.stopwatch.noted((uid, "scheduled"), last_stamp) if last_stamp else None
+        if since is None and last_stamp:
+            since = self.clock.to_sim(parse_time(last_stamp) or self.clock.now())
         if since is None:
-            return None
+            self.stopwatch.note_once((uid, "created"))
+            since = self.stopwatch.noted((uid, "created")) or now
         due = None
         moment = schedule.next_after(since)
         for _ in range(MAX_MISSED):
@@ -84,7 +87,7 @@ class CronJobController(Controller):
             moment = schedule.next_after(moment)
         return due
 
-    def _run(self, cron_job: JSON, due: datetime, active: list[JSON]) -> list[JSON]:
+    def _run(self, cron_job: JSON, due: datetime, stamp: str, active: list[JSON]) -> list[JSON]:
         policy = cron_job["spec"].get("concurrencyPolicy", "Allow")
         if active and policy == "Forbid":
             self.events.record(cron_job, NORMAL, "JobAlreadyActive",
@@ -108,7 +111,7 @@ class CronJobController(Controller):
                 "name": job_name,
                 "namespace": cron_job["metadata"]["namespace"],
                 "labels": dict(template_meta.get("labels") or {}),
-                "annotations": {**(template_meta.get("annotations") or {}), SCHEDULED_AT: _ts(due)},
+                "annotations": {**(template_meta.get("annotations") or {}), SCHEDULED_AT: stamp},
                 "ownerReferences": [owner_reference(cron_job)],
             },
             "spec": copy.deepcopy(template.get("spec") or {}),

@@ -13,8 +13,7 @@ import copy
 from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller, Key, KeyMapper, controller_owner, same_key
-from gitops_tui.sandbox.controllers.clock import seconds_since
-from gitops_tui.sandbox.controllers.deployment_status import deployment_status
+from gitops_tui.sandbox.controllers.deployment_status import deployment_status, made_progress
 from gitops_tui.sandbox.controllers.events import NORMAL
 from gitops_tui.sandbox.controllers.kube import (
     int_or_percent,
@@ -264,23 +263,35 @@ class DeploymentController(Controller):
         if new_rs is not None:
             new_rs = next((rs for rs in current_sets if name_of(rs) == name_of(new_rs)), new_rs)
         _, max_unavailable = surge_and_unavailable(deployment)
+        progress_key = (deployment["metadata"]["uid"], "progress")
+
+        def since_progress(progressing: JSON) -> float:
+            return self.stopwatch.elapsed(progress_key, progressing.get("lastUpdateTime"))
+
+        old_status = deployment.get("status") or {}
         status = deployment_status(deployment, current_sets, new_rs, conditions, max_unavailable,
-                                   self.clock.timestamp())
-        if deployment.get("status") != status:
+                                   self.clock.timestamp(), since_progress)
+        if _progressing(status) != _progressing(old_status) or made_progress(old_status, status):
+            # The deadline counts from here: note the precise simulated instant.
+            self.stopwatch.note(progress_key, (_progressing(status) or {}).get("lastUpdateTime"))
+        if old_status != status:
             deployment["status"] = status
             self.store.update_status("deployments.apps", deployment, manager=self.manager)
-        return self._deadline_check_in(deployment, status)
+        return self._deadline_check_in(deployment, status, since_progress)
 
-    def _deadline_check_in(self, deployment: JSON, status: JSON) -> float | None:
+    def _deadline_check_in(self, deployment: JSON, status: JSON, since_progress: Any) -> float | None:
         """Look again when the progress deadline would pass, as upstream requeues for it."""
         deadline = deployment["spec"].get("progressDeadlineSeconds")
-        progressing = next((c for c in status.get("conditions") or [] if c["type"] == "Progressing"), None)
+        progressing = _progressing(status)
         if deadline is None or progressing is None or deployment["spec"].get("paused"):
             return None
         if progressing.get("reason") in ("NewReplicaSetAvailable", "ProgressDeadlineExceeded"):
             return None
-        elapsed = seconds_since(self.clock, progressing.get("lastUpdateTime"))
-        return max(float(deadline) - elapsed, 0.0) + 1.0
+        return max(float(deadline) - since_progress(progressing), 0.0) + 0.5
+
+
+def _progressing(status: JSON) -> JSON | None:
+    return next((c for c in status.get("conditions") or [] if c["type"] == "Progressing"), None)
 
 
 def _available(rs: JSON) -> int:

@@ -3,9 +3,9 @@ syncRolloutStatus compute it, with their reasons and messages word for word."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from gitops_tui.sandbox.controllers.clock import parse_time
 from gitops_tui.sandbox.controllers.kube import name_of, omit_zero, set_condition
 
 JSON = dict[str, Any]
@@ -22,7 +22,9 @@ def deployment_status(
     conditions: list[JSON],
     max_unavailable: int,
     now: str,
+    since_progress: Callable[[JSON], float],
 ) -> JSON:
+    """`since_progress(condition)`: simulated seconds since the Progressing condition last moved."""
     spec = deployment["spec"]
     old = deployment.get("status") or {}
     desired = int(spec.get("replicas", 1))
@@ -47,14 +49,14 @@ def deployment_status(
         "lastTransitionTime": now, "reason": available_condition[1], "message": available_condition[2],
     })
     if not spec.get("paused") and spec.get("progressDeadlineSeconds") is not None:
-        conditions = _rollout_condition(deployment, status, old, new_rs, conditions, now)
+        conditions = _rollout_condition(deployment, status, old, new_rs, conditions, now, since_progress)
     status = omit_zero(status)
     status["conditions"] = conditions
     return status
 
 
 def _rollout_condition(deployment: JSON, status: JSON, old: JSON, new_rs: JSON | None,
-                       conditions: list[JSON], now: str) -> list[JSON]:
+                       conditions: list[JSON], now: str, since_progress: Callable[[JSON], float]) -> list[JSON]:
     current = next((c for c in conditions if c["type"] == "Progressing"), None)
     if current is not None and current.get("reason") == "NewReplicaSetAvailable" and \
             status["replicas"] == status["updatedReplicas"]:
@@ -63,13 +65,13 @@ def _rollout_condition(deployment: JSON, status: JSON, old: JSON, new_rs: JSON |
     if _complete(deployment, status):
         return set_condition(conditions, _progressing("True", "NewReplicaSetAvailable",
                                                       f"{subject} has successfully progressed.", now))
-    if _progressed(old, status):
+    if made_progress(old, status):
         fresh = _progressing("True", "ReplicaSetUpdated", f"{subject} is progressing.", now)
         if current is not None and current.get("status") == "True":
             fresh["lastTransitionTime"] = current.get("lastTransitionTime", now)
         # Unlike other conditions, progress refreshes lastUpdateTime even with the same reason.
         return [c for c in conditions if c["type"] != "Progressing"] + [fresh]
-    if _timed_out(deployment, current, now):
+    if _timed_out(deployment, current, since_progress):
         return set_condition(conditions, _progressing("False", "ProgressDeadlineExceeded",
                                                       f"{subject} has timed out progressing.", now))
     return conditions
@@ -90,26 +92,27 @@ def _complete(deployment: JSON, status: JSON) -> bool:
     )
 
 
-def _progressed(old: JSON, new: JSON) -> bool:
-    old_old = int(old.get("replicas", 0)) - int(old.get("updatedReplicas", 0))
-    new_old = new["replicas"] - new["updatedReplicas"]
+def made_progress(old: JSON, new: JSON) -> bool:
+    """Upstream's DeploymentProgressing: more updated, fewer old, more ready or more available pods."""
+    def count(status: JSON, field: str) -> int:
+        return int(status.get(field, 0))
+
+    old_old = count(old, "replicas") - count(old, "updatedReplicas")
+    new_old = count(new, "replicas") - count(new, "updatedReplicas")
     return (
-        new["updatedReplicas"] > int(old.get("updatedReplicas", 0))
+        count(new, "updatedReplicas") > count(old, "updatedReplicas")
         or new_old < old_old
-        or new["readyReplicas"] > int(old.get("readyReplicas", 0))
-        or new["availableReplicas"] > int(old.get("availableReplicas", 0))
+        or count(new, "readyReplicas") > count(old, "readyReplicas")
+        or count(new, "availableReplicas") > count(old, "availableReplicas")
     )
 
 
-def _timed_out(deployment: JSON, current: JSON | None, now: str) -> bool:
+def _timed_out(deployment: JSON, current: JSON | None, since_progress: Callable[[JSON], float]) -> bool:
     if current is None:
         return False
     if current.get("reason") == "NewReplicaSetAvailable":
         return False
     if current.get("reason") == "ProgressDeadlineExceeded":
         return True
-    since, at = parse_time(current.get("lastUpdateTime")), parse_time(now)
-    if since is None or at is None:
-        return False
-    return (at - since).total_seconds() > float(deployment["spec"]["progressDeadlineSeconds"])
+    return since_progress(current) > float(deployment["spec"]["progressDeadlineSeconds"])
 

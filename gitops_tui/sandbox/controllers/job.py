@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller, Key, KeyMapper, controller_owner, same_key
-from gitops_tui.sandbox.controllers.clock import seconds_since
 from gitops_tui.sandbox.controllers.events import NORMAL, WARNING
 from gitops_tui.sandbox.controllers.kube import (
     condition_true,
@@ -62,6 +61,9 @@ class JobController(Controller):
             failed += sum(cs.get("restartCount", 0) for p in active
                           for cs in (p.get("status") or {}).get("containerStatuses") or [])
         status = dict(job.get("status") or {})
+        if failed > int(status.get("failed", 0)):
+            # Back-off counts from when the failure was seen, more precisely than its timestamp.
+            self.stopwatch.note_once((job["metadata"]["uid"], "failure", failed))
         now = self.clock.timestamp()
         status.setdefault("startTime", now)
         completions = spec.get("completions")
@@ -115,7 +117,9 @@ class JobController(Controller):
         if failed:
             last_failure = max((_finished_at(p) for p in pods), default="")
             backoff = min(BACKOFF_START_SECONDS * 2 ** (failed - 1), BACKOFF_MAX_SECONDS)
-            waited = seconds_since(self.clock, last_failure or None)
+            key = (job["metadata"]["uid"], "failure", failed)
+            waited = (self.stopwatch.elapsed(key) if self.stopwatch.noted(key)
+                      else self.clock.sim_seconds_since(last_failure or None))
             if waited < backoff:
                 return backoff - waited
         for _ in range(wanted):

@@ -80,7 +80,7 @@ class PodLifecycleController(Controller):
     # ---- scheduling ------------------------------------------------------------------------------
 
     def _schedule(self, pod: JSON) -> float | None:
-        age = runtime.seconds_since_created(self.clock, pod)
+        age = self.age(pod)
         if age < SCHEDULE_SECONDS:
             return SCHEDULE_SECONDS - age
         unbound = [claim for claim in runtime.claim_names(pod) if not self._claim_bound(pod, claim)]
@@ -125,7 +125,7 @@ class PodLifecycleController(Controller):
         self._next_ip[prefix] = self._next_ip.get(prefix, 1) % 250 + 1
         pod_ip = (pod.get("status") or {}).get("podIP") or f"{prefix}.{self._next_ip[prefix] + 1}"
         state = PodRuntime(uid_of(pod), pod_ip=pod_ip)
-        started = self.clock.now()
+        started = self.clock.sim_now()
         run_seconds = float(pod["metadata"].get("annotations", {}).get(RUN_SECONDS_ANNOTATION) or RUN_SECONDS)
         restart_policy = pod["spec"].get("restartPolicy", "Always")
         for container in pod["spec"].get("containers") or []:
@@ -133,6 +133,8 @@ class PodLifecycleController(Controller):
                 behaviour=runtime.behaviour_for(container["image"], restart_policy),
                 since=started,
                 restart_policy=restart_policy,
+                stamp=self.clock.timestamp,
+                to_sim=self.clock.to_sim,
                 run_seconds=run_seconds,
                 ready_delay=READY_SECONDS + float((container.get("readinessProbe") or {})
                                                   .get("initialDelaySeconds") or 0),
@@ -144,7 +146,7 @@ class PodLifecycleController(Controller):
         return state
 
     def _run(self, pod: JSON, state: PodRuntime) -> float | None:
-        now = self.clock.now()
+        now = self.clock.sim_now()
         next_look: list[float] = []
         for container in pod["spec"].get("containers") or []:
             container_state = state.containers.get(container["name"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_tui.sandbox.controllers.base import Controller, Key, KeyMapper, controller_owner, same_key
-from gitops_tui.sandbox.controllers.clock import seconds_since
 from gitops_tui.sandbox.controllers.events import NORMAL
 from gitops_tui.sandbox.controllers.kube import (
     condition,
@@ -21,16 +20,6 @@ from gitops_tui.sandbox.controllers.kube import (
 )
 
 JSON = dict[str, Any]
-
-
-def pod_available_in(clock: Any, pod: JSON, min_ready_seconds: int) -> float | None:
-    """Seconds until a ready pod counts as available (0 when it already does), None if not ready."""
-    if not pod_is_ready(pod):
-        return None
-    if not min_ready_seconds:
-        return 0.0
-    ready_for = seconds_since(clock, (condition(pod, "Ready") or {}).get("lastTransitionTime"))
-    return max(min_ready_seconds - ready_for, 0.0)
 
 
 def deletion_rank(pod: JSON) -> tuple[int, int, int, int, str]:
@@ -94,11 +83,25 @@ class ReplicaSetController(Controller):
         doomed_names = {name_of(p) for p in doomed}
         return [p for p in pods if name_of(p) not in doomed_names]
 
+    def _available_in(self, pod: JSON, min_ready_seconds: int) -> float | None:
+        """Simulated seconds until a ready pod counts as available (0 once it does); None if not ready."""
+        key = (pod["metadata"].get("uid"), "ready")
+        stamp = (condition(pod, "Ready") or {}).get("lastTransitionTime")
+        if not pod_is_ready(pod):
+            self.stopwatch.forget(key)
+            return None
+        if not min_ready_seconds:
+            return 0.0
+        # Noted the first time this controller sees the pod ready: pod changes wake it at once.
+        if self.stopwatch.noted(key, stamp) is None:
+            self.stopwatch.note(key, stamp)
+        return max(min_ready_seconds - self.stopwatch.elapsed(key, stamp), 0.0)
+
     def _write_status(self, rs: JSON, pods: list[JSON]) -> float | None:
         spec = rs["spec"]
         min_ready = int(spec.get("minReadySeconds") or 0)
         labels = (spec.get("template") or {}).get("metadata", {}).get("labels") or {}
-        availability = [pod_available_in(self.clock, pod, min_ready) for pod in pods]
+        availability = [self._available_in(pod, min_ready) for pod in pods]
         pending_availability = [a for a in availability if a]
         status: JSON = {
             "replicas": len(pods),

@@ -8,11 +8,12 @@ so the kubelet can record Events; `status()` renders the container status exactl
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from gitops_tui.sandbox.controllers.clock import SimClock, parse_time, seconds_since
+from gitops_tui.sandbox.controllers.clock import STAMP_FORMAT, parse_time
 from gitops_tui.sandbox.controllers.kube import image_tag
 
 JSON = dict[str, Any]
@@ -42,8 +43,8 @@ def backoff_seconds(restarts: int) -> float:
     return min(BACKOFF_START_SECONDS * 2 ** max(restarts, 0), BACKOFF_MAX_SECONDS)
 
 
-def _ts(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def plain_stamp(moment: datetime) -> str:
+    return moment.strftime(STAMP_FORMAT)
 
 
 def _container_id() -> str:
@@ -72,6 +73,10 @@ class ContainerRuntime:
     last_terminated: JSON = field(default_factory=dict)
     exit_code: int = 0
     announced_pull: bool = False
+    # Renders a simulated instant as the wall timestamp objects carry (SimClock.timestamp).
+    stamp: Callable[[datetime], str] = plain_stamp
+    # Maps a wall time read from an object back to simulated time (SimClock.to_sim).
+    to_sim: Callable[[datetime], datetime] = lambda moment: moment
 
     def resume(self, status: JSON, now: datetime) -> None:
         """Pick up a container the store already knows (a restored sandbox) instead of restarting it."""
@@ -83,7 +88,10 @@ class ContainerRuntime:
         self.announced_pull = True
         if "running" in state:
             started = parse_time(state["running"].get("startedAt"))
-            self.state, self.since = "running", started or now
+            since = self.to_sim(started) if started else now
+            # Already ready before the restore: stay ready rather than wait out the delay again.
+            self.state = "running"
+            self.since = min(since, now - timedelta(seconds=self.ready_delay))
         elif (state.get("waiting") or {}).get("reason") == "CrashLoopBackOff":
             self.state, self.since = "crash_backoff", now
         elif "terminated" in state:
@@ -133,9 +141,9 @@ class ContainerRuntime:
             self.last_terminated = {
                 "containerID": self.container_id,
                 "exitCode": self.exit_code,
-                "finishedAt": _ts(self.since),
+                "finishedAt": self.stamp(self.since),
                 "reason": "Completed" if self.exit_code == 0 else "Error",
-                "startedAt": _ts(self.since - timedelta(seconds=self._due() or 0)),
+                "startedAt": self.stamp(self.since - timedelta(seconds=self._due() or 0)),
             }
             if self.exit_code == 0 or self.restart_policy == "Never":
                 self.state = "exited"
@@ -198,7 +206,7 @@ class ContainerRuntime:
                 f"container={name} pod={pod_ref}")}}
         if self.state == "exited":
             return {"terminated": self.last_terminated}
-        return {"running": {"startedAt": _ts(self.since)}}
+        return {"running": {"startedAt": self.stamp(self.since)}}
 
 
 def pod_phase(container_statuses: list[JSON], restart_policy: str) -> str:
@@ -211,11 +219,6 @@ def pod_phase(container_statuses: list[JSON], restart_policy: str) -> str:
            for cs in container_statuses):
         return "Running"
     return "Pending"
-
-
-def seconds_since_created(clock: SimClock, obj: JSON) -> float:
-    elapsed = seconds_since(clock, obj.get("metadata", {}).get("creationTimestamp"))
-    return 0.0 if elapsed == float("inf") else elapsed
 
 
 def claim_names(pod: JSON) -> list[str]:

@@ -21,7 +21,6 @@ from gitops_tui.sandbox.controllers.kube import (
     pod_is_ready,
     uid_of,
 )
-from gitops_tui.sandbox.controllers.runtime import seconds_since_created
 from gitops_tui.sandbox.selectors import label_selector_from_match
 
 JSON = dict[str, Any]
@@ -153,7 +152,7 @@ class LoadBalancerController(Controller):
         status = obj.get("status") or {}
         if (status.get("loadBalancer") or {}).get("ingress"):
             return None
-        age = seconds_since_created(self.clock, obj)
+        age = self.age(obj)
         if age < LOAD_BALANCER_SECONDS:
             if age < 0.5:
                 self.events.record(obj, NORMAL, "EnsuringLoadBalancer", "Ensuring load balancer", self.component)
@@ -178,7 +177,7 @@ class IngressController(LoadBalancerController):
         obj = self.store.try_get(self.resource, namespace, name)
         if obj is None or is_terminating(obj) or ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
             return None
-        age = seconds_since_created(self.clock, obj)
+        age = self.age(obj)
         if age < LOAD_BALANCER_SECONDS:
             return LOAD_BALANCER_SECONDS - age
         # Ingress controllers publish one shared address, and no ipMode.

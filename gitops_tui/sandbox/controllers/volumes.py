@@ -11,7 +11,6 @@ from typing import Any
 from gitops_tui.sandbox.controllers.base import Controller, Key
 from gitops_tui.sandbox.controllers.events import NORMAL, WARNING
 from gitops_tui.sandbox.controllers.kube import is_terminating, name_of, namespace_of, uid_of
-from gitops_tui.sandbox.controllers.runtime import seconds_since_created
 
 JSON = dict[str, Any]
 BIND_SECONDS = 1.5
@@ -38,7 +37,7 @@ class VolumeController(Controller):
                                f'storageclass.storage.k8s.io "{UNAVAILABLE_CLASS}" not found',
                                "persistentvolume-controller")
             return None
-        age = seconds_since_created(self.clock, claim)
+        age = self.age(claim)
         if age < BIND_SECONDS:
             return BIND_SECONDS - age
         volume = self._provision(claim, storage_class)
