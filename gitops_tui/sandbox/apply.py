@@ -76,12 +76,21 @@ def _conflict_message(conflicts: list[tuple[ManagedEntry, Path]]) -> str:
 
 
 def default_manager(user_agent: str) -> str:
-    """The field manager of a create/update/patch that names none: the User-Agent up to its first ``/``,
-    printable characters only, at most 128 of them (e.g. ``kubectl``, ``OpenAPI-Generator`` for the
-    Python client). kubectl usually names one itself: ``kubectl-client-side-apply``, ``kubectl-edit``,
-    ``kubectl-create``, ``kubectl-label``... Apply requests must name one (the server answers 400)."""
-    printable = [c for c in user_agent.split("/", 1)[0] if unicodedata.category(c)[0] not in "CZ" or c == " "]
-    return "".join(printable)[:128]
+    """The field manager of a create/update/patch that names none, derived as the real server does:
+    the User-Agent up to its first ``/``, printable characters only (Go's ``unicode.IsPrint``: letters,
+    marks, numbers, punctuation, symbols and the ASCII space), cut to 128 bytes of UTF-8 — e.g.
+    ``kubectl``, or ``OpenAPI-Generator`` for the Python client. kubectl usually names one itself
+    (``kubectl-client-side-apply``, ``kubectl-edit``, ``kubectl-create``, ``kubectl-label``...), and
+    apply requests must name one (the server answers 400 otherwise)."""
+    out, size = [], 0
+    for char in user_agent.split("/", 1)[0]:
+        if char != " " and unicodedata.category(char)[0] not in "LMNPS":
+            continue
+        size += len(char.encode())
+        if size > 128:
+            break
+        out.append(char)
+    return "".join(out)
 
 
 def _body(obj: Mapping | None) -> dict | None:

@@ -527,6 +527,8 @@ def test_later_folds_join_the_existing_ancient_changes_bucket() -> None:
         ("no slash here", "no slash here"),
         ("tab\there/1", "tabhere"),
         ("x" * 200, "x" * 128),
+        ("é" * 100, "é" * 64),  # the limit is 128 bytes of UTF-8
+        ("a\u00a0b", "ab"),  # only the ASCII space counts as printable space
     ],
 )
 def test_default_manager_is_the_user_agent_product(user_agent: str, manager: str) -> None:
