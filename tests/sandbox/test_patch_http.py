@@ -61,8 +61,8 @@ def test_strategic_merge_patch_is_refused_for_custom_resources(api: client.ApiCl
 
     client.ApiextensionsV1Api(api).create_custom_resource_definition(WIDGET_CRD)
     custom = client.CustomObjectsApi(api)
-    custom.create_namespaced_custom_object("example.com", "v1", "default", "widgets",
-                                           {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    custom.create_namespaced_custom_object("example.com", "v1", "default", "widgets", widget)
     with pytest.raises(ApiException) as info:
         _patch(api, "/apis/example.com/v1/namespaces/default/widgets/w", {"spec": {"a": 1}},
                "application/strategic-merge-patch+json")
