@@ -190,6 +190,7 @@ class DeploymentController(Controller):
                            f"Scaled {verb} replica set {name_of(rs)} from {before} to {after}", COMPONENT)
 
     def _new_set_scale(self, deployment: JSON, current: int, old_sets: list[JSON]) -> int:
+        """How many replicas the new ReplicaSet may have now (upstream's NewRSNewReplicas)."""
         desired = int(deployment["spec"].get("replicas", 1))
         if (deployment["spec"].get("strategy") or {}).get("type") == "Recreate":
             return current
@@ -197,8 +198,8 @@ class DeploymentController(Controller):
             return desired
         surge, _ = surge_and_unavailable(deployment)
         total = current + sum(int(rs["spec"].get("replicas", 0)) for rs in old_sets)
-        room = desired + surge - total
-        return max(min(current + max(room, 0), desired), 0) if room > 0 else min(current, desired)
+        room = max(desired + surge - total, 0)  # pods we may add without exceeding replicas + maxSurge
+        return min(current + room, desired)
 
     def _scale_if_only_active(self, deployment: JSON, new_rs: JSON, old_sets: list[JSON]) -> None:
         if not any(int(rs["spec"].get("replicas", 0)) for rs in old_sets):
