@@ -175,6 +175,10 @@ async def update(store: Store, request: web.Request, target: Target) -> web.Resp
     rt = target.rt
     storage = storage_of(store, rt)
     obj = prepare_for_update(target, to_storage(check_type(target, await read_body(request)), rt, storage))
+    if rt.create_on_update and not target.subresource and store.entry(storage, target.namespace, target.name) is None:
+        created = store.writes.create(storage, obj, target.namespace or None, dry_run=is_dry_run(request),
+                                      manager=field_manager(request))
+        return respond(entry_bytes(created, rt), 201)
     updated = store.writes.update(storage, obj, dry_run=is_dry_run(request), manager=field_manager(request),
                                   subresource=target.subresource, expected_name=target.name)
     return respond(entry_bytes(updated, rt))

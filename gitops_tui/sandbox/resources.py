@@ -32,6 +32,8 @@ class ResourceType:
     # Kinds whose strategy bumps metadata.generation on spec changes (most built-ins with a spec do not).
     tracks_generation: bool = False
     verbs: tuple[str, ...] = ALL_VERBS
+    # PUT of a missing object creates it (registries whose strategy has AllowCreateOnUpdate).
+    create_on_update: bool = False
     # Field selectors beyond metadata.name / metadata.namespace that the real server accepts.
     field_labels: tuple[str, ...] = ()
     # A path into the object for `/scale` (e.g. spec.replicas) and the selector it reports.
@@ -73,13 +75,13 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _t("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
     _t("", "v1", "secrets", "Secret", field_labels=("type",)),
     _t("", "v1", "services", "Service", short_names=("svc",), categories=ALL, has_status=True,
-       verbs=NO_DELETECOLLECTION),
+       verbs=NO_DELETECOLLECTION, create_on_update=True),
     _t("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
     _t("", "v1", "pods", "Pod", short_names=("po",), categories=ALL, has_status=True,
        field_labels=("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
                      "status.phase", "status.podIP", "status.nominatedNodeName")),
-    _t("", "v1", "endpoints", "Endpoints", short_names=("ep",), singular="endpoints"),
-    _t("", "v1", "events", "Event", short_names=("ev",),
+    _t("", "v1", "endpoints", "Endpoints", short_names=("ep",), singular="endpoints", create_on_update=True),
+    _t("", "v1", "events", "Event", short_names=("ev",), create_on_update=True,
        field_labels=("involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
                      "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
                      "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type")),
@@ -113,8 +115,8 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
        categories=ALL, has_status=True, tracks_generation=True, storage_version="v2"),
     _t("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), has_status=True,
        tracks_generation=True),
-    _t("coordination.k8s.io", "v1", "leases", "Lease"),
-    _t("events.k8s.io", "v1", "events", "Event", short_names=("ev",)),
+    _t("coordination.k8s.io", "v1", "leases", "Lease", create_on_update=True),
+    _t("events.k8s.io", "v1", "events", "Event", short_names=("ev",), create_on_update=True),
     _t("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
        short_names=("crd", "crds"), has_status=True, tracks_generation=True),
 )

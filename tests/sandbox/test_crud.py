@@ -172,3 +172,14 @@ def test_cluster_scoped_and_all_namespace_lists(core: client.CoreV1Api) -> None:
     namespace = core.read_namespace("team-a")
     assert namespace.status.phase == "Active"
     assert namespace.metadata.labels["kubernetes.io/metadata.name"] == "team-a"
+
+
+def test_put_creates_only_where_real_registries_allow_it(api: client.ApiClient) -> None:
+    coordination = client.CoordinationV1Api(api)
+    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "leader"},
+             "spec": {"holderIdentity": "a"}}
+    created = coordination.replace_namespaced_lease("leader", "default", lease)
+    assert created.spec.holder_identity == "a"
+    with pytest.raises(ApiException) as info:
+        client.CoreV1Api(api).replace_namespaced_config_map("absent", "default", configmap("absent"))
+    assert info.value.status == 404
