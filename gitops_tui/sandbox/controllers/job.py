@@ -96,7 +96,8 @@ class JobController(Controller):
             "terminating": 0,
             "uncountedTerminatedPods": {},
         })
-        for field in ("active", "succeeded", "failed", "terminating"):
+        # `ready` and `terminating` are pointers upstream and print at zero; the counts are omitempty.
+        for field in ("active", "succeeded", "failed"):
             if not status[field]:
                 del status[field]
         if conditions:
