@@ -74,6 +74,9 @@ class ObjectStore:
     def __contains__(self, key: ResourceKey) -> bool:
         return key in self._objects
 
+    def __iter__(self) -> Iterator[ResourceKey]:
+        return iter(self._objects)
+
     # ---- reads --------------------------------------------------------------------------------------
 
     def entry(self, key: ResourceKey) -> CachedObject | None:

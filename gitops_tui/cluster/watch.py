@@ -17,6 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,7 +196,10 @@ class WatchWorker(threading.Thread):
             self._send(StateChanged, state=state, error=error)
 
     def _list(self) -> str:
-        """List in pages, handing objects over in chunks as they come; returns the list's resourceVersion."""
+        """List in pages, handing objects over in chunks as they come; returns the list's resourceVersion.
+
+        The next page is fetched while this one is decoded: the server's time and ours overlap.
+        """
         resource, namespace = self.scope.resource, self.scope.namespace
         size = self.client.settings.page_size
         try:
@@ -203,24 +207,26 @@ class WatchWorker(threading.Thread):
         except GoneError:
             raise ClusterError(f"cannot list {self.scope}: the server answered 410 to a fresh list") from None
         version, first = page.resource_version, True
-        while True:
-            try:
-                following = (self.client.list_page(resource, namespace, limit=size,
-                                                   continue_token=page.continue_token)
-                             if page.continue_token else None)
-            except GoneError:
-                # The continue token expired mid-list (compaction): start over, without paging this time.
-                page = self.client.list_page(resource, namespace)
-                version, following, first = page.resource_version, None, True
-            objects = [self._decode(item, resource) for item in page.items]
-            for start in range(0, max(len(objects), 1), self.options.chunk_size):
-                last = following is None and start + self.options.chunk_size >= len(objects)
-                self._send(ListChunk, objects=objects[start:start + self.options.chunk_size], first=first,
-                           last=last, resource_version=version)
-                first = False
-            if following is None:
-                break
-            page = following
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"list {self.scope}") as prefetch:
+            while True:
+                pending = (prefetch.submit(self.client.list_page, resource, namespace, limit=size,
+                                           continue_token=page.continue_token) if page.continue_token else None)
+                objects = [self._decode(item, resource) for item in page.items]
+                try:
+                    following = pending.result() if pending is not None else None
+                except GoneError:
+                    # The continue token expired mid-list (compaction): start over, without paging this time.
+                    page = self.client.list_page(resource, namespace)
+                    version, following, first = page.resource_version, None, True
+                    objects = [self._decode(item, resource) for item in page.items]
+                for start in range(0, max(len(objects), 1), self.options.chunk_size):
+                    last = following is None and start + self.options.chunk_size >= len(objects)
+                    self._send(ListChunk, objects=objects[start:start + self.options.chunk_size], first=first,
+                               last=last, resource_version=version)
+                    first = False
+                if following is None or self.stopped:
+                    break
+                page = following
         self._set_state(SyncState.SYNCED)
         return version
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,6 +157,31 @@ async def test_converges_after_an_outage_with_no_lost_and_no_phantom_objects(
     await asyncio.to_thread(sandbox.call, change_behind_the_caches_back)
     await converged(cache, client, 15.0)
     assert len(cached_versions(cache)) == 20 and cache.reachable is True
+
+
+async def test_converges_after_the_api_server_restarts(tmp_path: Path) -> None:
+    """A real outage: the server goes away (every connection dropped, new ones refused), comes back on the
+    same port with its state, and other clients change things around the restart."""
+    state = tmp_path / "state.json"
+    first = Sandbox(state_file=state, kubeconfig_path=tmp_path / "kubeconfig").start()
+    client = make_client(first)
+    cache = LiveCache(client, FAST_CACHE)
+    second: Sandbox | None = None
+    try:
+        for i in range(20):
+            await asyncio.to_thread(client.apply, configmap(f"cm{i}"))
+        await started(cache)
+        await asyncio.to_thread(first.stop)
+        await eventually(lambda: any("connection refused" in s.error for s in cache.status()
+                                     if s.state == SyncState.FAILING), 3.0, "the cache to see refused connections")
+        second = Sandbox(port=first.port, state_file=state, kubeconfig_path=tmp_path / "kubeconfig").start()
+        await asyncio.to_thread(second.call, change_behind_the_caches_back)
+        await converged(cache, client, 10.0)
+        assert len(cached_versions(cache)) == 20
+    finally:
+        await cache.aclose()
+        if second is not None:
+            second.stop()
 
 
 async def test_failing_watches_recover_and_replay_what_they_missed(
