@@ -199,3 +199,34 @@ def test_daemon_set_rolls_one_node_at_a_time(cluster: client.ApiClient) -> None:
                 status.observed_generation == event["object"].metadata.generation:
             stream.stop()
     assert apps.read_namespaced_daemon_set_status("agent", "default").status.number_available == 2
+
+
+def test_stateful_sets_and_daemon_sets_keep_controller_revisions(cluster: client.ApiClient) -> None:  # noqa: F811
+    apps = client.AppsV1Api(cluster)
+    labels = {"app": "agent"}
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent"},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels},
+                         "spec": {"containers": [{"name": "agent", "image": "agent:1.0"}]}},
+        },
+    }
+    apps.create_namespaced_daemon_set("default", body)
+    wait_for(lambda: apps.list_namespaced_controller_revision("default").items, "the first revision")
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "agent:2.0"}]}}}}
+    apps.patch_namespaced_daemon_set("agent", "default", patch)
+    revisions = wait_for(lambda: len(items := apps.list_namespaced_controller_revision("default").items) == 2
+                         and items, "the second revision")
+    by_number = {r.revision: r for r in revisions}
+    assert sorted(by_number) == [1, 2]
+    assert by_number[2].data["spec"]["template"]["spec"]["containers"][0]["image"] == "agent:2.0"
+    assert by_number[2].metadata.owner_references[0].name == "agent"
+    def updated_pods() -> list[Any]:
+        pods = client.CoreV1Api(cluster).list_namespaced_pod("default", label_selector="app=agent").items
+        return pods if pods and all(p.spec.containers[0].image == "agent:2.0" for p in pods) else []
+
+    pod_hashes = {p.metadata.labels["controller-revision-hash"] for p in wait_for(updated_pods, "updated pods")}
+    assert pod_hashes == {by_number[2].metadata.labels["controller-revision-hash"]}

@@ -18,6 +18,7 @@ from gitops_tui.sandbox.controllers.kube import (
     template_hash,
 )
 from gitops_tui.sandbox.controllers.nodes import node_is_ready
+from gitops_tui.sandbox.controllers.revisions import ensure_revision
 
 JSON = dict[str, Any]
 REVISION_LABEL = "controller-revision-hash"
@@ -61,6 +62,7 @@ class DaemonSetController(Controller):
         if ds is None or is_terminating(ds):
             return None
         revision = template_hash(ds["spec"]["template"])
+        ensure_revision(self.store, ds, f"{name}-{revision}", {REVISION_LABEL: revision}, self.manager)
         nodes = [name_of(n) for n in self.store.list("nodes") if node_is_ready(n)]
         pods = [p for p in self.store.list("pods", namespace) if owned_by(p, ds) and pod_is_active(p)]
         by_node: dict[str, JSON] = {}

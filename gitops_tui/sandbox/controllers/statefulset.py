@@ -21,6 +21,7 @@ from gitops_tui.sandbox.controllers.kube import (
     pod_is_ready,
     template_hash,
 )
+from gitops_tui.sandbox.controllers.revisions import ensure_revision
 
 JSON = dict[str, Any]
 REVISION_LABEL = "controller-revision-hash"
@@ -47,7 +48,10 @@ class StatefulSetController(Controller):
         spec = sts["spec"]
         replicas = int(spec.get("replicas", 1))
         ordered = spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady"
-        update_revision = f"{name}-{template_hash(spec['template'])}"
+        revision_hash = template_hash(spec["template"])
+        update_revision = f"{name}-{revision_hash}"
+        ensure_revision(self.store, sts, update_revision, {"controller.kubernetes.io/hash": revision_hash},
+                        self.manager)
         pods = {_ordinal(sts, p): p for p in self.store.list("pods", namespace)
                 if owned_by(p, sts) and not is_terminating(p)}
 
