@@ -18,9 +18,15 @@ RESOURCE = "controllerrevisions.apps"
 def ensure_revision(store: Any, owner: JSON, revision_name: str, hash_labels: dict[str, str], manager: str) -> None:
     """Create the owner's ControllerRevision for its current template unless it exists."""
     namespace = owner["metadata"]["namespace"]
-    if store.try_get(RESOURCE, namespace, revision_name) is not None:
-        return
     existing = [r for r in store.list(RESOURCE, namespace) if owned_by(r, owner)]
+    highest = max((int(r.get("revision", 0)) for r in existing), default=0)
+    current = next((r for r in existing if name_of(r) == revision_name), None)
+    if current is not None:
+        if int(current.get("revision", 0)) < highest:
+            # A rollback to an old template makes its revision the newest again, as upstream does.
+            current["revision"] = highest + 1
+            store.update(RESOURCE, current, manager=manager)
+        return
     template = copy.deepcopy(owner["spec"]["template"])
     template["$patch"] = "replace"
     revision = {
@@ -33,7 +39,7 @@ def ensure_revision(store: Any, owner: JSON, revision_name: str, hash_labels: di
             "ownerReferences": [owner_reference(owner)],
         },
         "data": {"spec": {"template": template}},
-        "revision": max((int(r.get("revision", 0)) for r in existing), default=0) + 1,
+        "revision": highest + 1,
     }
     store.create(RESOURCE, revision, manager=manager)
     _trim(store, owner, existing, int(owner["spec"].get("revisionHistoryLimit", 10)))
