@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import errors
+from . import errors, tables
 from .conversion import entry_bytes, object_in, to_storage
 from .resources import ResourceType
 from .routing import Target
@@ -95,11 +95,13 @@ def check_type(target: Target, obj: Any) -> dict[str, Any]:
 # ---- reads -----------------------------------------------------------------------------------------
 
 
-def get(store: Store, target: Target) -> web.Response:
+def get(store: Store, target: Target, accept: str = "") -> web.Response:
     rt = target.rt
     entry = store.entry(storage_of(store, rt), target.namespace, target.name)
     if entry is None:
         raise errors.not_found(rt.plural, rt.group, target.name)
+    if tables.wants_table(accept) and not target.subresource:
+        return respond(tables.table_for(store, rt, [entry], {"resourceVersion": str(entry.rv)}))
     return respond(entry_bytes(entry, rt))
 
 
@@ -116,7 +118,7 @@ def _encode_continue(rv: int, last: tuple[str, str]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def list_objects(store: Store, target: Target, query: Any) -> web.Response:
+def list_objects(store: Store, target: Target, query: Any, accept: str = "") -> web.Response:
     rt = target.rt
     storage = storage_of(store, rt)
     list_rv = store.resource_version
@@ -140,6 +142,8 @@ def list_objects(store: Store, target: Target, query: Any) -> web.Response:
         meta["continue"] = _encode_continue(list_rv, (last.get("namespace", ""), last["name"]))
         if not any(selectors):
             meta["remainingItemCount"] = remaining
+    if tables.wants_table(accept):
+        return respond(tables.table_for(store, rt, entries, meta))
     head = dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta})
     items = b",".join(entry_bytes(e, rt) for e in entries)
     return respond(head[:-1] + b',"items":[' + items + b"]}")

@@ -116,7 +116,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _t("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), has_status=True,
        tracks_generation=True),
     _t("coordination.k8s.io", "v1", "leases", "Lease", create_on_update=True),
-    _t("events.k8s.io", "v1", "events", "Event", short_names=("ev",), create_on_update=True),
+    _t("events.k8s.io", "v1", "events", "Event", create_on_update=True),
     _t("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
        short_names=("crd", "crds"), has_status=True, tracks_generation=True),
 )

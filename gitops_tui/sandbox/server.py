@@ -170,10 +170,11 @@ class ApiServer:
         verb = target.verb
         if target.subresource == "scale" and verb in ("get", "update"):
             return await self._scale(request, target)
+        accept = request.headers.get("Accept", "")
         if verb == "get":
-            return handlers.get(store, target)
+            return handlers.get(store, target, accept)
         if verb == "list":
-            return handlers.list_objects(store, target, request.query)
+            return handlers.list_objects(store, target, request.query, accept)
         if verb == "watch":
             return await serve_watch(store, self.watches, request, target, handlers.storage_of(store, target.rt))
         if verb == "create":

@@ -402,15 +402,6 @@ class Store:
 
     # ---- persistence -------------------------------------------------------------------------------
 
-    def dump_state(self) -> dict[str, Any]:
-        objects = [
-            {"resource": gr, "object": e.obj}
-            for gr, by_ns in self._data.items()
-            for names in by_ns.values()
-            for e in names.values()
-        ]
-        return {"resourceVersion": self._rv, "objects": objects}
-
     def load_state(self, state: dict[str, Any]) -> None:
         """Replace everything with a dumped state (CRDs first so their types exist)."""
         self._data.clear()

@@ -16,11 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from . import errors
-from .conversion import entry_bytes
 from .resources import ResourceType
 from .routing import Target
 from .selectors import object_matches, parse_field_selector, parse_label_selector
 from .store import Entry, Store, WatchEvent, dumps
+from .tables import WatchEncoder
 
 DEFAULT_TIMEOUT = 1800.0
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
@@ -110,6 +110,7 @@ async def serve_watch(
     rv_param = query.get("resourceVersion") or ""
 
     queue: asyncio.Queue[tuple[str, Entry]] = asyncio.Queue()
+    encode = WatchEncoder(store, rt, request.headers.get("Accept", ""))
 
     def deliver(event: WatchEvent) -> None:
         seen = selector.translate(event)
@@ -121,7 +122,7 @@ async def serve_watch(
     initial: list[bytes] = []
     error: errors.ApiError | None = None
     if rv_param in ("", "0") or send_initial == "true":
-        initial = [_line("ADDED", entry_bytes(e, rt)) for e in store.entries(storage, target.namespace or None)
+        initial = [_line("ADDED", encode(e)) for e in store.entries(storage, target.namespace or None)
                    if selector.matches(e.obj)]
         if send_initial == "true" and bookmarks:
             initial.append(_bookmark(rt, store.resource_version, initial_end=True))
@@ -135,7 +136,7 @@ async def serve_watch(
             for event in store.history_since(since):
                 seen = selector.translate(event)
                 if seen is not None:
-                    initial.append(_line(seen[0], entry_bytes(seen[1], rt)))
+                    initial.append(_line(seen[0], encode(seen[1])))
         except errors.ApiError as exc:
             error = exc
 
@@ -149,7 +150,7 @@ async def serve_watch(
             return response
         if initial:
             await response.write(b"".join(initial))
-        await _pump(store, registry, response, queue, closer, rt, timeout, bookmarks)
+        await _pump(store, registry, response, queue, closer, rt, timeout, bookmarks, encode)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
@@ -169,6 +170,7 @@ async def _pump(
     rt: ResourceType,
     timeout: float,
     bookmarks: bool,
+    encode: WatchEncoder,
 ) -> None:
     deadline = time.monotonic() + timeout
     next_bookmark = time.monotonic() + registry.bookmark_interval
@@ -195,6 +197,6 @@ async def _pump(
             batch = [getter.result()]
             while not queue.empty():
                 batch.append(queue.get_nowait())
-            await response.write(b"".join(_line(kind, entry_bytes(entry, rt)) for kind, entry in batch))
+            await response.write(b"".join(_line(kind, encode(entry)) for kind, entry in batch))
     finally:
         closed.cancel()

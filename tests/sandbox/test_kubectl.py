@@ -122,3 +122,17 @@ def test_create_generators_send_protobuf(kubectl: Kubectl) -> None:
     pod = by_kind[("Pod", "shell")]
     assert pod["metadata"]["labels"] == {"role": "debug"}
     assert pod["spec"]["containers"][0]["args"] == ["sleep", "60"]
+
+
+def test_get_prints_server_side_tables(kubectl: Kubectl) -> None:
+    kubectl("create", "configmap", "settings", "--from-literal=a=1", "--from-literal=b=2")
+    kubectl("apply", "-f", "-", stdin=_manifest())
+    lines = kubectl("get", "configmaps,deployments").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "DATA", "AGE"]
+    assert lines[1].split()[:2] == ["configmap/settings", "2"]
+    deployments = lines[lines.index("") + 1:]
+    assert deployments[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert deployments[1].split()[:2] == ["deployment.apps/web", "0/2"]
+    wide = kubectl("get", "deployment", "web", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[-3:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
+    assert wide[1].split()[-3:] == ["app", "nginx:1.25", "app=web"]
