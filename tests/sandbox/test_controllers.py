@@ -314,3 +314,31 @@ def test_a_restored_sandbox_keeps_its_running_pods(tmp_path: Any) -> None:
             conditions = {c.type: c.status for c in event["object"].status.conditions}
             assert conditions["Ready"] == "True", "a restored pod restarted"
         api_client.close()
+
+
+def test_recreate_stops_old_pods_before_starting_new_ones(cluster: client.ApiClient) -> None:
+    apps = client.AppsV1Api(cluster)
+    apps.create_namespaced_deployment("default", deployment(replicas=2, strategy={"type": "Recreate"}))
+    first = wait_for(progressing(apps, "web", "NewReplicaSetAvailable"), "the first rollout")
+    (old_rs,) = replica_sets(apps, "web")
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "web:2.0"}]}}}}
+    apps.patch_namespaced_deployment("web", "default", patch)
+    replicas: dict[str, int] = {}
+    for rs in watch_raw(apps.list_namespaced_replica_set, "ReplicaSet", first.metadata.resource_version):
+        replicas[rs["metadata"]["name"]] = rs.get("status", {}).get("replicas", 0)
+        new = {n: r for n, r in replicas.items() if n != old_rs.metadata.name}
+        if any(new.values()):
+            assert replicas[old_rs.metadata.name] == 0, "new pods started while old ones ran"
+        if new and all(r == 2 for r in new.values()):
+            break
+    wait_for(progressing(apps, "web", "NewReplicaSetAvailable"), "the second rollout")
+
+
+def test_min_ready_seconds_delays_availability(cluster: client.ApiClient) -> None:
+    apps = client.AppsV1Api(cluster)
+    apps.create_namespaced_deployment("default", deployment(replicas=1, minReadySeconds=30))
+    ready = wait_for(lambda: (d := apps.read_namespaced_deployment_status("web", "default"))
+                     and d.status.ready_replicas == 1 and d, "a ready pod")
+    assert not ready.status.available_replicas  # ready for less than 30 simulated seconds
+    wait_for(lambda: apps.read_namespaced_deployment_status("web", "default").status.available_replicas == 1,
+             "the pod to become available")

@@ -230,3 +230,15 @@ def test_stateful_sets_and_daemon_sets_keep_controller_revisions(cluster: client
 
     pod_hashes = {p.metadata.labels["controller-revision-hash"] for p in wait_for(updated_pods, "updated pods")}
     assert pod_hashes == {by_number[2].metadata.labels["controller-revision-hash"]}
+
+
+def test_on_failure_restarts_count_toward_the_backoff_limit(cluster: client.ApiClient) -> None:  # noqa: F811
+    batch = client.BatchV1Api(cluster)
+    body = job("flaky", "tools:crashloop", backoffLimit=2)
+    body["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
+    batch.create_namespaced_job("default", body)
+    failed = wait_for(lambda: (j := batch.read_namespaced_job_status("flaky", "default"))
+                      and "Failed" in conditions_of(j) and j, "the Job to fail", timeout=30)
+    assert conditions_of(failed)["Failed"].reason == "BackoffLimitExceeded"
+    assert failed.status.failed == 3
+    assert not failed.status.active
