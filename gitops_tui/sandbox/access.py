@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import errors
+from .resources import ResourceType
 from .routing import Target
 
 READ_VERBS = frozenset({"get", "list", "watch"})
@@ -74,3 +76,21 @@ def read_only() -> list[ForbidRule]:
 def only_namespaces(*namespaces: str) -> list[ForbidRule]:
     """Rules for a user confined to some namespaces (cluster-wide lists and other namespaces refused)."""
     return [ForbidRule(except_namespaces=frozenset(namespaces))]
+
+
+def review_access(policy: AccessPolicy, registry: Any, review: dict[str, Any]) -> dict[str, Any]:
+    """Answer a SelfSubjectAccessReview (what `kubectl auth can-i` asks) from the forbid rules."""
+    attributes = (review.get("spec") or {}).get("resourceAttributes") or {}
+    group, resource = attributes.get("group", ""), attributes.get("resource", "")
+    rt = next((t for t in registry.all_types() if t.group == group and t.plural == resource), None)
+    if rt is None:
+        rt = ResourceType(group, attributes.get("version", "v1"), resource, resource, "", True)
+    target = Target(rt, attributes.get("verb", ""), attributes.get("namespace", ""), attributes.get("name", ""),
+                    attributes.get("subresource", ""))
+    try:
+        policy.check(target)
+        status = {"allowed": True}
+    except errors.ApiError:
+        status = {"allowed": False, "reason": "forbidden by a sandbox ForbidRule"}
+    return {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": None}, "spec": review.get("spec") or {}, "status": status}

@@ -117,6 +117,8 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
        tracks_generation=True),
     _t("coordination.k8s.io", "v1", "leases", "Lease", create_on_update=True),
     _t("events.k8s.io", "v1", "events", "Event", create_on_update=True),
+    _t("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False,
+       verbs=("create",)),
     _t("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
        short_names=("crd", "crds"), has_status=True, tracks_generation=True),
 )
@@ -124,7 +126,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
 # Group order in discovery, as a real server lists them (core first, then by priority).
 BUILTIN_GROUP_ORDER = (
     "", "apiextensions.k8s.io", "apps", "events.k8s.io", "autoscaling", "batch", "networking.k8s.io",
-    "policy", "rbac.authorization.k8s.io", "coordination.k8s.io",
+    "policy", "rbac.authorization.k8s.io", "authorization.k8s.io", "coordination.k8s.io",
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from . import discovery, errors, handlers, openapi, patch_handlers
-from .access import AccessPolicy, ForbidRule
+from .access import AccessPolicy, ForbidRule, review_access
 from .faults import Faults, error_fault_from_json
 from .routing import Target, parse_api_path, resolve_target
 from .scale import apply_scale, scale_of
@@ -178,6 +178,9 @@ class ApiServer:
         if verb == "watch":
             return await serve_watch(store, self.watches, request, target, handlers.storage_of(store, target.rt))
         if verb == "create":
+            if target.rt.group_resource == "selfsubjectaccessreviews.authorization.k8s.io":
+                review = review_access(self.access, store.registry, await handlers.read_body(request))
+                return handlers.respond(review, 201)
             return await handlers.create(store, request, target)
         if verb == "update":
             return await handlers.update(store, request, target)

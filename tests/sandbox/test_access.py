@@ -60,3 +60,23 @@ def test_rules_change_at_run_time(sandbox: Sandbox, core: client.CoreV1Api) -> N
         core.read_namespaced_config_map("y", "kube-system")
     assert json.loads(info.value.body)["message"].startswith('configmaps "y" is forbidden: User "sandbox-user" '
                                                              'cannot get resource "configmaps"')
+
+
+def test_self_subject_access_review_follows_the_rules(sandbox: Sandbox, api: client.ApiClient) -> None:
+    sandbox.forbid(ForbidRule(verbs={"delete"}, resource="deployments", namespace="prod"))
+    authz = client.AuthorizationV1Api(api)
+
+    def allowed(verb: str, namespace: str) -> bool:
+        review = {"spec": {"resourceAttributes": {"verb": verb, "group": "apps", "resource": "deployments",
+                                                  "namespace": namespace}}}
+        return authz.create_self_subject_access_review(review).status.allowed
+
+    assert not allowed("delete", "prod")
+    assert allowed("delete", "dev") and allowed("get", "prod")
+
+
+def test_kubectl_auth_can_i(sandbox: Sandbox, kubectl) -> None:
+    sandbox.forbid(*read_only())
+    assert kubectl("auth", "can-i", "list", "pods").stdout.strip() == "yes"
+    denied = kubectl("auth", "can-i", "create", "configmaps", check=False)
+    assert denied.returncode == 1 and denied.stdout.startswith("no")

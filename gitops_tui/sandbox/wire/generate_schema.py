@@ -20,6 +20,7 @@ API_FILES = {
     "k8s.io.api.networking.v1": "networking/v1", "k8s.io.api.rbac.v1": "rbac/v1",
     "k8s.io.api.policy.v1": "policy/v1", "k8s.io.api.coordination.v1": "coordination/v1",
     "k8s.io.api.autoscaling.v1": "autoscaling/v1", "k8s.io.api.autoscaling.v2": "autoscaling/v2",
+    "k8s.io.api.authorization.v1": "authorization/v1",
 }
 MACHINERY_FILES = {
     "k8s.io.apimachinery.pkg.apis.meta.v1": "pkg/apis/meta/v1",
@@ -35,7 +36,7 @@ ROOTS = [
     "networking.v1.Ingress", "networking.v1.NetworkPolicy", "rbac.v1.Role", "rbac.v1.RoleBinding",
     "rbac.v1.ClusterRole", "rbac.v1.ClusterRoleBinding", "policy.v1.PodDisruptionBudget",
     "coordination.v1.Lease", "autoscaling.v1.HorizontalPodAutoscaler", "autoscaling.v2.HorizontalPodAutoscaler",
-    "autoscaling.v1.Scale",
+    "autoscaling.v1.Scale", "authorization.v1.SelfSubjectAccessReview",
 ]
 SCALARS = {"string", "bytes", "bool", "int32", "int64", "uint32", "uint64", "double", "float", "sint32",
            "sint64", "fixed32", "fixed64"}

@@ -25,7 +25,7 @@ _META = "k8s.io.apimachinery.pkg.apis.meta.v1."
 _GROUP_PACKAGES = {
     "": "core", "apps": "apps", "batch": "batch", "networking.k8s.io": "networking",
     "rbac.authorization.k8s.io": "rbac", "policy": "policy", "coordination.k8s.io": "coordination",
-    "autoscaling": "autoscaling",
+    "autoscaling": "autoscaling", "authorization.k8s.io": "authorization",
 }
 # Pointer fields in Go: an explicit zero or false is meaningful and must survive.
 _KEEP_ZERO = frozenset({
