@@ -165,3 +165,30 @@ def test_template_hash_is_stable_and_uses_the_safe_alphabet() -> None:
     assert template_hash(template) != template_hash(template, collision_count=1)
     assert set(template_hash(template)) <= set("bcdfghjklmnpqrstvwxz2456789")
     assert safe_encode("0123") == "4567"  # byte % 27 into the alphabet, as apimachinery does
+
+
+async def test_runner_backs_off_a_key_that_keeps_failing() -> None:
+    from gitops_tui.sandbox.controllers.base import Controller, Key
+    from gitops_tui.sandbox.controllers.runner import ControllerRunner
+    from gitops_tui.sandbox.store import Store
+
+    calls: list[Key] = []
+
+    class Broken(Controller):
+        name = "broken"
+        primary = "configmaps"
+
+        def reconcile(self, key: Key) -> float | None:
+            calls.append(key)
+            raise RuntimeError("always")
+
+    clock = SimClock(speed=1000)
+    store = Store(clock=clock.now)
+    runner = ControllerRunner(store, clock, nodes=1, controllers=[Broken])
+    await runner.start()
+    try:
+        store.create("configmaps", {"metadata": {"name": "c"}, "data": {}}, "default")
+        await clock.sleep(200)  # without back-off: 40 retries 5 simulated seconds apart
+    finally:
+        await runner.stop()
+    assert 4 <= len(calls) <= 8

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 
+_AGGREGATION_LIMIT = 10_000
 NORMAL = "Normal"
 WARNING = "Warning"
 
@@ -78,6 +79,8 @@ class EventRecorder:
                 "reportingInstance": host or "",
             }
             self._store.create("events", event, namespace, manager=component)
+            if len(self._seen) >= _AGGREGATION_LIMIT:
+                self._seen.clear()  # later repeats start new Events, as after a recorder restart
             self._seen[key] = (namespace, event_name)
         except Exception:  # events are best effort, as in a real cluster
             log.debug("could not record event %s for %s", reason, name_of(involved), exc_info=True)

@@ -30,9 +30,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# After a conflict or a failure, look again this much later (simulated seconds).
+# After a conflict or a failure, look again this much later (simulated seconds); repeated failures
+# of the same key back off exponentially so a broken object cannot flood the log.
 RETRY_AFTER_CONFLICT = 0.5
 RETRY_AFTER_ERROR = 5.0
+RETRY_AFTER_ERROR_MAX = 300.0
 
 
 def default_controllers() -> list[type[Controller]]:
@@ -91,6 +93,7 @@ class ControllerRunner:
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._failures: dict[tuple[str, Key], int] = {}
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -153,13 +156,17 @@ class ControllerRunner:
 
     def _run_one(self, name: str, key: Key) -> None:
         controller = self.controllers[name]
+        item = (name, key)
         try:
             again = controller.reconcile(key)
+            self._failures.pop(item, None)
         except ApiError as error:
             log.debug("%s %s: %s; retrying", name, key, error)
             again = RETRY_AFTER_CONFLICT
         except Exception:
-            log.exception("controller %s failed on %s", name, key)
-            again = RETRY_AFTER_ERROR
+            failures = self._failures[item] = self._failures.get(item, 0) + 1
+            if failures == 1:
+                log.exception("controller %s failed on %s; retrying with back-off", name, key)
+            again = min(RETRY_AFTER_ERROR * 2 ** (failures - 1), RETRY_AFTER_ERROR_MAX)
         if again is not None:
             self.enqueue(name, key, max(again, 0.01))
