@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from kubernetes import client, config
 from gitops_tui.sandbox import Sandbox
 from gitops_tui.sandbox.cli import main
 
-from .objects import configmap
+from .objects import WIDGET_CRD, configmap
 
 
 def _core(sandbox: Sandbox) -> client.CoreV1Api:
@@ -35,6 +36,21 @@ def test_state_survives_restart(tmp_path: Path) -> None:
         later = core.create_namespaced_config_map("kept", configmap("d"))
         assert int(later.metadata.resource_version) > last_rv
     assert not list(tmp_path.glob(".state.json.*.tmp"))
+
+
+def test_custom_resources_survive_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with Sandbox(state_file=state) as first:
+        api = config.new_client_from_config(config_file=str(first.kubeconfig_path))
+        client.ApiextensionsV1Api(api).create_custom_resource_definition(copy.deepcopy(WIDGET_CRD))
+        client.CustomObjectsApi(api).create_namespaced_custom_object(
+            "example.com", "v1", "default", "widgets",
+            {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"n": 1}})
+    with Sandbox(state_file=state) as second:
+        api = config.new_client_from_config(config_file=str(second.kubeconfig_path))
+        widget = client.CustomObjectsApi(api).get_namespaced_custom_object("example.com", "v1", "default",
+                                                                            "widgets", "w")
+        assert widget["spec"] == {"n": 1}
 
 
 def test_state_file_is_always_complete(tmp_path: Path) -> None:
