@@ -86,20 +86,8 @@ class PodLifecycleController(Controller):
         unbound = [claim for claim in runtime.claim_names(pod) if not self._claim_bound(pod, claim)]
         nodes = [n for n in self.store.list("nodes") if node_is_ready(n) and runtime.node_fits(pod, n)]
         if unbound or not nodes:
-            message = (
-                f"0/{len(self.store.list('nodes'))} nodes are available: pod has unbound immediate "
-                "PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful "
-                "for scheduling."
-                if unbound
-                else f"0/{len(self.store.list('nodes'))} nodes are available: no node matches the pod."
-            )
-            status = dict(pod.get("status") or {})
-            status["conditions"] = [{
-                "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                "message": message, "lastProbeTime": None, "lastTransitionTime": self.clock.timestamp(),
-            }] if not _has_unschedulable(pod, message) else status.get("conditions", [])
-            self._write_status(pod, status, manager="kube-scheduler")
-            return 5.0
+            return self._unschedulable(pod, "pod has unbound immediate PersistentVolumeClaims" if unbound
+                                       else "didn't match Pod's node affinity/selector")
         node = nodes[self._next_node % len(nodes)]
         self._next_node += 1
         # The binding subresource in a real cluster; here a plain write of spec.nodeName.
@@ -112,6 +100,20 @@ class PodLifecycleController(Controller):
                            f"Successfully assigned {namespace_of(pod)}/{name_of(pod)} to {name_of(node)}",
                            "default-scheduler")
         return runtime.PULL_SECONDS
+
+    def _unschedulable(self, pod: JSON, why: str) -> float:
+        total = len(self.store.list("nodes"))
+        message = (f"0/{total} nodes are available: {why}. preemption: 0/{total} nodes are available: "
+                   f"{total} Preemption is not helpful for scheduling.")
+        current = next((c for c in (pod.get("status") or {}).get("conditions") or []
+                        if c.get("type") == "PodScheduled"), None)
+        if current is None or current.get("message") != message:
+            status = dict(pod.get("status") or {})
+            timestamp = self.clock.timestamp()
+            status["conditions"] = [_condition("PodScheduled", False, timestamp, "Unschedulable", message)]
+            self._write_status(pod, status, manager="kube-scheduler")
+            self.events.record(pod, WARNING, "FailedScheduling", message, "default-scheduler")
+        return 5.0
 
     def _claim_bound(self, pod: JSON, claim: str) -> bool:
         pvc = self.store.try_get("persistentvolumeclaims", namespace_of(pod), claim)
@@ -240,8 +242,3 @@ def _condition(kind: str, is_true: bool, timestamp: str, reason: str = "", messa
     if message:
         cond["message"] = message
     return cond
-
-
-def _has_unschedulable(pod: JSON, message: str) -> bool:
-    return any(c.get("type") == "PodScheduled" and c.get("message") == message
-               for c in (pod.get("status") or {}).get("conditions") or [])
