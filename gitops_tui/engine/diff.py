@@ -10,11 +10,11 @@ Plain equality decides; deepdiff only explains what differs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import yaml
-from deepdiff import DeepDiff
 
 from gitops_tui.engine.ignore import adopt_managed_fields, apply_rules, matching_rules
 from gitops_tui.engine.masking import SecretMasker
@@ -38,6 +38,7 @@ _MERGE_KEYS = {
     "hostAliases": "ip",
 }
 _PORT_KEYS = ("containerPort", "port")
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: ~10x faster
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,22 @@ class ResourceDiff:
     reason: str = ""
     """Empty when Synced; MISSING, EXTRANEOUS, MODIFIED, or why the comparison failed."""
     changes: tuple[Change, ...] = ()
-    live_yaml: str = ""
-    desired_yaml: str = ""
-    """The two normalised, masked documents for a side-by-side view (desired = predicted live)."""
+    live: Mapping[str, Any] | None = field(default=None, repr=False)
+    desired: Mapping[str, Any] | None = field(default=None, repr=False)
+    """The two normalised, masked documents (desired = the predicted live object)."""
 
     @property
     def in_sync(self) -> bool:
         return self.status is SyncStatus.SYNCED
+
+    # YAML is made only when a view asks for it: most resources of most apps are never shown.
+    @cached_property
+    def live_yaml(self) -> str:
+        return to_yaml(self.live)
+
+    @cached_property
+    def desired_yaml(self) -> str:
+        return to_yaml(self.desired)
 
 
 def compare_resource(
@@ -78,9 +88,9 @@ def compare_resource(
     if desired is None and live is None:
         return ResourceDiff(key, SyncStatus.UNKNOWN, "neither in Git nor in the cluster")
     if live is None:
-        return ResourceDiff(key, SyncStatus.OUT_OF_SYNC, MISSING, desired_yaml=_dump(masker.mask(normalize(desired))))
+        return ResourceDiff(key, SyncStatus.OUT_OF_SYNC, MISSING, desired=masker.mask(normalize(desired)))
     if desired is None:
-        return ResourceDiff(key, SyncStatus.OUT_OF_SYNC, EXTRANEOUS, live_yaml=_dump(masker.mask(normalize(live))))
+        return ResourceDiff(key, SyncStatus.OUT_OF_SYNC, EXTRANEOUS, live=masker.mask(normalize(live)))
     target = predicted if predicted is not None else predict_locally(live, desired)
     rules = matching_rules(ignore, key)
     managers = [m for rule in rules for m in rule.managed_fields_managers]
@@ -90,15 +100,9 @@ def compare_resource(
     target_n = apply_rules(rules, normalize(target))
     live_shown, target_shown = masker.mask(live_n), masker.mask(target_n)
     if live_n == target_n:
-        return ResourceDiff(key, SyncStatus.SYNCED, live_yaml=_dump(live_shown), desired_yaml=_dump(target_shown))
-    return ResourceDiff(
-        key,
-        SyncStatus.OUT_OF_SYNC,
-        MODIFIED,
-        changes=tuple(describe_changes(live_shown, target_shown)),
-        live_yaml=_dump(live_shown),
-        desired_yaml=_dump(target_shown),
-    )
+        return ResourceDiff(key, SyncStatus.SYNCED, live=live_shown, desired=target_shown)
+    changes = tuple(describe_changes(live_shown, target_shown))
+    return ResourceDiff(key, SyncStatus.OUT_OF_SYNC, MODIFIED, changes, live=live_shown, desired=target_shown)
 
 
 def predict_locally(live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
@@ -137,6 +141,8 @@ def _list_key(field: str, live: list[Any], desired: list[Any]) -> str | None:
 
 
 def describe_changes(live: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Change]:
+    from deepdiff import DeepDiff  # only what differs is explained, so only then is deepdiff loaded
+
     diff = DeepDiff(live, desired, view="tree", verbose_level=2)
     changes = []
     for group in diff.values():
@@ -179,7 +185,8 @@ def _child(node: Any, step: Any) -> Any:
     return None
 
 
-def _dump(obj: Mapping[str, Any] | None) -> str:
+def to_yaml(obj: Mapping[str, Any] | None) -> str:
+    """Sorted keys, block style: the two sides of a diff line up as `kubectl get -o yaml` prints them."""
     if obj is None:
         return ""
-    return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, allow_unicode=True)
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True)

@@ -8,11 +8,11 @@ value of every field those managers own (an HPA's replicas, a mutating webhook's
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from gitops_tui.engine.fieldpaths import copy_path, leaf_paths
 from gitops_tui.model import IgnoreDifference, ResourceKey
 
 
@@ -49,8 +49,8 @@ def adopt_managed_fields(predicted: dict[str, Any], live: Mapping[str, Any], man
     result = copy.deepcopy(predicted)
     for entry in (live.get("metadata") or {}).get("managedFields") or ():
         if entry.get("manager") in wanted and entry.get("fieldsV1"):
-            for path in _leaf_paths(entry["fieldsV1"]):
-                _copy_path(live, result, path)
+            for path in leaf_paths(entry["fieldsV1"]):
+                copy_path(live, result, path)
     return result
 
 
@@ -95,60 +95,3 @@ def _jq_delete(expression: str, obj: dict[str, Any]) -> dict[str, Any]:
         return program.input_value(obj).first()
     except ValueError as exc:
         raise IgnoreRuleError(f"jqPathExpression {expression!r} failed: {exc}") from None
-
-
-# -- managedFields (FieldsV1) paths --------------------------------------------------------
-
-PathStep = tuple[str, Any]  # ("f", field) | ("k", {key fields}) | ("v", value) | ("i", index)
-
-
-def _leaf_paths(fields: Mapping[str, Any], prefix: tuple[PathStep, ...] = ()) -> Iterable[tuple[PathStep, ...]]:
-    children = [(k, v) for k, v in fields.items() if k != "."]
-    if not children:
-        yield prefix
-        return
-    for raw, sub in children:
-        kind, _, text = raw.partition(":")
-        value: Any = json.loads(text) if kind in ("k", "v") else (int(text) if kind == "i" else text)
-        yield from _leaf_paths(sub or {}, (*prefix, (kind, value)))
-
-
-def _resolve(node: Any, step: PathStep) -> tuple[Any, Any]:
-    """(container, index-or-key) for one step, or (None, None) when absent."""
-    kind, value = step
-    if kind == "f" and isinstance(node, dict):
-        return node, value
-    if isinstance(node, list):
-        for i, item in enumerate(node):
-            if kind == "k" and isinstance(item, dict) and all(item.get(k) == v for k, v in value.items()):
-                return node, i
-            if kind == "v" and item == value:
-                return node, i
-        if kind == "i" and value < len(node):
-            return node, value
-    return None, None
-
-
-def _get(node: Any, path: tuple[PathStep, ...]) -> tuple[bool, Any]:
-    for step in path:
-        container, where = _resolve(node, step)
-        if container is None:
-            return False, None
-        node = container[where]
-    return True, node
-
-
-def _copy_path(source: Mapping[str, Any], target: dict[str, Any], path: tuple[PathStep, ...]) -> None:
-    found, value = _get(source, path)
-    if not path:
-        return
-    parent_found, parent = _get(target, path[:-1])
-    if not parent_found:
-        return
-    container, where = _resolve(parent, path[-1])
-    if found and container is not None:
-        container[where] = copy.deepcopy(value)
-    elif found and path[-1][0] == "f" and isinstance(parent, dict):
-        parent[path[-1][1]] = copy.deepcopy(value)
-    elif not found and container is not None:
-        del container[where]

@@ -19,6 +19,7 @@ from gitops_tui.cluster.kubeconfig import KubeConfig
 from gitops_tui.cluster.tracking import ARGOCD_TRACKING_ANNOTATION, tracked_apps
 from gitops_tui.engine.app_compare import AppComparison, DesiredObject, compare_app, failed_state, place_in_namespace
 from gitops_tui.engine.health import is_hook
+from gitops_tui.engine.prediction import needs_server_prediction
 from gitops_tui.model import AppSpec, CommitInfo, ResourceKey
 from gitops_tui.source.errors import GitError, RenderError
 from gitops_tui.source.git import MirrorPool
@@ -112,11 +113,18 @@ class OneShotComparer:
                 errors[item.key] = problem
             else:
                 known.append(item)
-        live = {k: v for k, v in self._map(lambda d: (d.key, client.get(d.key)), known) if v is not None}
-        live.update(self._leftovers(app, client, desired))
-        predictable = [d for d in known if d.key in live and not is_hook(d.obj)]
+        live = self._read_live(app, client, desired, known)
+        # Local predictions first; the server is asked only where it could say something new.
+        local = compare_app(app, desired, live, revision=target.commit, resource_errors=errors)
+        candidates = [
+            d for d in known
+            if not is_hook(d.obj) and d.key in local.diffs
+            and needs_server_prediction(local.diffs[d.key], d.obj, live.get(d.key), client.settings.field_manager)
+        ]  # fmt: skip
+        if not candidates:
+            return local
         predicted: dict[ResourceKey, dict[str, Any]] = {}
-        for key, outcome in self._map(lambda d: (d.key, self._predict(client, app, d)), predictable):
+        for key, outcome in self._map(lambda d: (d.key, self._predict(client, app, d)), candidates):
             if isinstance(outcome, str):
                 errors[key] = outcome
             elif outcome is not None:
@@ -134,8 +142,15 @@ class OneShotComparer:
         except ClusterError:
             return None  # e.g. forbidden to patch, even as a dry run: compare against the local prediction
 
-    def _leftovers(self, app: AppSpec, client: ClusterClient, desired: list[DesiredObject]) -> dict[ResourceKey, Any]:
-        kinds = {(d.key.group, d.key.kind) for d in desired} | set(LEFTOVER_KINDS)
+    def _read_live(
+        self, app: AppSpec, client: ClusterClient, desired: list[DesiredObject], known: list[DesiredObject]
+    ) -> dict[ResourceKey, Any]:
+        """The objects at the desired keys, and those the app tracks but no longer renders.
+
+        One list per kind and namespace serves both, instead of a GET per object; a GET is used
+        only where listing was not possible (forbidden, say).
+        """
+        kinds = {(d.key.group, d.key.kind) for d in known} | set(LEFTOVER_KINDS)
         namespaces = {d.key.namespace for d in desired if d.key.namespace} | {app.destination.namespace or ""}
         jobs = []
         for group, kind in sorted(kinds):
@@ -145,22 +160,31 @@ class OneShotComparer:
             scopes = sorted(namespaces - {""}) if resource.namespaced else [""]
             jobs.extend((resource, ns) for ns in scopes)
         annotations = (client.settings.tracking_annotation, ARGOCD_TRACKING_ANNOTATION)
+        wanted = {d.key for d in known}
         found: dict[ResourceKey, Any] = {}
-        for items in self._map(lambda job: _list_or_empty(client, *job), jobs):
+        listed: set[tuple[str, str, str]] = set()
+        for (resource, namespace), items in zip(
+            jobs, self._map(lambda job: _list_or_none(client, *job), jobs), strict=True
+        ):
+            if items is None:
+                continue
+            listed.add((resource.group, resource.kind, namespace))
             for obj in items:
                 key = ResourceKey.of(obj)
-                if app.name in tracked_apps(obj, key, annotations):
+                if key in wanted or app.name in tracked_apps(obj, key, annotations):
                     found[key] = obj
+        unlisted = [d for d in known if (d.key.group, d.key.kind, d.key.namespace) not in listed]
+        found.update({k: v for k, v in self._map(lambda d: (d.key, client.get(d.key)), unlisted) if v is not None})
         return found
 
     def _map(self, func: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return list(self._executor.map(func, items))
 
 
-def _list_or_empty(client: ClusterClient, resource: Any, namespace: str) -> list[Mapping[str, Any]]:
+def _list_or_none(client: ClusterClient, resource: Any, namespace: str) -> list[Mapping[str, Any]] | None:
     try:
         return client.list(resource, namespace).items
     except ConnectionFailedError:
         raise
     except ClusterError:
-        return []  # a kind we may not list (403) cannot hold leftovers we could prune either
+        return None  # a kind we may not list (403): read its objects one by one instead
