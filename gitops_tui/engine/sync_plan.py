@@ -244,14 +244,23 @@ class _Planner:
         )
 
     def _order_prunes(self, steps: list[PlannedStep]) -> list[PlannedStep]:
-        """Mirror the prune waves (gitops-engine's symmetric swap), then move PruneLast prunes after the last wave."""
-        prune_waves = sorted({step.wave for step in steps if step.action is SyncAction.PRUNE})
+        """Mirror the prune waves (gitops-engine's symmetric swap), then move PruneLast prunes after the last wave.
+
+        PruneLast prunes take no part in the mirror (in gitops-engine they do), so they never shift another
+        prune's wave, and the last wave is one after every other Sync-phase step.
+        """
+
+        def pruned_last(step: PlannedStep) -> bool:
+            return _prunes(step) and step.key in self.prune_last
+
+        prune_waves = sorted({step.wave for step in steps if _prunes(step) and not pruned_last(step)})
         mirrored = dict(zip(prune_waves, reversed(prune_waves), strict=True))
-        steps = [_move(step, mirrored[step.wave], "reverse wave order") if _prunes(step) else step for step in steps]
-        last = max([0, *(step.wave for step in steps if step.phase is SyncPhase.SYNC)]) + 1
-        return [
-            _move(step, last, "PruneLast") if step.key in self.prune_last and _prunes(step) else step for step in steps
+        steps = [
+            _move(step, mirrored[step.wave], "reverse wave order") if _prunes(step) and not pruned_last(step) else step
+            for step in steps
         ]
+        last = max([0, *(step.wave for step in steps if step.phase is SyncPhase.SYNC and not pruned_last(step))]) + 1
+        return [_move(step, last, "PruneLast") if pruned_last(step) else step for step in steps]
 
     def _namespace_to_create(self, desired_keys: set[ResourceKey]) -> str | None:
         namespace = self.app.destination.namespace
