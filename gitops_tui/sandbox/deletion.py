@@ -1,14 +1,19 @@
 """Deletion: finalizers, deletionTimestamp, propagation policies, garbage collection through
 ownerReferences, and namespace termination.
 
-Real clusters do the garbage collection and namespace cleanup in controllers, a moment after the
-DELETE returns; here they run synchronously right after the owner changes, so tests see a settled
-state as soon as the call returns (objects with finalizers still linger until those are removed).
+Real clusters do garbage collection and namespace cleanup in controllers, a moment after the DELETE
+returns. With `store.gc_delay > 0` (the Sandbox default) that work runs that many seconds later on
+the loop, so clients see owners linger with their finalizers, dependents outlive their owner
+briefly, and namespaces stay Terminating for a moment, as on a real cluster. With 0 (or no running
+loop) it runs synchronously, for in-process use of the store.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import crds, errors
@@ -17,9 +22,30 @@ from .resources import ResourceType
 if TYPE_CHECKING:
     from .store import Store
 
+log = logging.getLogger(__name__)
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
 POLICIES = ("Foreground", "Background", "Orphan")
+
+
+def _later(store: Store, work: Callable[[], Any]) -> None:
+    """Run controller-side work after `store.gc_delay` seconds, or now when there is no delay/loop."""
+    delay = getattr(store, "gc_delay", 0.0)
+    try:
+        loop = asyncio.get_running_loop() if delay > 0 else None
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        work()
+        return
+
+    def guarded() -> None:
+        try:
+            work()
+        except Exception:  # an object changed meanwhile; a real controller would retry, we just log
+            log.exception("sandbox garbage collection step failed")
+
+    loop.call_later(delay, guarded)
 
 
 def delete_object(
@@ -65,8 +91,16 @@ def delete_object(
         return json.loads(current.raw())
     if policy == "Orphan":
         _mark_deleting(store, rt, current.obj, ORPHAN, then_collect=False)
-        _orphan_dependents(store, meta["uid"])
-        return _drop_finalizer(store, rt, namespace, name, ORPHAN)
+        uid = meta["uid"]
+
+        def orphan() -> None:
+            _orphan_dependents(store, uid)
+            if _same_object(store, rt, namespace, name, uid):
+                _drop_finalizer(store, rt, namespace, name, ORPHAN)
+
+        _later(store, orphan)
+        current = store.entry(rt, namespace, name)
+        return json.loads(current.raw()) if current else None
     if policy == "Foreground":
         return _mark_deleting(store, rt, current.obj, FOREGROUND, then_collect=True)
     if meta.get("finalizers"):
@@ -87,11 +121,22 @@ def _mark_deleting(store: Store, rt: ResourceType, obj: dict[str, Any], finalize
     if finalizer and finalizer not in (meta.get("finalizers") or []):
         meta.setdefault("finalizers", []).append(finalizer)
     store.commit(rt, marked, "MODIFIED", obj)
+    namespace, name, uid = meta.get("namespace"), meta["name"], meta["uid"]
     if then_collect:
-        _delete_dependents_in_foreground(store, meta["uid"])
-        return _finish_foreground(store, rt, meta.get("namespace"), meta["name"])
-    current = store.entry(rt, meta.get("namespace"), meta["name"])
+
+        def collect() -> None:
+            _delete_dependents_in_foreground(store, uid)
+            if _same_object(store, rt, namespace, name, uid):
+                _finish_foreground(store, rt, namespace, name)
+
+        _later(store, collect)
+    current = store.entry(rt, namespace, name)
     return json.loads(current.raw()) if current else None
+
+
+def _same_object(store: Store, rt: ResourceType, namespace: str | None, name: str, uid: str) -> bool:
+    current = store.entry(rt, namespace, name)
+    return current is not None and current.obj["metadata"]["uid"] == uid
 
 
 def _drop_finalizer(store: Store, rt: ResourceType, namespace: str | None, name: str,
@@ -151,6 +196,10 @@ def _finish_foreground(store: Store, rt: ResourceType, namespace: str | None, na
 def collect_garbage(store: Store, group_resource: str, removed: dict[str, Any]) -> None:
     """Removal hook: background-delete orphans of `removed`, release owners waiting in foreground,
     and finish a terminating namespace once it is empty."""
+    _later(store, lambda: _collect(store, group_resource, removed))
+
+
+def _collect(store: Store, group_resource: str, removed: dict[str, Any]) -> None:
     meta = removed["metadata"]
     uid = meta["uid"]
     for rt, obj in _dependent_entries(store, uid):
@@ -197,14 +246,22 @@ def _terminate_namespace(store: Store, rt: ResourceType, obj: dict[str, Any]) ->
         marked["metadata"]["deletionGracePeriodSeconds"] = 0
         marked.setdefault("status", {})["phase"] = "Terminating"
         store.commit(rt, marked, "MODIFIED", obj)
+    _later(store, lambda: _drain_namespace(store, name))
+    current = store.entry(rt, None, name)
+    return json.loads(current.raw()) if current else None
+
+
+def _drain_namespace(store: Store, name: str) -> None:
+    """The namespace controller: delete everything in a terminating namespace, then the namespace."""
+    namespace = store.entry(store.resolve("namespaces"), None, name)
+    if namespace is None or not namespace.obj["metadata"].get("deletionTimestamp"):
+        return  # gone already, or re-created since
     for group_resource, entry in store.namespace_entries(name):
         content_rt = store.registry.storage_type(group_resource)
         meta = entry.obj["metadata"]
         if content_rt and not meta.get("deletionTimestamp") and store.entry(content_rt, name, meta["name"]):
             delete_object(store, content_rt, name, meta["name"])
     _finish_namespace_if_empty(store, name)
-    current = store.entry(rt, None, name)
-    return json.loads(current.raw()) if current else None
 
 
 def _finish_namespace_if_empty(store: Store, name: str) -> None:

@@ -57,6 +57,7 @@ class Sandbox:
         nodes: int = 1,
         bookmark_interval: float = 1.0,
         history: int = 100_000,
+        gc_delay: float = 0.05,
     ) -> None:
         check_loopback(host)
         self.host = host
@@ -74,6 +75,7 @@ class Sandbox:
         self.nodes = nodes
         self.bookmark_interval = bookmark_interval
         self.history = history
+        self.gc_delay = gc_delay
         self.server: ApiServer | None = None
         self.store: Store | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -111,7 +113,7 @@ class Sandbox:
             from .controllers.clock import SimClock
 
             clock = SimClock(speed=self.speed)
-        store = Store(clock=clock.now if clock else _utc_now, history=self.history)
+        store = Store(clock=clock.now if clock else _utc_now, history=self.history, gc_delay=self.gc_delay)
         if self.state_file is not None:
             state = load_state(self.state_file)
             if state is not None:

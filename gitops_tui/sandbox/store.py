@@ -99,10 +99,14 @@ class Store:
         clock: Callable[[], datetime] = utc_now,
         history: int = 100_000,
         seed_namespaces: bool = True,
+        gc_delay: float = 0.0,
     ) -> None:
         self.registry = registry or Registry()
         self.clock = clock
         self._history_size = history
+        # Seconds between a deletion and the garbage collector / namespace controller acting on it
+        # (0: at once). See deletion.py.
+        self.gc_delay = gc_delay
         # group-resource -> namespace ("" for cluster scope) -> name -> Entry
         self._data: dict[str, dict[str, dict[str, Entry]]] = {}
         self._rv = 0

@@ -11,11 +11,30 @@ Each sandbox binds its own free loopback port, so tests stay independent under p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
 from .runtime import Sandbox
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 5.0, interval: float = 0.02) -> T:
+    """Poll `condition` until it returns something truthy (which is returned); fail after `timeout`.
+
+    A real cluster (and the sandbox) finishes garbage collection and namespace cleanup a moment after
+    the DELETE returns: wait for the state, never sleep a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {condition}")
+        time.sleep(interval)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from gitops_tui.sandbox import Sandbox
+from gitops_tui.sandbox.testing import wait_until
 
 from .objects import configmap, deployment
 
@@ -31,15 +32,16 @@ def test_background_deletion_collects_dependents(apps: client.AppsV1Api) -> None
     status = apps.delete_namespaced_deployment("web", "default", propagation_policy="Background")
     # kubernetes 37 types DELETE answers as plain objects: a Status when gone, the object when lingering.
     assert status["status"] == "Success" and status["details"]["uid"] == owner.metadata.uid
-    assert _replicasets(apps) == []
+    wait_until(lambda: _replicasets(apps) == [])
 
 
 def test_orphan_deletion_keeps_dependents_without_owner_reference(apps: client.AppsV1Api) -> None:
     owner = apps.create_namespaced_deployment("default", deployment())
     _owned_replicaset(apps, owner)
-    apps.delete_namespaced_deployment("web", "default", propagation_policy="Orphan")
-    (orphan,) = _replicasets(apps)
-    assert not orphan.metadata.owner_references
+    lingering = apps.delete_namespaced_deployment("web", "default", propagation_policy="Orphan")
+    assert lingering["metadata"]["finalizers"] == ["orphan"]  # until the collector has orphaned the RS
+    wait_until(lambda: not _replicasets(apps)[0].metadata.owner_references)
+    wait_until(lambda: not apps.list_namespaced_deployment("default").items)
 
 
 def test_foreground_deletion_waits_for_blocking_dependents(apps: client.AppsV1Api) -> None:
@@ -51,14 +53,13 @@ def test_foreground_deletion_waits_for_blocking_dependents(apps: client.AppsV1Ap
     lingering = apps.delete_namespaced_deployment("web", "default", propagation_policy="Foreground")
     meta = lingering["metadata"]
     assert meta["deletionTimestamp"] and "foregroundDeletion" in meta["finalizers"]
-    assert apps.read_namespaced_replica_set("web-1", "default").metadata.deletion_timestamp
+    wait_until(lambda: apps.read_namespaced_replica_set("web-1", "default").metadata.deletion_timestamp)
+    assert apps.read_namespaced_deployment("web", "default").metadata.deletion_timestamp
     rs = apps.read_namespaced_replica_set("web-1", "default")
     rs.metadata.finalizers = []
     apps.replace_namespaced_replica_set("web-1", "default", rs)
     assert _replicasets(apps) == []
-    with pytest.raises(ApiException) as info:
-        apps.read_namespaced_deployment("web", "default")
-    assert info.value.status == 404
+    wait_until(lambda: not apps.list_namespaced_deployment("default").items)
 
 
 def test_finalizers_hold_an_object_until_removed(core: client.CoreV1Api) -> None:
@@ -86,7 +87,7 @@ def test_namespace_deletion_removes_contents_and_terminating_namespace_refuses_c
     core.delete_namespace("doomed")
     namespace = core.read_namespace("doomed")
     assert namespace.status.phase == "Terminating"
-    assert [c.metadata.name for c in core.list_namespaced_config_map("doomed").items] == ["held"]
+    wait_until(lambda: [c.metadata.name for c in core.list_namespaced_config_map("doomed").items] == ["held"])
     with pytest.raises(ApiException) as info:
         core.create_namespaced_config_map("doomed", configmap("late"))
     body = json.loads(info.value.body)
@@ -94,9 +95,7 @@ def test_namespace_deletion_removes_contents_and_terminating_namespace_refuses_c
     assert body["message"] == ('configmaps "late" is forbidden: unable to create new content in namespace doomed '
                                "because it is being terminated")
     core.patch_namespaced_config_map("held", "doomed", {"metadata": {"finalizers": None}})
-    with pytest.raises(ApiException) as info:
-        core.read_namespace("doomed")
-    assert info.value.status == 404
+    wait_until(lambda: "doomed" not in {n.metadata.name for n in core.list_namespace().items})
 
 
 def test_delete_collection_with_selector(core: client.CoreV1Api) -> None:
