@@ -8,7 +8,6 @@ are the same to the API, so they are the same here.
 from __future__ import annotations
 
 import base64
-import copy
 import re
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
@@ -38,17 +37,20 @@ _SUFFIX = {
 
 
 def normalize(obj: Mapping[str, Any], tracking_keys: Iterable[str] = (DEFAULT_TRACKING, ARGOCD_TRACKING)) -> dict:
-    """A deep copy without server-owned fields, recording annotations and empty values."""
-    result = copy.deepcopy(dict(obj))
-    result.pop("status", None)
+    """A new object without server-owned fields, recording annotations and empty values.
+
+    Built by copying only what is kept (drop_empty makes the nested copies), never by deep-copying
+    the whole object and deleting: this runs for every resource on every comparison.
+    """
+    result = {k: v for k, v in obj.items() if k != "status"}
     metadata = result.get("metadata")
-    if isinstance(metadata, dict):
-        for field in SERVER_OWNED_METADATA:
-            metadata.pop(field, None)
+    if isinstance(metadata, Mapping):
+        metadata = {k: v for k, v in metadata.items() if k not in SERVER_OWNED_METADATA}
         annotations = metadata.get("annotations")
-        if isinstance(annotations, dict):
-            for key in (LAST_APPLIED, *tracking_keys):
-                annotations.pop(key, None)
+        if isinstance(annotations, Mapping):
+            recording = {LAST_APPLIED, *tracking_keys}
+            metadata["annotations"] = {k: v for k, v in annotations.items() if k not in recording}
+        result["metadata"] = metadata
     if result.get("kind") == "Secret" and result.get("apiVersion") == "v1":
         _fold_string_data(result)
     return drop_empty(result)
@@ -72,9 +74,7 @@ def _fold_string_data(secret: dict) -> None:
     """Git holds `stringData`; the server stores it base64-encoded in `data`. Compare like the server."""
     string_data = secret.pop("stringData", None)
     if isinstance(string_data, dict):
-        data = secret.get("data")
-        if not isinstance(data, dict):
-            data = secret["data"] = {}
+        data = secret["data"] = dict(secret.get("data") or {})
         for key, text in string_data.items():
             data[key] = base64.b64encode(str(text).encode()).decode()
 
