@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from .entry import Entry
 from .errors import Cause
+from .immutability import validate_update
 from .resources import ResourceType
 
 if TYPE_CHECKING:
@@ -211,6 +212,8 @@ class WritePipeline:
         if not subresource or subresource == "scale":
             store.validate(rt, new)
         new = _apply_defaults(new)
+        if subresource != "status":
+            validate_update(rt, old, new)
         if rt.tracks_generation and _spec_part(new) != _spec_part(old):
             new["metadata"]["generation"] = old_meta.get("generation", 0) + 1
         if not prepared:

@@ -183,3 +183,22 @@ def test_put_creates_only_where_real_registries_allow_it(api: client.ApiClient) 
     with pytest.raises(ApiException) as info:
         client.CoreV1Api(api).replace_namespaced_config_map("absent", "default", configmap("absent"))
     assert info.value.status == 404
+
+
+def test_immutable_fields_are_refused_like_real_servers(apps: client.AppsV1Api, core: client.CoreV1Api) -> None:
+    created = apps.create_namespaced_deployment("default", deployment())
+    created.spec.selector.match_labels = {"app": "other"}
+    created.spec.template.metadata.labels = {"app": "other"}
+    with pytest.raises(ApiException) as info:
+        apps.replace_namespaced_deployment("web", "default", created)
+    body = status_of(info.value)
+    assert info.value.status == 422
+    assert body["message"] == (
+        'Deployment.apps "web" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:'
+        'map[string]string{"app":"other"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable')
+    core.create_namespaced_config_map("default", {**configmap("frozen"), "immutable": True})
+    with pytest.raises(ApiException) as info:
+        core.patch_namespaced_config_map("frozen", "default", {"data": {"k": "new"}})
+    assert status_of(info.value)["details"]["causes"][0] == {
+        "reason": "FieldValueForbidden", "field": "data",
+        "message": "Forbidden: field is immutable when `immutable` is set"}
