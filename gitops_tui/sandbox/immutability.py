@@ -95,6 +95,8 @@ def _pvc_causes(old: JSON, new: JSON) -> list[Cause]:
     def comparable(obj: JSON) -> JSON:
         spec = dict(_spec(obj))
         spec.pop("volumeAttributesClassName", None)
+        if not _spec(old).get("volumeName"):
+            spec.pop("volumeName", None)  # binding may set volumeName once
         resources = dict(spec.pop("resources", None) or {})
         resources.pop("requests", None)
         return {**spec, "resources": resources}
