@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.cluster.cache import CacheEvent, LiveCache
-from gitops_tui.cluster.client import ClusterClient
+from gitops_tui.cluster.client import ClientSettings, ClusterClient
 from gitops_tui.cluster.kubeconfig import load_kubeconfig
 from gitops_tui.model import ResourceKey
 
@@ -111,8 +111,8 @@ def rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-async def synced_cache(kubeconfig: str) -> tuple[LiveCache, float]:
-    client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig))
+async def synced_cache(kubeconfig: str, page_size: int) -> tuple[LiveCache, float]:
+    client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig), settings=ClientSettings(page_size=page_size))
     client.mapper.refresh()  # discovery is not what is measured
     cache = LiveCache(client)
     await cache.register("bench", [("", "Pod")], include_children=False)
@@ -123,10 +123,11 @@ async def synced_cache(kubeconfig: str) -> tuple[LiveCache, float]:
     return cache, time.perf_counter() - started
 
 
-async def timed_run(server: subprocess.Popen[str], kubeconfig: str, objects: int, burst: int) -> dict[str, Any]:
+async def timed_run(server: subprocess.Popen[str], kubeconfig: str, objects: int, burst: int,
+                    page_size: int) -> dict[str, Any]:
     gc.collect()
     rss_before = rss_bytes()
-    cache, elapsed = await synced_cache(kubeconfig)
+    cache, elapsed = await synced_cache(kubeconfig, page_size)
     gc.collect()
     rss_delta = rss_bytes() - rss_before
     assert len(cache.store) == objects, len(cache.store)
@@ -163,20 +164,20 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(values), "p99": values[max(0, int(len(values) * 0.99) - 1)], "max": values[-1]}
 
 
-def list_seconds(kubeconfig: str) -> float:
+def list_seconds(kubeconfig: str, page_size: int) -> float:
     """A plain paged list of every Pod (no cache): how much of the sync time is the server's."""
-    client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig))
+    client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig), settings=ClientSettings(page_size=page_size))
     resource = client.mapper.resource_for("v1", "Pod")
     started = time.perf_counter()
     client.list(resource)
     return time.perf_counter() - started
 
 
-async def memory_run(kubeconfig: str, objects: int) -> dict[str, Any]:
+async def memory_run(kubeconfig: str, objects: int, page_size: int) -> dict[str, Any]:
     gc.collect()
     tracemalloc.start()
     baseline = tracemalloc.get_traced_memory()[0]
-    cache, _ = await synced_cache(kubeconfig)
+    cache, _ = await synced_cache(kubeconfig, page_size)
     gc.collect()
     retained = tracemalloc.get_traced_memory()[0] - baseline
     tracemalloc.stop()
@@ -190,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=20_000)
     parser.add_argument("--burst", type=int, default=1_000)
+    parser.add_argument("--page-size", type=int, default=ClientSettings().page_size, help="list page size (limit)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve is not None:
@@ -200,16 +202,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         assert server.stdout is not None
         kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
-        plain_list = list_seconds(kubeconfig)
-        timed = asyncio.run(timed_run(server, kubeconfig, args.objects, min(args.burst, args.objects)))
-        memory = asyncio.run(memory_run(kubeconfig, args.objects))
+        plain_list = list_seconds(kubeconfig, args.page_size)
+        timed = asyncio.run(timed_run(server, kubeconfig, args.objects, min(args.burst, args.objects),
+                                      args.page_size))
+        memory = asyncio.run(memory_run(kubeconfig, args.objects, args.page_size))
     finally:
         if server.stdin is not None:
             server.stdin.write("quit\n")
             server.stdin.close()
         server.wait(30)
     latency = timed["latency_ms"]
-    print(f"bench_cache: {args.objects} Pods")
+    print(f"bench_cache: {args.objects} Pods, list pages of {args.page_size}")
     print(f"  start → synced:            {timed['sync_seconds']:.2f} s "
           f"(a plain paged list of the same objects takes {plain_list:.2f} s)")
     print(f"  memory per object:         {memory['bytes_per_object'] / 1024:.2f} KiB traced "

@@ -14,7 +14,6 @@ forbidden, the cache falls back to one watch per known namespace.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -74,6 +73,8 @@ class CacheSettings:
     watch: WatchOptions = field(default_factory=WatchOptions)
     kind_retry_interval: float = 30.0
     """How often kinds that discovery does not know yet (a CRD not created yet) are looked for again."""
+    discovery_retry_interval: float = 5.0
+    """How soon discovery is tried again when it failed (cluster unreachable at start)."""
     slice_budget: float = 0.004
     """Longest the inbox works on the loop before yielding to other callbacks."""
 
@@ -92,6 +93,7 @@ class LiveCache:
         self._workers: dict[Scope, WatchWorker] = {}
         self._status: dict[Scope, WatchStatus] = {}
         self._unknown_kinds: dict[GroupKind, str] = {}
+        self._discovery_error = ""
         self._forbidden_cluster_wide: set[str] = set()
         self._fallback_namespaces: set[str] = set()
         self._forbidden_namespaces: set[str] = set()
@@ -195,15 +197,20 @@ class LiveCache:
             wanted = self._wanted_namespaces()
             resources: dict[GroupKind, ApiResource] = {}
             missing = [k for k in wanted if self.client.mapper.find_group_kind(k.group, k.kind) is None]
+            self._discovery_error = ""
             if missing:
-                with contextlib.suppress(ClusterError):  # unreachable: the workers will say so
+                try:
                     await asyncio.to_thread(self.client.mapper.refresh)
+                except ClusterError as exc:  # unreachable, or no credentials: say so rather than "unknown kind"
+                    self._discovery_error = f"cannot read the API's resource types: {exc.message}"
             self._unknown_kinds.clear()
             for kind in wanted:
                 found = self.client.mapper.find_group_kind(kind.group, kind.kind)
-                if found is None or not found.watchable:
-                    self._unknown_kinds[kind] = (f"no resource type {kind} on cluster {self.context}" if found is None
-                                                 else f"{found.group_resource} cannot be listed and watched")
+                if found is None:
+                    self._unknown_kinds[kind] = (self._discovery_error
+                                                 or f"no resource type {kind} on cluster {self.context}")
+                elif not found.watchable:
+                    self._unknown_kinds[kind] = f"{found.group_resource} cannot be listed and watched"
                 else:
                     resources[kind] = found
             scopes: set[Scope] = set()
@@ -252,7 +259,11 @@ class LiveCache:
 
     async def _look_for_unknown_kinds(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.kind_retry_interval)
+            # An unreachable cluster is retried sooner than a kind that may never come (a CRD not installed).
+            interval = self.settings.kind_retry_interval
+            if self._discovery_error:
+                interval = min(interval, self.settings.discovery_retry_interval)
+            await asyncio.sleep(interval)
             if self._unknown_kinds:
                 await self._reconcile_watches()
 

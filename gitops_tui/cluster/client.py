@@ -282,12 +282,12 @@ class ClusterClient:
         if not (api_version and kind and name):
             raise InvalidManifestError(f"cannot apply an object without apiVersion, kind and metadata.name "
                                        f"({kind or '?'} {name or '?'}) on context {self.context}", origin=self.origin)
+        if not dry_run:  # before anything touches the network, discovery included
+            self._refuse_if_read_only("apply", str(ResourceKey.of(obj)))
         resource = self.mapper.resource_for(api_version, kind)
         body = self._apply_body(obj, resource)
         namespace = body["metadata"].get("namespace", "")
         key = ResourceKey(resource.group, kind, namespace, name)
-        if not dry_run:
-            self._refuse_if_read_only("apply", str(key))
         if app:
             body = stamp_tracking(body, app, key, self.settings.tracking_annotation)
         query: list[tuple[str, Any]] = [("fieldManager", self.settings.field_manager)]

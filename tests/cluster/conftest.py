@@ -25,6 +25,7 @@ FAST_CLIENT = ClientSettings(connect_timeout=2.0, read_timeout=5.0, max_retry_af
 FAST_CACHE = CacheSettings(
     watch=WatchOptions(backoff_initial=0.05, backoff_max=0.5, idle_read_timeout=5.0, chunk_size=50),
     kind_retry_interval=0.2,
+    discovery_retry_interval=0.2,
 )
 
 
@@ -57,6 +58,16 @@ async def eventually(condition: Callable[[], Any], timeout: float = 5.0, what: s
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    """`eventually` for plain (non-async) tests: poll until truthy, fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+    return result
 
 
 def configmap(name: str, namespace: str = "default", **data: str) -> dict[str, Any]:

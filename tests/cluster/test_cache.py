@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -12,15 +13,17 @@ import pytest
 from gitops_tui.cluster.cache import CacheEvent, LiveCache
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import ConnectionFailedError
+from gitops_tui.cluster.kubeconfig import load_kubeconfig
 from gitops_tui.cluster.store import EventType
 from gitops_tui.cluster.tracking import ARGOCD_TRACKING_ANNOTATION
 from gitops_tui.cluster.watch import SyncState
 from gitops_tui.model import ResourceKey
 from gitops_tui.sandbox.access import ForbidRule, only_namespaces
 from gitops_tui.sandbox.faults import ErrorFault
+from gitops_tui.sandbox.kubeconfig import write_kubeconfig
 from gitops_tui.sandbox.runtime import Sandbox
 
-from .conftest import FAST_CACHE, configmap, eventually, make_client
+from .conftest import FAST_CACHE, FAST_CLIENT, configmap, eventually, make_client
 from .test_discovery import widget, widget_crd
 
 CONFIGMAPS = [("", "ConfigMap")]
@@ -271,3 +274,23 @@ async def test_stop_ends_every_thread(client: ClusterClient) -> None:
     assert len(threads) == 4
     await cache.aclose(timeout=3)
     assert not any(t.is_alive() for t in threads)
+
+
+async def test_cluster_unreachable_at_start_is_reported_then_watched_when_it_comes_up(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{port}", "t")
+    client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig), settings=FAST_CLIENT)
+    cache = LiveCache(client, FAST_CACHE)
+    try:
+        await cache.register("t", CONFIGMAPS)
+        await cache.start()
+        errors = [s.error for s in cache.status()]
+        assert errors and all(e.startswith("cannot read the API's resource types: cannot connect to") for e in errors)
+        assert cache.reachable is False
+        with Sandbox(port=port, kubeconfig_path=tmp_path / "server-kubeconfig"):
+            assert await cache.wait_synced(5), cache.status()
+            assert cache.reachable is True
+    finally:
+        await cache.aclose()

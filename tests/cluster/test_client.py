@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import (
@@ -16,6 +17,8 @@ from gitops_tui.cluster.errors import (
     InvalidError,
     NotFoundError,
     ReadOnlyError,
+    ServerError,
+    TooManyRequestsError,
     UnauthorizedError,
 )
 from gitops_tui.cluster.kubeconfig import load_kubeconfig
@@ -25,7 +28,7 @@ from gitops_tui.sandbox.faults import ErrorFault
 from gitops_tui.sandbox.kubeconfig import write_kubeconfig
 from gitops_tui.sandbox.runtime import Sandbox
 
-from .conftest import FAST_CLIENT, configmap, make_client
+from .conftest import FAST_CLIENT, configmap, make_client, wait_until
 
 CM = ResourceKey("", "ConfigMap", "default", "settings")
 
@@ -71,8 +74,10 @@ def test_delete_with_dry_run_and_idempotence(client: ClusterClient) -> None:
     client.apply(configmap("settings"))
     client.delete(CM, dry_run=True)
     assert client.get(CM) is not None
-    client.delete(CM)
-    assert client.get(CM) is None
+    answer = client.delete(CM)
+    # Foreground: the server may answer with the object marked for deletion, then its GC removes it.
+    assert answer is not None
+    wait_until(lambda: client.get(CM) is None, 5.0, "the foreground deletion to finish")
     assert client.delete(CM) is None  # already gone: fine for pruning
     with pytest.raises(NotFoundError, match="not found: configmaps 'settings' in namespace 'default' "
                                             r"\(context sandbox\)"):
@@ -135,8 +140,14 @@ def test_invalid_object_carries_the_servers_field_message(client: ClusterClient)
 def test_429_is_retried_after_the_servers_delay(sandbox: Sandbox, client: ClusterClient) -> None:
     sandbox.inject_errors(ErrorFault(code=429, retry_after=0, count=2, verbs={"patch"}))
     assert client.apply(configmap("settings"))["metadata"]["name"] == "settings"
+    sandbox.inject_errors(ErrorFault(code=503, retry_after=0, count=1, verbs={"get"}))
+    assert client.get(CM) is not None
+    sandbox.inject_errors(ErrorFault(code=429, retry_after=60, count=1, verbs={"get"}))
+    with pytest.raises(TooManyRequestsError) as caught:  # longer than we block a thread for: the caller decides
+        client.get(CM)
+    assert caught.value.retry_after == 60
     sandbox.inject_errors(ErrorFault(code=500, count=1, verbs={"get"}))
-    with pytest.raises(Exception, match="server error 500: cannot get configmaps 'settings'"):
+    with pytest.raises(ServerError, match="server error 500: cannot get configmaps 'settings'"):
         client.get(CM)  # a 500 may have had effects: never repeated
 
 
@@ -170,3 +181,22 @@ def test_wrong_token_is_unauthorized(tmp_path: Path) -> None:
         with pytest.raises(UnauthorizedError, match="unauthorized: the server rejected the credentials of user "
                                                     r"sandbox-user \(context sandbox\)"):
             client.mapper.refresh()
+
+
+def test_exec_plugin_credentials_with_a_path_relative_to_the_kubeconfig(tmp_path: Path) -> None:
+    plugin = tmp_path / "bin" / "token-plugin"
+    plugin.parent.mkdir()
+    plugin.write_text('#!/bin/sh\necho \'{"apiVersion": "client.authentication.k8s.io/v1beta1", '
+                      '"kind": "ExecCredential", "status": {"token": "right"}}\'\n')
+    plugin.chmod(0o755)
+    with Sandbox(token="right", kubeconfig_path=tmp_path / "server-kubeconfig") as secured:
+        config = tmp_path / "kubeconfig"
+        config.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "plugin",
+            "clusters": [{"name": "c", "cluster": {"server": secured.url}}],
+            "users": [{"name": "via-plugin", "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "bin/token-plugin"}}}],
+            "contexts": [{"name": "plugin", "context": {"cluster": "c", "user": "via-plugin"}}],
+        }))
+        client = ClusterClient.from_kubeconfig(load_kubeconfig(config, env={}), settings=FAST_CLIENT)
+        assert client.apply(configmap("settings"))["metadata"]["name"] == "settings"
