@@ -158,6 +158,8 @@ class ClusterClient:
                                        origin=self.origin, target=target) from exc
             try:
                 response = self.api_client.call_api(*serialized, _request_timeout=timeout)
+                # Read the body inside the try: a timeout or reset can strike while it arrives, too.
+                data = response.read() if not (stream and 200 <= response.status < 300) else None
             except ApiException as exc:  # the client wraps TLS failures this way
                 raise self._unreachable(transport.tls_error(exc, self.origin, target)) from exc
             except Exception as exc:
@@ -170,10 +172,7 @@ class ClusterClient:
                 raise self._unreachable(error) from exc
             self._mark_reachable()
             if 200 <= response.status < 300:
-                if not stream:
-                    response.read()
                 return response
-            data = response.read()
             error = transport.response_error(response, data, self.origin, target)
             delay = transport.retry_delay(error, self.settings.max_retry_after)
             if delay is not None and attempt <= self.settings.max_retries:

@@ -14,6 +14,7 @@ from gitops_tui.cluster.errors import (
     ConflictError,
     ConnectionFailedError,
     ForbiddenError,
+    GoneError,
     InvalidError,
     NotFoundError,
     ReadOnlyError,
@@ -200,3 +201,15 @@ def test_exec_plugin_credentials_with_a_path_relative_to_the_kubeconfig(tmp_path
         }))
         client = ClusterClient.from_kubeconfig(load_kubeconfig(config, env={}), settings=FAST_CLIENT)
         assert client.apply(configmap("settings"))["metadata"]["name"] == "settings"
+
+
+def test_expired_continue_token_is_gone(sandbox: Sandbox, client: ClusterClient) -> None:
+    for i in range(4):
+        client.apply(configmap(f"cm{i}"))
+    resource = client.mapper.resource_for("v1", "ConfigMap")
+    first = client.list_page(resource, "default", limit=2)
+    assert len(first.items) == 2 and first.continue_token
+    sandbox.call(lambda store: (store.create("configmaps", configmap("late"), "default"), store.compact()))
+    with pytest.raises(GoneError):  # the cache's lister answers this with a fresh, unpaged list
+        client.list_page(resource, "default", limit=2, continue_token=first.continue_token)
+    assert {i["metadata"]["name"] for i in client.list(resource, "default").items} >= {"cm0", "cm3", "late"}
