@@ -15,6 +15,7 @@ from aiohttp import web
 
 from . import errors, tables
 from .conversion import entry_bytes, object_in, to_storage
+from .fieldvalidation import drop_unknown_fields, warning_header
 from .resources import ResourceType
 from .routing import Target
 from .store import Store, dumps
@@ -23,9 +24,17 @@ from .wire import protobuf
 JSON_TYPE = "application/json"
 
 
-def respond(body: bytes | dict[str, Any], status: int = 200) -> web.Response:
+def respond(body: bytes | dict[str, Any], status: int = 200, warnings: list[str] | None = None) -> web.Response:
     raw = body if isinstance(body, bytes) else dumps(body)
-    return web.Response(body=raw, status=status, content_type=JSON_TYPE)
+    response = web.Response(body=raw, status=status, content_type=JSON_TYPE)
+    for name, value in warning_header(warnings or []):
+        response.headers.add(name, value)
+    return response
+
+
+def known_fields_only(request: web.Request, rt: ResourceType, obj: dict[str, Any]) -> list[str]:
+    """Drop fields the type does not have, per `fieldValidation`; returns warnings for the response."""
+    return drop_unknown_fields(rt, obj, request.query.get("fieldValidation"))
 
 
 def storage_of(store: Store, rt: ResourceType) -> ResourceType:
@@ -155,10 +164,11 @@ def list_objects(store: Store, target: Target, query: Any, accept: str = "") -> 
 async def create(store: Store, request: web.Request, target: Target) -> web.Response:
     rt = target.rt
     storage = storage_of(store, rt)
-    obj = to_storage(check_type(target, await read_body(request)), rt, storage)
-    created = store.writes.create(storage, obj, target.namespace or None, dry_run=is_dry_run(request),
-                                  manager=field_manager(request))
-    return respond(entry_bytes(created, rt), 201)
+    obj = check_type(target, await read_body(request))
+    warnings = known_fields_only(request, rt, obj)
+    created = store.writes.create(storage, to_storage(obj, rt, storage), target.namespace or None,
+                                  dry_run=is_dry_run(request), manager=field_manager(request))
+    return respond(entry_bytes(created, rt), 201, warnings)
 
 
 def prepare_for_update(target: Target, obj: dict[str, Any]) -> dict[str, Any]:
@@ -178,14 +188,16 @@ def prepare_for_update(target: Target, obj: dict[str, Any]) -> dict[str, Any]:
 async def update(store: Store, request: web.Request, target: Target) -> web.Response:
     rt = target.rt
     storage = storage_of(store, rt)
-    obj = prepare_for_update(target, to_storage(check_type(target, await read_body(request)), rt, storage))
+    obj = check_type(target, await read_body(request))
+    warnings = known_fields_only(request, rt, obj)
+    obj = prepare_for_update(target, to_storage(obj, rt, storage))
     if rt.create_on_update and not target.subresource and store.entry(storage, target.namespace, target.name) is None:
         created = store.writes.create(storage, obj, target.namespace or None, dry_run=is_dry_run(request),
                                       manager=field_manager(request))
-        return respond(entry_bytes(created, rt), 201)
+        return respond(entry_bytes(created, rt), 201, warnings)
     updated = store.writes.update(storage, obj, dry_run=is_dry_run(request), manager=field_manager(request),
                                   subresource=target.subresource, expected_name=target.name)
-    return respond(entry_bytes(updated, rt))
+    return respond(entry_bytes(updated, rt), warnings=warnings)
 
 
 async def _delete_options(request: web.Request) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from . import errors
 from .conversion import entry_bytes, object_in, to_storage
-from .handlers import check_type, field_manager, is_dry_run, respond, storage_of
+from .handlers import check_type, field_manager, is_dry_run, known_fields_only, respond, storage_of
 from .resources import BUILTIN_GROUP_ORDER
 from .routing import Target
 from .scale import apply_scale, scale_of
@@ -86,14 +86,15 @@ async def patch(store: Store, request: web.Request, target: Target) -> web.Respo
         updated = store.writes.update(storage, apply_scale(storage, entry.obj, scaled), dry_run=dry_run,
                                       manager=manager, subresource="scale")
         return respond(scale_of(storage, updated.obj))
-    patched = run(object_in(entry.obj, rt))
-    patched = to_storage(check_type(target, patched), rt, storage)
+    patched = check_type(target, run(object_in(entry.obj, rt)))
+    warnings = known_fields_only(request, rt, patched)
+    patched = to_storage(patched, rt, storage)
     meta = patched.setdefault("metadata", {})
     if meta.get("name") != target.name or (rt.namespaced and meta.get("namespace") != target.namespace):
         raise errors.bad_request("the name or namespace of the object may not be changed by a patch")
     updated = store.writes.update(storage, patched, dry_run=dry_run, manager=manager,
                                   subresource=target.subresource)
-    return respond(entry_bytes(updated, rt))
+    return respond(entry_bytes(updated, rt), warnings=warnings)
 
 
 def _server_side_apply(store: Store, request: web.Request, target: Target, raw: bytes) -> web.Response:
@@ -111,6 +112,7 @@ def _server_side_apply(store: Store, request: web.Request, target: Target, raw: 
     rt = target.rt
     storage = storage_of(store, rt)
     config = check_type(target, config)
+    warnings = known_fields_only(request, rt, config)
     meta = config.setdefault("metadata", {})
     if meta.get("name") and meta["name"] != target.name:
         raise errors.bad_request(
@@ -148,11 +150,11 @@ def _server_side_apply(store: Store, request: web.Request, target: Target, raw: 
             raise errors.not_found(rt.plural, rt.group, target.name)
         created = store.writes.create(storage, merged, target.namespace or None, dry_run=dry_run,
                                       manager=manager, prepared=True)
-        return respond(entry_bytes(created, rt), 201)
+        return respond(entry_bytes(created, rt), 201, warnings)
     if precondition_rv:
         merged.setdefault("metadata", {})["resourceVersion"] = precondition_rv
     else:
         merged.setdefault("metadata", {}).pop("resourceVersion", None)
     updated = store.writes.update(storage, merged, dry_run=dry_run, manager=manager,
                                   subresource=target.subresource, prepared=True)
-    return respond(entry_bytes(updated, rt))
+    return respond(entry_bytes(updated, rt), warnings=warnings)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
+
+from gitops_tui.sandbox import Sandbox
 
 from .objects import configmap, deployment
 
@@ -202,3 +206,25 @@ def test_immutable_fields_are_refused_like_real_servers(apps: client.AppsV1Api, 
     assert status_of(info.value)["details"]["causes"][0] == {
         "reason": "FieldValueForbidden", "field": "data",
         "message": "Forbidden: field is immutable when `immutable` is set"}
+
+
+def test_unknown_fields_are_dropped_warned_or_refused(sandbox: Sandbox, apps: client.AppsV1Api) -> None:
+    """Raw HTTP: the official client's models refuse unknown fields before sending them."""
+    body = deployment()
+    body["spec"]["replcas"] = 3
+
+    def post(validation: str, name: str) -> urllib.request.Request:
+        payload = json.dumps({**body, "metadata": {"name": name}}).encode()
+        return urllib.request.Request(
+            f"{sandbox.url}/apis/apps/v1/namespaces/default/deployments?fieldValidation={validation}",
+            data=payload, headers={"Content-Type": "application/json"}, method="POST")
+
+    with urllib.request.urlopen(post("Warn", "web")) as response:
+        assert response.headers.get_all("Warning") == ['299 - "unknown field \\"spec.replcas\\""']
+    assert apps.read_namespaced_deployment("web", "default").spec.replicas == 2
+    stored = json.loads(apps.read_namespaced_deployment("web", "default", _preload_content=False).data)
+    assert "replcas" not in stored["spec"]
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(post("Strict", "strict"))
+    assert info.value.code == 400
+    assert json.load(info.value)["message"] == 'strict decoding error: unknown field "spec.replcas"'

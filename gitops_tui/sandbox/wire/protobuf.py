@@ -22,7 +22,7 @@ from typing import Any
 MAGIC = b"k8s\x00"
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 _META = "k8s.io.apimachinery.pkg.apis.meta.v1."
-_GROUP_PACKAGES = {
+GROUP_PACKAGES = {
     "": "core", "apps": "apps", "batch": "batch", "networking.k8s.io": "networking",
     "rbac.authorization.k8s.io": "rbac", "policy": "policy", "coordination.k8s.io": "coordination",
     "autoscaling": "autoscaling", "authorization.k8s.io": "authorization",
@@ -37,7 +37,7 @@ _KEEP_ZERO = frozenset({
     "minAvailable", "maxUnavailable", "maxSurge",
 })
 # Embedded Go structs: a field on the wire, inlined into the parent in JSON.
-_INLINE = frozenset({"volumeSource", "persistentVolumeSource", "handler", "ingressRuleValue",
+INLINE_FIELDS = frozenset({"volumeSource", "persistentVolumeSource", "handler", "ingressRuleValue",
                      "ephemeralContainerCommon"})
 
 
@@ -46,7 +46,7 @@ class ProtobufError(ValueError):
 
 
 @cache
-def _schema() -> dict[str, dict[str, list[Any]]]:
+def schema() -> dict[str, dict[str, list[Any]]]:
     return json.loads(Path(__file__).with_name("schema.json").read_text())
 
 
@@ -138,7 +138,7 @@ def decode_message(data: bytes, name: str) -> Any:
     handled, value = _special(name, data)
     if handled:
         return value
-    fields = _schema().get(name)
+    fields = schema().get(name)
     if fields is None:
         raise ProtobufError(f"no schema for {name}")
     out: dict[str, Any] = {}
@@ -162,7 +162,7 @@ def decode_message(data: bytes, name: str) -> Any:
             out.setdefault(field, []).extend(packed)
             continue
         value = _value(type_, wire, raw)
-        if field in _INLINE and isinstance(value, dict):
+        if field in INLINE_FIELDS and isinstance(value, dict):
             out.update(value)
             continue
         if repeated:
@@ -198,11 +198,11 @@ def decode_object(body: bytes) -> dict[str, Any]:
     type_meta = {n: v.decode() for n, _w, v in _fields(envelope.get(1, b""))}
     api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
     group, _, version = api_version.rpartition("/")
-    package = _GROUP_PACKAGES.get(group)
+    package = GROUP_PACKAGES.get(group)
     name = f"k8s.io.api.{package}.{version}.{kind}" if package else ""
     if kind == "DeleteOptions":
         name = _META + "DeleteOptions"
-    if name not in _schema():
+    if name not in schema():
         raise ProtobufError(f"protobuf is not supported for {api_version or '?'} {kind or '?'}; send JSON")
     obj = decode_message(envelope.get(2, b""), name)
     return {"apiVersion": api_version, "kind": kind, **obj}
