@@ -235,3 +235,141 @@ class AppState:
     @property
     def name(self) -> str:
         return self.spec.name
+
+
+# ---- the reconciler's outputs: events, operations, history, freshness --------------------------------------
+
+
+class Severity(enum.StrEnum):
+    INFO = "Info"
+    WARNING = "Warning"
+    ERROR = "Error"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the console's event log: `guestbook: OutOfSync → Synced`."""
+
+    at: datetime
+    app: str
+    """"" for events about no single app (a cluster unreachable)."""
+    severity: Severity
+    message: str
+    seq: int = 0
+    """Increases by one per recorded event, so a reader can ask for what it has not seen yet."""
+
+
+class OperationPhase(enum.StrEnum):
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    """The sync ran and something it applied was refused or did not become healthy."""
+    ERROR = "Error"
+    """The sync could not run at all (no executor, the cluster unreachable, the revision gone)."""
+    TERMINATING = "Terminating"
+    """The user asked to stop it; it stops between steps, then ends Failed ("terminated by user")."""
+    INTERRUPTED = "Interrupted"
+    """The console stopped while it ran: what it wrote is unknown to be complete (never counted as succeeded)."""
+
+    @property
+    def completed(self) -> bool:
+        return self not in (OperationPhase.RUNNING, OperationPhase.TERMINATING)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A sync or rollback of one app, as the UI shows it while it runs and after."""
+
+    id: int
+    app: str
+    kind: str
+    """"sync" or "rollback"."""
+    revision: str
+    """The commit SHA being deployed ("" when it could not be resolved)."""
+    initiated_by: str
+    """"user" or "automated" (auto-sync and self-heal)."""
+    started_at: datetime
+    phase: OperationPhase = OperationPhase.RUNNING
+    message: str = ""
+    finished_at: datetime | None = None
+    dry_run: bool = False
+    prune: bool = False
+    results: tuple[ResourceResult, ...] = ()
+    """What happened to each resource so far, in the order it happened (engine/sync.py fills it)."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One successful, non-dry-run, full sync (DESIGN.md "History")."""
+
+    id: int
+    revision: str
+    deployed_at: datetime
+    initiated_by: str
+    author: str = ""
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class AppActivity:
+    """What the reconciler is doing about one app, beside its compared state."""
+
+    next_poll_at: datetime | None
+    """When Git is polled next (the UI counts down to it); None while a poll runs."""
+    last_polled_at: datetime | None
+    auto_sync: bool
+    """Automated sync is configured and not switched off (by the user, or paused by a rollback)."""
+    auto_sync_note: str = ""
+    """Why automated sync is off or held back ("paused after rollback to 1a2b3c4"), for the UI to say."""
+    operation: Operation | None = None
+    """The running operation, else the last one."""
+
+
+@dataclass(frozen=True)
+class ClusterFreshness:
+    """The header's view of one cluster: reachable, and how old its freshest news is."""
+
+    context: str
+    reachable: bool | None
+    """None before the first request."""
+    newest_event_age: float | None
+    """Seconds since the cache last heard from the cluster (list, event or bookmark); None before any."""
+    synced: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since a subscriber's last delivery (at most ~10 deliveries a second)."""
+
+    apps: frozenset[str] = frozenset()
+    events: bool = False
+    """New events were recorded."""
+    clusters: bool = False
+    """A cluster's reachability or watch state changed."""
+
+
+# ---- sync execution: per-resource results (engine/sync.py) -------------------------------------------------
+
+
+class ResourceAction(enum.StrEnum):
+    CREATED = "created"
+    CONFIGURED = "configured"
+    UNCHANGED = "unchanged"
+    PRUNED = "pruned"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ResourceResult:
+    """What a sync did to one resource (or, in a dry run, what it would do: `Operation.dry_run`)."""
+
+    key: ResourceKey
+    action: ResourceAction
+    message: str = ""
+    phase: str = "Sync"
+    """PreSync, Sync, PostSync or SyncFail."""
+    wave: int = 0
+    hook: bool = False
+    at: datetime | None = None
+    """When the step finished (applied, became healthy, or was deleted)."""

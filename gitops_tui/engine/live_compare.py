@@ -1,0 +1,226 @@
+"""Incremental comparison of one app: only resources whose desired digest or live resourceVersion changed
+are compared again; the rest keep their last verdict. A steady-state pass reads no object and calls no API.
+
+The steps, split by where they may run:
+
+- `plan` (the loop, cheap): which keys changed since the last pass, by (digest, resourceVersion);
+- `wanted_predictions` (the loop) lists the server dry-runs the cache cannot answer; `predict` (a thread)
+  asks the server, and its answers are kept by (digest, resourceVersion), so a steady state costs nothing;
+- `compute` (a thread): parse the changed live objects and run `compare_app` on them alone;
+- `assemble` (the loop): merge the new verdicts with the remembered ones into an `AppState`.
+
+The app's sync and health come from `app_sync_status` and `aggregate_health`, as `compare_app` computes
+them, so the console and `gitops-tui status` agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from gitops_tui.cluster.client import ClusterClient
+from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, InvalidError
+from gitops_tui.cluster.store import CachedObject, ObjectStore
+from gitops_tui.engine.app_compare import app_sync_status, compare_app
+from gitops_tui.engine.desired import DesiredItem, DesiredSet
+from gitops_tui.engine.diff import ResourceDiff, compare_resource
+from gitops_tui.engine.health import (
+    ARGO_HOOK_ANNOTATION,
+    HELM_HOOK_ANNOTATION,
+    IGNORE_HEALTHCHECK_ANNOTATION,
+    aggregate_health,
+)
+from gitops_tui.model import AppSpec, AppState, Health, ResourceKey, ResourceState
+
+# aggregate_health reads only these annotations of an object; the memo keeps them instead of the object.
+_HEALTH_ANNOTATIONS = (ARGO_HOOK_ANNOTATION, HELM_HOOK_ANNOTATION, IGNORE_HEALTHCHECK_ANNOTATION)
+
+HealthInput = tuple[ResourceKey, Health | None, Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    digest: int
+    version: str
+    raw: bytes | None
+    """The server's predicted object as JSON; None when the server gave none (compare locally)."""
+    error: str = ""
+    """The server refused the object (invalid): the resource is Unknown with this reason."""
+
+
+@dataclass(slots=True)
+class _Verdict:
+    digest: int | None
+    version: str | None
+    state: ResourceState | None
+    """None for a live hook Git does not have: hooks come and go with syncs and are not shown."""
+    health: HealthInput | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    key: ResourceKey
+    item: DesiredItem | None
+    live: CachedObject | None
+    prediction: Prediction | None = None
+
+
+@dataclass
+class ComparePlan:
+    desired: DesiredSet
+    keys: frozenset[ResourceKey]
+    """Every key of the app now: desired, plus live objects tracked as the app's."""
+    changed: list[Pending]
+    live_keys: frozenset[ResourceKey]
+    computed: dict[ResourceKey, _Verdict] = field(default_factory=dict)
+
+
+class IncrementalComparer:
+    def __init__(self, app: AppSpec) -> None:
+        self.app = app
+        self._verdicts: dict[ResourceKey, _Verdict] = {}
+        self._predictions: dict[ResourceKey, Prediction] = {}
+
+    def forget(self) -> None:
+        """Compare everything again at the next pass (a hard refresh); server predictions stay valid."""
+        self._verdicts.clear()
+
+    # ---- the loop -----------------------------------------------------------------------------------
+
+    def plan(self, desired: DesiredSet, store: ObjectStore, previous: AppState | None) -> ComparePlan | None:
+        """What changed since the last pass; None when nothing did and `previous` still stands."""
+        items = desired.by_key()
+        tracked = store.keys_by_app(self.app.name)
+        keys = frozenset(items) | tracked
+        changed: list[Pending] = []
+        live_keys: set[ResourceKey] = set()
+        for key in keys:
+            item = items.get(key)
+            entry = store.entry(key)
+            if entry is not None:
+                live_keys.add(key)
+            digest = item.digest if item is not None else None
+            version = entry.resource_version if entry is not None else None
+            verdict = self._verdicts.get(key)
+            if verdict is None or verdict.digest != digest or verdict.version != version:
+                changed.append(Pending(key, item, entry))
+        gone = self._verdicts.keys() - keys
+        unchanged = (not changed and not gone and previous is not None and not previous.error
+                     and previous.revision == desired.revision)
+        if unchanged:
+            return None
+        return ComparePlan(desired, keys, changed, frozenset(live_keys))
+
+    def wanted_predictions(self, plan: ComparePlan) -> list[Pending]:
+        """Changed resources in Git and in the cluster whose server prediction is not cached; the cached
+        ones are attached to the plan."""
+        wanted = []
+        for index, pending in enumerate(plan.changed):
+            item, live = pending.item, pending.live
+            if item is None or live is None or item.hook or item.error:
+                continue
+            cached = self._predictions.get(pending.key)
+            if cached is not None and cached.digest == item.digest and cached.version == live.resource_version:
+                plan.changed[index] = Pending(pending.key, item, live, cached)
+            else:
+                wanted.append(pending)
+        return wanted
+
+    def remember_predictions(self, plan: ComparePlan, predictions: Mapping[ResourceKey, Prediction]) -> None:
+        for index, pending in enumerate(plan.changed):
+            found = predictions.get(pending.key)
+            if found is not None:
+                self._predictions[pending.key] = found
+                plan.changed[index] = Pending(pending.key, pending.item, pending.live, found)
+
+    def assemble(self, plan: ComparePlan, now: datetime | None = None) -> AppState:
+        for key in self._verdicts.keys() - plan.keys:
+            del self._verdicts[key]
+            self._predictions.pop(key, None)
+        self._verdicts.update(plan.computed)
+        states: list[ResourceState] = []
+        health: list[HealthInput] = []
+        for verdict in self._verdicts.values():
+            if verdict.state is not None:
+                states.append(verdict.state)
+            if verdict.health is not None:
+                health.append(verdict.health)
+        states.sort(key=lambda s: s.key)
+        return AppState(spec=self.app, sync=app_sync_status(states), health=aggregate_health(health),
+                        revision=plan.desired.revision, resources=tuple(states),
+                        compared_at=now or datetime.now(UTC))
+
+    def prediction_for(self, key: ResourceKey) -> Prediction | None:
+        return self._predictions.get(key)
+
+    # ---- threads ------------------------------------------------------------------------------------
+
+    def compute(self, plan: ComparePlan) -> ComparePlan:
+        """Compare the changed resources (CPU-bound, no shared state written): run it off the loop."""
+        desired = []
+        live: dict[ResourceKey, dict[str, Any]] = {}
+        predicted: dict[ResourceKey, Any] = {}
+        errors: dict[ResourceKey, str] = {}
+        for pending in plan.changed:
+            if pending.item is not None:
+                desired.append(pending.item.as_desired_object())
+                if pending.item.error:
+                    errors[pending.key] = pending.item.error
+            if pending.live is not None:
+                live[pending.key] = pending.live.parse()
+            prediction = pending.prediction
+            if prediction is not None and prediction.error:
+                errors[pending.key] = prediction.error
+            elif prediction is not None and prediction.raw is not None:
+                predicted[pending.key] = json.loads(prediction.raw)
+        result = compare_app(self.app, desired, live, revision=plan.desired.revision, predicted=predicted,
+                             resource_errors=errors)
+        states = {state.key: state for state in result.state.resources}
+        for pending in plan.changed:
+            key = pending.key
+            state = states.get(key)
+            shown = live.get(key) or (pending.item.obj if pending.item is not None else None)
+            plan.computed[key] = _Verdict(
+                pending.item.digest if pending.item is not None else None,
+                pending.live.resource_version if pending.live is not None else None,
+                state,
+                (key, state.health, _health_stub(shown)) if state is not None else None,
+            )
+        return plan
+
+
+def predict(client: ClusterClient, app: AppSpec, item: DesiredItem, version: str) -> Prediction:
+    """The server's dry-run apply of one desired object (blocking). Raises ConnectionFailedError only."""
+    try:
+        predicted = client.apply(item.obj, app=app.name, dry_run=True, force=True)
+    except InvalidError as exc:
+        return Prediction(item.digest, version, None, f"the cluster rejects it: {exc.message}")
+    except ConnectionFailedError:
+        raise
+    except ClusterError:
+        # Forbidden to patch (even as a dry run), a namespace not created yet...: predict locally.
+        return Prediction(item.digest, version, None)
+    return Prediction(item.digest, version, json.dumps(predicted, separators=(",", ":")).encode())
+
+
+def diff_resource(app: AppSpec, item: DesiredItem | None, live: Mapping[str, Any] | None,
+                  prediction: Prediction | None) -> ResourceDiff:
+    """One resource's diff for the diff view, with the cached server prediction where there is one."""
+    predicted = json.loads(prediction.raw) if prediction is not None and prediction.raw is not None else None
+    return compare_resource(item.key if item else _key_of(live), item.obj if item else None, live,
+                            predicted=predicted, ignore=app.ignore_differences)
+
+
+def _key_of(obj: Mapping[str, Any] | None) -> ResourceKey:
+    return ResourceKey.of(obj or {})
+
+
+def _health_stub(obj: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    if obj is None:
+        return None
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    kept = {name: annotations[name] for name in _HEALTH_ANNOTATIONS if name in annotations}
+    return {"metadata": {"annotations": kept}}

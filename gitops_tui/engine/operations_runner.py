@@ -1,0 +1,163 @@
+"""Running sync and rollback operations for the reconciler: the bookkeeping around a `SyncExecutor`.
+
+The executor (engine/sync.py) is not written yet; until one is plugged in, `start` raises
+NotImplementedError and automated syncs are recorded as failed attempts (so they are not retried for the
+same revision, as any failed automated sync). Everything else (one operation per app, events, the
+auto-sync memory, history on success, waking the app for a compare) is here and works already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from gitops_tui.engine.app_worker import AppWorker, run_in
+from gitops_tui.engine.auto_sync import AutoSyncDecision
+from gitops_tui.engine.change_feed import ChangeFeed
+from gitops_tui.engine.desired import DesiredSet, build_desired
+from gitops_tui.engine.events import EventLog
+from gitops_tui.engine.operations import (
+    HistoryStore,
+    OperationBook,
+    OperationInProgressError,
+    ReconcilerError,
+    SyncExecutor,
+    SyncJob,
+    SyncRequest,
+)
+from gitops_tui.model import Operation, OperationPhase
+from gitops_tui.source.errors import GitError, RenderError
+
+if TYPE_CHECKING:
+    from gitops_tui.engine.reconciler import Reconciler
+
+log = logging.getLogger(__name__)
+
+NO_EXECUTOR = ("sync execution is not available yet: engine/sync.py has not landed. The reconciler runs it "
+               "once a SyncExecutor is passed as Reconciler(executor=...)")
+
+
+class OperationsRunner:
+    def __init__(self, reconciler: Reconciler, executor: SyncExecutor | None, history: HistoryStore,
+                 events: EventLog, feed: ChangeFeed) -> None:
+        self._reconciler = reconciler
+        self._executor = executor
+        self._history = history
+        self._events = events
+        self._feed = feed
+        self.book = OperationBook(self._on_change)
+
+    def running(self, app: str) -> Operation | None:
+        return self.book.running(app)
+
+    def latest(self, app: str) -> Operation | None:
+        return self.book.latest(app)
+
+    async def start(self, worker: AppWorker, kind: str, request: SyncRequest) -> Operation:
+        if self._executor is None:
+            raise NotImplementedError(NO_EXECUTOR)
+        if self.book.running(worker.name) is not None:
+            raise OperationInProgressError(f"{worker.name}: an operation is already running")
+        runtime = worker.runtime
+        if runtime is None:
+            raise ReconcilerError(worker.destination_error or f"{worker.name}: no cluster to sync to")
+        desired = await self._desired_at(worker, request.revision)
+        operation = self.book.begin(worker.name, kind, desired.revision.sha, request)
+        keys = {item.key for item in desired.items} | runtime.cache.store.keys_by_app(worker.name)
+        live = {key: obj for key in keys if (obj := runtime.cache.get(key)) is not None}
+        job = SyncJob(operation, worker.spec, desired.revision, tuple(i.as_desired_object() for i in desired.items),
+                      live, request, runtime.client, self.book.update)
+        self._reconciler._spawn(self._run(worker, job), f"{kind} {worker.name}")
+        return operation
+
+    async def rollback(self, worker: AppWorker, history_id: int) -> Operation:
+        entries = await self._history.entries(worker.spec)
+        entry = next((e for e in entries if e.id == history_id), None)
+        if entry is None:
+            raise ReconcilerError(f"{worker.name}: no history entry {history_id}")
+        operation = await self.start(worker, "rollback", SyncRequest(revision=entry.revision))
+        worker.auto_override = False
+        worker.auto_note = (f"paused after rollback to {entry.revision[:7]}: resume auto-sync to follow Git again")
+        self._events.warning(worker.name, f"{worker.name}: automated sync paused by the rollback")
+        return operation
+
+    async def auto_sync(self, worker: AppWorker, decision: AutoSyncDecision) -> None:
+        state = worker.state
+        assert state.revision is not None
+        sha = state.revision.sha
+        policy = self._reconciler.settings.auto_sync
+        worker.auto_memory = policy.attempted(worker.auto_memory, sha, time.monotonic(),
+                                              self_heal=decision.self_heal)
+        self._events.info(worker.name, f"{worker.name}: automated sync to {sha[:7]} ({decision.reason})")
+        request = SyncRequest(revision=sha, prune=decision.prune, initiated_by="automated",
+                              self_heal=decision.self_heal)
+        try:
+            await self.start(worker, "sync", request)
+        except (ReconcilerError, NotImplementedError) as exc:
+            worker.auto_memory = policy.finished(worker.auto_memory, sha, succeeded=False)
+            message = exc.message if isinstance(exc, ReconcilerError) else str(exc)
+            self._events.error(worker.name, f"{worker.name}: automated sync to {sha[:7]} could not start: {message}")
+
+    async def _desired_at(self, worker: AppWorker, revision: str) -> DesiredSet:
+        current = worker.desired
+        if current is not None and (not revision or revision in (current.revision.sha, current.revision.short_sha)):
+            return current
+        if not revision:
+            raise ReconcilerError(worker.source_error or f"{worker.name}: nothing rendered to sync yet")
+        pools = self._reconciler._pools
+        assert pools is not None
+        mirror = self._reconciler.pool.get(worker.spec.source.repo_url)
+        try:
+            commit = await run_in(pools.git, mirror.resolve, revision)
+            result = await run_in(pools.git, self._reconciler.renderer.render, worker.spec, commit.sha)
+        except (GitError, RenderError) as exc:
+            raise ReconcilerError(exc.message) from exc
+        mapper = worker.runtime.client.mapper if worker.runtime is not None else None
+        return await run_in(pools.git, build_desired, worker.spec, commit, result.objects, mapper, result.warnings)
+
+    async def _run(self, worker: AppWorker, job: SyncJob) -> None:
+        assert self._executor is not None
+        try:
+            done = await self._executor.run(job)
+        except asyncio.CancelledError:
+            self.book.finish(job.operation, OperationPhase.ERROR, "cancelled: the console stopped")
+            raise
+        except Exception as exc:
+            log.exception("the sync executor failed on %s", worker.name)
+            done = self.book.finish(job.operation, OperationPhase.ERROR, f"the sync could not run: {exc}")
+        if not done.phase.completed:
+            done = self.book.finish(done, OperationPhase.ERROR, "the executor returned a running operation")
+        else:
+            self.book.update(done)
+        succeeded = done.phase is OperationPhase.SUCCEEDED
+        if not done.dry_run:
+            policy = self._reconciler.settings.auto_sync
+            worker.auto_memory = policy.finished(worker.auto_memory, done.revision, succeeded=succeeded)
+        if succeeded and not done.dry_run and job.request.resources is None:
+            try:
+                await self._history.record(worker.spec, done, job.revision)
+            except Exception as exc:  # history is a record of the sync, not part of it
+                log.exception("recording history of %s failed", worker.name)
+                self._events.warning(worker.name, f"{worker.name}: the sync is not in the history: {exc}")
+        self._reconciler._mark_dirty(worker.name)
+
+    def _on_change(self, operation: Operation, before: Operation | None) -> None:
+        name = operation.app
+        what = f"{'dry-run ' if operation.dry_run else ''}{operation.kind} of {name} to {operation.revision[:7]}"
+        if before is None:
+            self._events.info(name, f"{what} started ({operation.initiated_by})")
+        elif operation.phase.completed and not before.phase.completed:
+            text = f"{what}: {operation.phase.value}" + (f": {operation.message}" if operation.message else "")
+            if operation.phase is OperationPhase.SUCCEEDED:
+                self._events.info(name, text)
+            else:
+                self._events.error(name, text)
+        self._feed.app_changed(name)
+
+
+def with_phase(operation: Operation, phase: OperationPhase, message: str = "") -> Operation:
+    """For executors: the operation in a new phase (`update` it, or return it finished)."""
+    return dataclasses.replace(operation, phase=phase, message=message or operation.message)

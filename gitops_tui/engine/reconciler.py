@@ -1,0 +1,402 @@
+"""The reconciler: the console's one loop over Git and the clusters, and the API the UI and the CLI call.
+
+    reconciler = Reconciler(apps, kubeconfig=load_kubeconfig())
+    await reconciler.start()
+    async for changes in reconciler.subscribe():      # at most ~10 a second
+        states = reconciler.snapshot()                # immutable AppStates
+    await reconciler.refresh("guestbook", hard=True)
+    await reconciler.stop()
+
+Everything here runs on one asyncio loop and owns all state; Git, rendering, cluster requests and the
+comparisons themselves run on the reconciler's own thread pools (`Pools`), so nothing blocks the loop for
+long and `stop()` can join every thread it started. An app is compared when Git gives it new desired
+objects or when a live object of its changes (event-driven, from the cache's watch events, coalesced per
+app); a problem of one app (bad YAML, an unknown cluster, an unreachable repository) is that app's state,
+never the others'. Read-only mode is enforced here, on every write path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from gitops_tui.cluster.cache import CacheEvent, CacheSettings
+from gitops_tui.cluster.client import ClientSettings
+from gitops_tui.cluster.clusters import Clusters
+from gitops_tui.cluster.errors import ClusterError
+from gitops_tui.cluster.kubeconfig import KubeConfig
+from gitops_tui.engine.app_worker import AppWorker, Pools, compare_pass, run_in, same_state
+from gitops_tui.engine.auto_sync import AutoSyncPolicy
+from gitops_tui.engine.change_feed import ChangeFeed, Subscription
+from gitops_tui.engine.clusters_runtime import ClusterRuntime, ClusterRuntimes
+from gitops_tui.engine.diff import ResourceDiff
+from gitops_tui.engine.events import EventLog, record_transitions
+from gitops_tui.engine.git_poller import GitPoller, RepoSchedule
+from gitops_tui.engine.live_compare import diff_resource
+from gitops_tui.engine.operations import (
+    HistoryStore,
+    MemoryHistory,
+    ReadOnlyModeError,
+    ReconcilerError,
+    SyncExecutor,
+    SyncRequest,
+    UnknownAppError,
+)
+from gitops_tui.engine.operations_runner import OperationsRunner
+from gitops_tui.model import (
+    AppActivity,
+    AppSpec,
+    AppState,
+    Changes,
+    ClusterFreshness,
+    Event,
+    HistoryEntry,
+    Operation,
+    ResourceKey,
+)
+from gitops_tui.source.cachedir import mirror_key
+from gitops_tui.source.git import MirrorPool
+from gitops_tui.source.render import Renderer
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ReadOnlyModeError", "Reconciler", "ReconcilerError", "ReconcilerSettings", "SyncRequest",
+           "UnknownAppError"]
+
+
+@dataclass(frozen=True)
+class ReconcilerSettings:
+    read_only: bool = False
+    poll_interval: float = 120.0
+    poll_jitter: float = 60.0
+    server_dry_run: bool = True
+    """Compare against the server's dry-run prediction (cached); False: local prediction only."""
+    compare_workers: int = 8
+    """Apps compared concurrently (each mostly waits on dry-runs and the compute pool)."""
+    git_threads: int = 4
+    cluster_threads: int = 8
+    compute_threads: int = 2
+    client: ClientSettings = field(default_factory=ClientSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    auto_sync: AutoSyncPolicy = field(default_factory=AutoSyncPolicy)
+
+
+class Reconciler:
+    def __init__(self, apps: Sequence[AppSpec], *, kubeconfig: KubeConfig | None = None,
+                 clusters: Clusters | None = None, pool: MirrorPool | None = None,
+                 settings: ReconcilerSettings | None = None, executor: SyncExecutor | None = None,
+                 history: HistoryStore | None = None) -> None:
+        """`clusters` (or one built from `kubeconfig`) is owned from now on: `stop()` closes it."""
+        self.settings = settings = settings or ReconcilerSettings()
+        if clusters is None:
+            if kubeconfig is None:
+                raise ValueError("Reconciler needs a kubeconfig or a Clusters")
+            client_settings = settings.client
+            if settings.read_only and not client_settings.read_only:  # belt and braces: the client refuses too
+                client_settings = ClientSettings(**{**client_settings.__dict__, "read_only": True})
+            clusters = Clusters(kubeconfig, client_settings=client_settings, cache_settings=settings.cache)
+        self.pool = pool or MirrorPool()
+        self.renderer = Renderer(self.pool)
+        self.history_store: HistoryStore = history or MemoryHistory()
+        self._feed = ChangeFeed()
+        self._events = EventLog(on_record=lambda _event: self._feed.events_recorded())
+        self._runtimes = ClusterRuntimes(clusters, self._on_cache_event, self._on_cache_status)
+        self._workers: dict[str, AppWorker] = {spec.name: AppWorker(spec) for spec in apps}
+        self._states: dict[str, AppState] = {name: w.state for name, w in self._workers.items()}
+        self._repos: dict[str, RepoSchedule] = {}
+        self._dirty: OrderedDict[str, None] = OrderedDict()
+        self._comparing: set[str] = set()
+        self._again: set[str] = set()
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._pools: Pools | None = None
+        self._ops: OperationsRunner | None = None
+        self._executor = executor
+        self._running = False
+
+    # ---- lifecycle ----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start polling, watching and comparing; returns at once (states fill in as they are known)."""
+        if self._running:
+            return
+        self._running = True
+        s = self.settings
+        self._pools = pools = Pools(ThreadPoolExecutor(s.git_threads, "reconciler-git"),
+                                    ThreadPoolExecutor(s.cluster_threads, "reconciler-cluster"),
+                                    ThreadPoolExecutor(s.compute_threads, "reconciler-compare"))
+        self._ops = OperationsRunner(self, self._executor, self.history_store, self._events, self._feed)
+        poller = GitPoller(self.pool, self.renderer, pools, self._events, interval=s.poll_interval,
+                           jitter=s.poll_jitter, on_source_changed=self._on_source_changed,
+                           on_polled=self._on_polled)
+        for worker in self._workers.values():
+            try:
+                worker.runtime = self._runtimes.get(self._runtimes.context_for(worker.spec.destination))
+            except ClusterError as exc:
+                worker.destination_error = f"{worker.name}: {exc.message}"
+                self._mark_dirty(worker.name)
+            repo = self._repos.setdefault(mirror_key(worker.spec.source.repo_url),
+                                          RepoSchedule(worker.spec.source.repo_url, []))
+            repo.workers.append(worker)
+        await self._runtimes.start()
+        for repo in self._repos.values():
+            self._spawn(poller.run(repo), f"poll {repo.url}")
+        for index in range(max(1, s.compare_workers)):
+            self._spawn(self._compare_loop(), f"compare {index}")
+
+    async def stop(self) -> None:
+        """Cancel every task, stop the caches' watch threads and join the reconciler's threads."""
+        if not self._running:
+            return
+        self._running = False
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._feed.close()
+        await self._runtimes.aclose()
+        if self._pools is not None:
+            await _shutdown([self._pools.git, self._pools.cluster, self._pools.compute])
+            self._pools = None
+
+    def _spawn(self, coro: object, name: str) -> asyncio.Task[object]:
+        task: asyncio.Task[object] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ---- reads (the UI) -----------------------------------------------------------------------------
+
+    def snapshot(self) -> Mapping[str, AppState]:
+        """Every app's latest state, by name; an immutable picture (later changes do not show in it)."""
+        return MappingProxyType(dict(self._states))
+
+    def subscribe(self, callback: Callable[[Changes], None] | None = None) -> Subscription:
+        """Coalesced changes, at most ~10 a second: `async for changes in subscribe()`, or a callback."""
+        return self._feed.subscribe(callback)
+
+    def events(self, since: int = 0, app: str | None = None) -> list[Event]:
+        """Recorded events newer than sequence number `since` (the last 10,000 are kept), oldest first."""
+        return self._events.since(since, app)
+
+    def freshness(self) -> list[ClusterFreshness]:
+        """Per cluster in use: reachable, and the age of the newest news from it."""
+        return self._runtimes.freshness()
+
+    def activity(self, app: str) -> AppActivity:
+        worker = self._worker(app)
+        repo = self._repos.get(mirror_key(worker.spec.source.repo_url))
+        policy = worker.sync_policy
+        note = worker.auto_note or ("" if policy.automated else "automated sync is not configured")
+        return AppActivity(repo.next_poll_wall_clock() if repo is not None and self._running else None,
+                           repo.last_polled_at if repo is not None else None, policy.automated, note,
+                           self._ops.latest(app) if self._ops is not None else None)
+
+    async def diff(self, app: str, key: ResourceKey) -> ResourceDiff | None:
+        """One resource's diff (desired against predicted live), for the diff view; None if unknown."""
+        worker = self._worker(app)
+        item = worker.desired.by_key().get(key) if worker.desired is not None else None
+        live = worker.runtime.cache.get(key) if worker.runtime is not None else None
+        if (item is None and live is None) or self._pools is None:
+            return None
+        prediction = worker.comparer.prediction_for(key)
+        return await run_in(self._pools.compute, diff_resource, worker.spec, item, live, prediction)
+
+    async def history(self, app: str) -> Sequence[HistoryEntry]:
+        return await self.history_store.entries(self._worker(app).spec)
+
+    # ---- commands -----------------------------------------------------------------------------------
+
+    def refresh(self, app: str, hard: bool = False) -> asyncio.Future[AppState]:
+        """Poll the app's repository now and compare again; `hard` re-renders, bypassing the render cache.
+
+        Returns at once; the future (which callers may ignore) resolves with the state after the compare.
+        """
+        worker = self._worker(app)
+        waiter: asyncio.Future[AppState] = asyncio.get_running_loop().create_future()
+        worker.poll_waiters.append(waiter)
+        if hard:
+            worker.hard_refresh = True
+            worker.comparer.forget()
+        repo = self._repos.get(mirror_key(worker.spec.source.repo_url))
+        if repo is None or not self._running:
+            waiter.set_result(worker.state)
+        else:
+            repo.poll_now()
+        return waiter
+
+    async def sync(self, app: str, request: SyncRequest | None = None) -> Operation:
+        """Start a sync; returns the running operation (follow it with `activity` and `subscribe`).
+
+        Raises ReadOnlyModeError in read-only mode (dry runs excepted), NotImplementedError until a
+        SyncExecutor (engine/sync.py) is plugged in.
+        """
+        request = request or SyncRequest()
+        worker = self._worker(app)
+        if self.settings.read_only and not request.dry_run:
+            raise ReadOnlyModeError(f"read-only mode: refusing to sync {app} (the console writes nothing to "
+                                    "clusters in read-only mode; a dry-run sync is allowed)")
+        return await self._operations().start(worker, "sync", request)
+
+    async def rollback(self, app: str, history_id: int) -> Operation:
+        """Sync to a history entry's revision and pause auto-sync for the app until `set_auto_sync(app, True)`."""
+        worker = self._worker(app)
+        if self.settings.read_only:
+            raise ReadOnlyModeError(f"read-only mode: refusing to roll {app} back (the console writes nothing "
+                                    "to clusters in read-only mode)")
+        return await self._operations().rollback(worker, history_id)
+
+    def set_auto_sync(self, app: str, enabled: bool) -> None:
+        """Switch automated sync on or off for this session (resumes it after a rollback)."""
+        worker = self._worker(app)
+        if self.settings.read_only:
+            raise ReadOnlyModeError(f"read-only mode: refusing to switch auto-sync {'on' if enabled else 'off'} "
+                                    f"for {app} (nothing is synced in read-only mode)")
+        worker.auto_override = enabled
+        worker.auto_note = "" if enabled else "automated sync switched off by the user"
+        self._events.info(app, f"{app}: automated sync {'resumed' if enabled else 'switched off'}")
+        self._feed.app_changed(app)
+        self._consider_auto_sync(worker)
+
+    # ---- internals: scheduling compares -------------------------------------------------------------
+
+    def _worker(self, app: str) -> AppWorker:
+        worker = self._workers.get(app)
+        if worker is None:
+            raise UnknownAppError(f"no app named {app!r}")
+        return worker
+
+    def _operations(self) -> OperationsRunner:
+        if self._ops is None:
+            raise ReconcilerError("the reconciler is not running (call start() first)")
+        return self._ops
+
+    def _mark_dirty(self, app: str) -> None:
+        if app in self._comparing:
+            self._again.add(app)
+            return
+        self._dirty[app] = None
+        self._wake.set()
+
+    async def _compare_loop(self) -> None:
+        assert self._pools is not None
+        while True:
+            while not self._dirty:
+                self._wake.clear()
+                await self._wake.wait()
+            name, _ = self._dirty.popitem(last=False)
+            worker = self._workers[name]
+            self._comparing.add(name)
+            waiters = worker.take_compare_waiters()
+            try:
+                state = await compare_pass(worker, self._pools, server_dry_run=self.settings.server_dry_run)
+                if state is not None:
+                    self._publish(worker, state)
+            except Exception as exc:  # a bug must cost one app one pass, never the loop
+                log.exception("comparing %s failed", name)
+                self._publish(worker, worker.failed(f"{name}: internal error while comparing: {exc!r}"))
+            finally:
+                self._comparing.discard(name)
+                worker.resolve(waiters)
+                if name in self._again:
+                    self._again.discard(name)
+                    self._mark_dirty(name)
+
+    def _publish(self, worker: AppWorker, state: AppState) -> None:
+        before = worker.state
+        if same_state(before, state):
+            return
+        worker.state = state
+        if not state.error:
+            worker.last_good = state
+        if before.compared_at is not None:  # the first verdict after start is not a transition
+            record_transitions(self._events, before, state)
+        elif state.error:
+            self._events.error(worker.name, state.error)
+        self._states[worker.name] = state
+        self._feed.app_changed(worker.name)
+        self._consider_auto_sync(worker)
+
+    # ---- internals: news from Git and the clusters --------------------------------------------------
+
+    def _on_source_changed(self, worker: AppWorker) -> None:
+        runtime = worker.runtime
+        if runtime is not None and worker.desired is not None and runtime.set_app_kinds(worker.name,
+                                                                                        worker.desired.kinds):
+            self._spawn(self._runtimes.kinds_changed(runtime), f"watch kinds {runtime.context}")
+        self._mark_dirty(worker.name)
+
+    def _on_polled(self, waiting: dict[AppWorker, list[asyncio.Future[AppState]]]) -> None:
+        for worker, waiters in waiting.items():
+            worker.compare_waiters.extend(waiters)
+            self._mark_dirty(worker.name)
+
+    def _on_cache_event(self, runtime: ClusterRuntime, event: CacheEvent) -> None:
+        for name in runtime.apps_for(event.key):
+            worker = self._workers.get(name)
+            if worker is not None and worker.runtime is runtime:
+                self._mark_dirty(name)
+
+    def _on_cache_status(self, runtime: ClusterRuntime) -> None:
+        before, now = runtime.observe_condition()
+        if before.reachable is not False and now.reachable is False:
+            self._events.error("", f"cluster {runtime.context} is unreachable: {now.error}")
+        elif before.reachable is False and now.reachable:
+            self._events.info("", f"cluster {runtime.context} is reachable again")
+        newly_ready = runtime.ready and not runtime.ever_ready
+        runtime.ever_ready = runtime.ever_ready or runtime.ready
+        if newly_ready or before != now or runtime.ready:
+            for worker in self._workers.values():
+                if worker.runtime is runtime:
+                    self._mark_dirty(worker.name)
+        self._feed.clusters_changed()
+
+    # ---- internals: automated sync ------------------------------------------------------------------
+
+    def _consider_auto_sync(self, worker: AppWorker) -> None:
+        policy = worker.sync_policy
+        if not policy.automated or self.settings.read_only or self._ops is None:
+            return
+        now = time.monotonic()
+        decision = self.settings.auto_sync.decide(policy, worker.state, worker.auto_memory, now,
+                                                  enabled=worker.auto_override is not False,
+                                                  operation_running=self._ops.running(worker.name) is not None)
+        timer = self._timers.pop(worker.name, None)
+        if timer is not None:
+            timer.cancel()
+        if decision.retry_at is not None:
+            loop = asyncio.get_running_loop()
+            self._timers[worker.name] = loop.call_at(loop.time() + decision.retry_at - now,
+                                                     self._consider_auto_sync, worker)
+        if decision.sync and worker.state.revision is not None:
+            self._spawn(self._ops.auto_sync(worker, decision), f"auto-sync {worker.name}")
+
+
+async def _shutdown(executors: list[ThreadPoolExecutor], timeout: float = 30.0) -> None:
+    """Shut the pools down and wait for their threads, without borrowing a thread of the loop's own pool."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def join() -> None:
+        for executor in executors:
+            executor.shutdown(wait=True, cancel_futures=True)
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+    joiner = threading.Thread(target=join, name="reconciler-shutdown", daemon=True)
+    joiner.start()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(done), timeout)
+    joiner.join(0.5)
