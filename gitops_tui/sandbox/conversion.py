@@ -1,8 +1,9 @@
 """Version conversion between a stored object and the version a request speaks.
 
-Only HorizontalPodAutoscaler differs in shape between served versions (autoscaling/v2 is stored,
-autoscaling/v1 is converted); everything else (custom resources included, as with conversion
-strategy None) only changes `apiVersion`.
+Two built-ins differ in shape between what is stored and what is served: HorizontalPodAutoscaler
+(autoscaling/v2 stored, autoscaling/v1 converted) and Event (core/v1 stored, events.k8s.io/v1
+converted, sharing one storage like the real server). Everything else, custom resources included
+(conversion strategy None), only changes `apiVersion`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .resources import ResourceType
 from .store import Entry, dumps
 
 _HPA = "horizontalpodautoscalers.autoscaling"
+_EVENTS_V1 = "events.events.k8s.io"
 
 
 def _cpu_target(metrics: list[dict[str, Any]] | None) -> int | None:
@@ -63,30 +65,45 @@ def _hpa_to_v2(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# core/v1 Event field -> events.k8s.io/v1 Event field (the rest keep their names)
+_EVENT_FIELDS = {"involvedObject": "regarding", "message": "note", "source": "deprecatedSource",
+                 "firstTimestamp": "deprecatedFirstTimestamp", "lastTimestamp": "deprecatedLastTimestamp",
+                 "count": "deprecatedCount", "reportingComponent": "reportingController"}
+_EVENT_FIELDS_BACK = {v: k for k, v in _EVENT_FIELDS.items()}
+
+
+def _rename(obj: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {names.get(k, k): v for k, v in obj.items()}
+
+
 def to_version(obj: dict[str, Any], rt: ResourceType) -> dict[str, Any]:
     """The stored object as `rt`'s version (a new dict; the stored one is left alone)."""
-    if rt.version == rt.storage_version:
+    if obj.get("apiVersion") == rt.api_version:
         return obj
     out = dict(obj)
     if rt.group_resource == _HPA and rt.version == "v1":
         out = _hpa_to_v1(out)
+    elif rt.group_resource == _EVENTS_V1:
+        out = _rename(out, _EVENT_FIELDS)
     out["apiVersion"] = rt.api_version
     return out
 
 
 def to_storage(obj: dict[str, Any], rt: ResourceType, storage: ResourceType) -> dict[str, Any]:
     """An incoming object in `rt`'s version, converted to the storage version before writing."""
-    if rt.version == storage.version:
+    if rt.api_version == storage.api_version:
         return obj
     if rt.group_resource == _HPA and rt.version == "v1":
         obj = _hpa_to_v2(obj)
+    elif rt.group_resource == _EVENTS_V1:
+        obj = _rename(obj, _EVENT_FIELDS_BACK)
     obj["apiVersion"] = storage.api_version
     return obj
 
 
 def entry_bytes(entry: Entry, rt: ResourceType) -> bytes:
     """JSON bytes of a stored entry in `rt`'s version; storage-version bytes are cached on the entry."""
-    if rt.version == rt.storage_version:
+    if entry.obj.get("apiVersion") == rt.api_version:
         return entry.raw()
     return dumps(to_version(entry.obj, rt))
 

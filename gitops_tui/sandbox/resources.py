@@ -130,6 +130,10 @@ BUILTIN_GROUP_ORDER = (
 )
 
 
+# Group-resources served from another one's storage, as the real server shares /registry/events.
+SHARED_STORAGE = {"events.events.k8s.io": "events"}
+
+
 class Registry:
     """Lookup of served types by (group, version, plural), by group-resource, and by kind."""
 
@@ -166,6 +170,7 @@ class Registry:
 
     def storage_type(self, group_resource: str) -> ResourceType | None:
         """The type objects of this group-resource are stored as (e.g. `deployments.apps` → apps/v1)."""
+        group_resource = SHARED_STORAGE.get(group_resource, group_resource)
         plural, _, group = group_resource.partition(".")
         for (g, v, p), rt in self._by_gvr.items():
             if g == group and p == plural and v == rt.storage_version:

@@ -91,3 +91,23 @@ def test_invalid_crd_name_is_422(dyn: dynamic.DynamicClient) -> None:
     crds = dyn.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
     with pytest.raises(dynamic.exceptions.UnprocessibleEntityError):
         crds.create(body=body)
+
+
+def test_core_and_events_api_share_event_storage(api: client.ApiClient) -> None:
+    core = client.CoreV1Api(api)
+    core.create_namespaced_event("default", {
+        "metadata": {"name": "web.1"}, "involvedObject": {"kind": "Deployment", "name": "web", "namespace": "default"},
+        "reason": "ScalingReplicaSet", "message": "Scaled up", "type": "Normal", "count": 2,
+        "eventTime": "2026-01-01T00:00:00.000000Z", "reportingComponent": "deployment-controller",
+        "reportingInstance": "cm-1", "action": "Scale",
+        "source": {"component": "deployment-controller"}})
+    seen = client.EventsV1Api(api).read_namespaced_event("web.1", "default")
+    assert (seen.note, seen.regarding.name, seen.deprecated_count) == ("Scaled up", "web", 2)
+    assert seen.deprecated_source.component == "deployment-controller"
+    client.EventsV1Api(api).create_namespaced_event("default", {
+        "metadata": {"name": "web.2"}, "eventTime": "2026-01-01T00:00:00.000000Z", "reason": "Pulled",
+        "note": "pulled image", "type": "Normal", "action": "Pull", "reportingController": "kubelet",
+        "reportingInstance": "node-1", "regarding": {"kind": "Pod", "name": "web-1", "namespace": "default"}})
+    as_core = core.read_namespaced_event("web.2", "default")
+    assert (as_core.message, as_core.involved_object.name) == ("pulled image", "web-1")
+    assert {e.metadata.name for e in core.list_namespaced_event("default").items} == {"web.1", "web.2"}
