@@ -140,7 +140,8 @@ class Registry:
     def __init__(self, types: Iterable[ResourceType] = BUILTIN_TYPES) -> None:
         self._by_gvr: dict[tuple[str, str, str], ResourceType] = {}
         self._group_versions: dict[str, list[str]] = {}
-        self._crd_owned: dict[str, list[tuple[str, str, str]]] = {}
+        # storage_type() answers for every request; cached until the set of types changes.
+        self._storage_cache: dict[str, ResourceType | None] = {}
         for rt in types:
             self.add(rt)
 
@@ -148,6 +149,7 @@ class Registry:
         if not rt.storage_version:
             rt = _with(rt, storage_version=rt.version)
         self._by_gvr[(rt.group, rt.version, rt.plural)] = rt
+        self._storage_cache.clear()
         versions = self._group_versions.setdefault(rt.group, [])
         if rt.version not in versions:
             versions.append(rt.version)
@@ -155,6 +157,7 @@ class Registry:
     def remove_group_resource(self, group: str, plural: str) -> None:
         for key in [k for k in self._by_gvr if k[0] == group and k[2] == plural]:
             del self._by_gvr[key]
+        self._storage_cache.clear()
         self._prune_versions(group)
 
     def _prune_versions(self, group: str) -> None:
@@ -170,6 +173,13 @@ class Registry:
 
     def storage_type(self, group_resource: str) -> ResourceType | None:
         """The type objects of this group-resource are stored as (e.g. `deployments.apps` → apps/v1)."""
+        try:
+            return self._storage_cache[group_resource]
+        except KeyError:
+            found = self._storage_cache[group_resource] = self._find_storage_type(group_resource)
+            return found
+
+    def _find_storage_type(self, group_resource: str) -> ResourceType | None:
         group_resource = SHARED_STORAGE.get(group_resource, group_resource)
         plural, _, group = group_resource.partition(".")
         for (g, v, p), rt in self._by_gvr.items():

@@ -96,3 +96,14 @@ def test_admin_endpoint(sandbox: Sandbox, core: client.CoreV1Api) -> None:
         core.read_namespaced_config_map("x", "default")
     assert info.value.status == 500 and json.loads(info.value.body)["reason"] == "InternalError"
     assert core.read_namespaced_config_map("x", "default").metadata.name == "x"
+
+
+def test_close_watches_every_interval(sandbox: Sandbox, core: client.CoreV1Api) -> None:
+    sandbox.close_watches_every(0.3)
+    started = time.monotonic()
+    for _ in range(2):  # each reconnect is cut again
+        response = core.list_namespaced_config_map("default", watch=True, timeout_seconds=30,
+                                                   _preload_content=False)
+        assert response.read() == b""
+    assert time.monotonic() - started < 5
+    sandbox.clear_faults()
