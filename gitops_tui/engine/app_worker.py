@@ -53,6 +53,8 @@ class AppWorker:
     auto_override: bool | None = None
     """set_auto_sync's word over the spec's `automated`; None: as the spec says."""
     auto_note: str = ""
+    pause_checked: bool = False
+    """Whether a pause persisted by the history store (after a rollback) has been read yet."""
     hard_refresh: bool = False
     poll_waiters: list[asyncio.Future[AppState]] = field(default_factory=list)
     """`refresh` callers waiting for the next poll of the app's repository..."""

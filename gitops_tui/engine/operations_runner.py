@@ -79,10 +79,39 @@ class OperationsRunner:
         if entry is None:
             raise ReconcilerError(f"{worker.name}: no history entry {history_id}")
         operation = await self.start(worker, "rollback", SyncRequest(revision=entry.revision))
-        worker.auto_override = False
-        worker.auto_note = (f"paused after rollback to {entry.revision[:7]}: resume auto-sync to follow Git again")
+        note = f"paused after rollback to {entry.revision[:7]}: resume auto-sync to follow Git again"
+        worker.auto_override, worker.auto_note = False, note
         self._events.warning(worker.name, f"{worker.name}: automated sync paused by the rollback")
+        await self._call_history(worker, "pause_auto_sync", note)
         return operation
+
+    # A history store may keep the pause durably (engine/history.py does, beside the entries), so that it
+    # survives a restart; these optional methods are used where the store has them.
+
+    async def load_pause(self, worker: AppWorker) -> None:
+        """Read a persisted pause before the app's first automated sync may run."""
+        try:
+            pause = await self._call_history(worker, "auto_sync_pause")
+            if pause is not None and worker.auto_override is None:
+                worker.auto_override = False
+                worker.auto_note = str(getattr(pause, "reason", "") or "paused after a rollback")
+        finally:
+            worker.pause_checked = True
+        self._reconciler._consider_auto_sync(worker)
+
+    async def resume(self, worker: AppWorker) -> None:
+        await self._call_history(worker, "resume_auto_sync")
+
+    async def _call_history(self, worker: AppWorker, method: str, *args: object) -> object:
+        found = getattr(self._history, method, None)
+        if found is None:
+            return None
+        try:
+            return await found(worker.spec, *args)
+        except Exception as exc:  # the pause is a convenience around the sync, never a reason to fail it
+            log.warning("history %s for %s failed: %s", method, worker.name, exc)
+            self._events.warning(worker.name, f"{worker.name}: could not {method.replace('_', ' ')}: {exc}")
+            return None
 
     async def auto_sync(self, worker: AppWorker, decision: AutoSyncDecision) -> None:
         state = worker.state
@@ -131,7 +160,7 @@ class OperationsRunner:
         if not done.phase.completed:
             done = self.book.finish(done, OperationPhase.ERROR, "the executor returned a running operation")
         else:
-            self.book.update(done)
+            done = self.book.finish(done, done.phase)  # stamps finished_at when the executor did not
         succeeded = done.phase is OperationPhase.SUCCEEDED
         if not done.dry_run:
             policy = self._reconciler.settings.auto_sync

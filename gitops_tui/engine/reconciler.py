@@ -148,6 +148,11 @@ class Reconciler:
                                           RepoSchedule(worker.spec.source.repo_url, []))
             repo.workers.append(worker)
         await self._runtimes.start()
+        for worker in self._workers.values():
+            if worker.spec.sync_policy.automated:
+                self._spawn(self._ops.load_pause(worker), f"read auto-sync pause {worker.name}")
+            else:
+                worker.pause_checked = True
         for repo in self._repos.values():
             self._spawn(poller.run(repo), f"poll {repo.url}")
         for index in range(max(1, s.compare_workers)):
@@ -266,6 +271,8 @@ class Reconciler:
                                     f"for {app} (nothing is synced in read-only mode)")
         worker.auto_override = enabled
         worker.auto_note = "" if enabled else "automated sync switched off by the user"
+        if enabled and self._ops is not None:
+            self._spawn(self._ops.resume(worker), f"resume auto-sync {app}")
         self._events.info(app, f"{app}: automated sync {'resumed' if enabled else 'switched off'}")
         self._feed.app_changed(app)
         self._consider_auto_sync(worker)
@@ -367,7 +374,7 @@ class Reconciler:
 
     def _consider_auto_sync(self, worker: AppWorker) -> None:
         policy = worker.sync_policy
-        if not policy.automated or self.settings.read_only or self._ops is None:
+        if not policy.automated or self.settings.read_only or self._ops is None or not worker.pause_checked:
             return
         now = time.monotonic()
         decision = self.settings.auto_sync.decide(policy, worker.state, worker.auto_memory, now,

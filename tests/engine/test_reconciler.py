@@ -88,10 +88,10 @@ class World:
         self.client.ensure_namespace("shop")
         self.reconcilers: list[Reconciler] = []
 
-    def reconciler(self, apps: list[AppSpec], **settings: Any) -> Reconciler:
+    def reconciler(self, apps: list[AppSpec], executor: Any = None, **settings: Any) -> Reconciler:
         chosen = ReconcilerSettings(**{**QUIET.__dict__, **settings})
         made = Reconciler(apps, kubeconfig=self.kubeconfig, pool=MirrorPool(self.tmp_path / "mirrors"),
-                          settings=chosen)
+                          settings=chosen, executor=executor)
         self.reconcilers.append(made)
         return made
 
