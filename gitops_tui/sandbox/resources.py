@@ -116,7 +116,8 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _t("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short_names=("pdb",), has_status=True,
        tracks_generation=True),
     _t("coordination.k8s.io", "v1", "leases", "Lease", create_on_update=True),
-    _t("events.k8s.io", "v1", "events", "Event", create_on_update=True),
+    # Same REST storage as core events on a real server, so the same short name (kubectl warns about it).
+    _t("events.k8s.io", "v1", "events", "Event", short_names=("ev",), create_on_update=True),
     _t("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False,
        verbs=("create",)),
     _t("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
