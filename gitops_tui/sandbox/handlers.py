@@ -5,15 +5,13 @@ Patch lives in patch_handlers.py, watch in watch.py, /scale in scale.py.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
 import yaml
 from aiohttp import web
 
-from . import errors, tables
+from . import errors, paging, tables
 from .conversion import entry_bytes, object_in, to_storage
 from .fieldvalidation import drop_unknown_fields, warning_header
 from .resources import ResourceType
@@ -114,41 +112,27 @@ def get(store: Store, target: Target, accept: str = "") -> web.Response:
     return respond(entry_bytes(entry, rt))
 
 
-def _decode_continue(token: str) -> tuple[int, tuple[str, str]]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode() + b"=" * (-len(token) % 4)))
-        return int(data["rv"]), (str(data["start"][0]), str(data["start"][1]))
-    except (ValueError, KeyError, IndexError, TypeError, binascii.Error) as exc:
-        raise errors.bad_request(f"continue key is not valid: {exc}") from exc
-
-
-def _encode_continue(rv: int, last: tuple[str, str]) -> str:
-    raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": list(last)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
 def list_objects(store: Store, target: Target, query: Any, accept: str = "") -> web.Response:
     rt = target.rt
     storage = storage_of(store, rt)
     list_rv = store.resource_version
-    after = None
     token = query.get("continue")
-    if token:
-        list_rv, after = _decode_continue(token)
-        if list_rv < store.compacted_resource_version:
-            raise errors.expired(errors.CONTINUE_EXPIRED_MESSAGE)
     try:
         limit = int(query.get("limit") or 0)
     except ValueError as exc:
         raise errors.bad_request(f"invalid limit: {query.get('limit')}") from exc
     selectors = query.get("labelSelector"), query.get("fieldSelector")
-    entries = store.entries(storage, target.namespace or None, *selectors, after=after)
+    if token:
+        list_rv, after = paging.decode_continue(token)
+        entries = paging.entries_at(store, storage, target.namespace or None, *selectors, after, list_rv)
+    else:
+        entries = store.entries(storage, target.namespace or None, *selectors)
     meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
     if limit > 0 and len(entries) > limit:
         remaining = len(entries) - limit
         entries = entries[:limit]
         last = entries[-1].obj["metadata"]
-        meta["continue"] = _encode_continue(list_rv, (last.get("namespace", ""), last["name"]))
+        meta["continue"] = paging.encode_continue(list_rv, (last.get("namespace", ""), last["name"]))
         if not any(selectors):
             meta["remainingItemCount"] = remaining
     if tables.wants_table(accept):

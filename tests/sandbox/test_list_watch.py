@@ -183,3 +183,20 @@ def test_fifty_concurrent_watchers_each_see_a_change(sandbox: Sandbox, api: clie
     for thread in threads:
         thread.join(10)
     assert seen == ["broadcast"] * 10
+
+
+def test_continued_pages_come_from_the_first_pages_snapshot(core: client.CoreV1Api) -> None:
+    for i in range(7):
+        core.create_namespaced_config_map("default", configmap(f"p{i}"))
+    first = core.list_namespaced_config_map("default", limit=3)
+    core.create_namespaced_config_map("default", configmap("p35"))  # created after the snapshot
+    core.delete_namespaced_config_map("p5", "default")  # deleted after it
+    core.patch_namespaced_config_map("p6", "default", {"data": {"k": "changed"}})
+    rest, token = [], first.metadata._continue
+    while token:
+        page = core.list_namespaced_config_map("default", limit=3, _continue=token)
+        assert page.metadata.resource_version == first.metadata.resource_version
+        rest += page.items
+        token = page.metadata._continue
+    assert [i.metadata.name for i in rest] == ["p3", "p4", "p5", "p6"]
+    assert rest[-1].data == {"k": "v"}
