@@ -1,0 +1,124 @@
+"""Sync leases between consoles: a held Lease blocks, an expired one is taken over, 403 falls back to a file lock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gitops_tui.engine.lease import LeaseHeldError, LeaseManager
+from gitops_tui.engine.operations import ReadOnlyModeError
+from gitops_tui.engine.sync import SyncRunner, SyncSettings
+from gitops_tui.model import OperationPhase
+from gitops_tui.sandbox import ForbidRule
+from tests.engine.test_sync_execute_support import (
+    FAST_WAIT,
+    SyncWorld,
+    cluster,
+    configmap,
+    deployment,
+    eventually,
+    world,
+)
+
+__all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
+
+
+async def test_a_second_consoles_lease_blocks_a_concurrent_sync(world: SyncWorld) -> None:
+    world.commit({"shop/web.yaml": deployment("web"), "shop/a.yaml": configmap("a")}, "shop")
+    console_a = SyncRunner(leases=LeaseManager(identity="bastion-a-1-aaa"), settings=SyncSettings(wait=FAST_WAIT))
+    console_b = SyncRunner(leases=LeaseManager(identity="bastion-b-2-bbb"), settings=SyncSettings(wait=FAST_WAIT))
+    job_a, recorder_a = world.job(world.app())
+    running = asyncio.create_task(console_a.run(job_a))
+    await eventually(lambda: any(r.key.name == "a" for u in recorder_a.updates for r in u.results),
+                     what="console A writing")
+    blocked, _ = await world.sync(world.app(), runner=console_b)
+    assert blocked.phase is OperationPhase.ERROR
+    assert "another console is syncing it: bastion-a-1-aaa holds Lease gitops-tui/shop" in blocked.message
+    assert "until 20" in blocked.message and "UTC" in blocked.message  # says when it expires
+    assert blocked.results == ()
+    done = await running
+    assert done.phase is OperationPhase.SUCCEEDED, done.message
+    after, _ = await world.sync(world.app(), runner=console_b)  # released: B may sync now
+    assert after.phase is OperationPhase.SUCCEEDED, after.message
+
+
+async def test_lease_is_created_in_the_console_namespace_renewed_and_released(world: SyncWorld) -> None:
+    manager = LeaseManager(identity="console-x", duration_seconds=1)
+    grant = await manager.acquire(world.client, "shop")
+    lease = world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui")
+    assert lease is not None and lease["spec"]["holderIdentity"] == "console-x"
+    first_renew = lease["spec"]["renewTime"]
+    await eventually(lambda: world.get("Lease", "shop", "coordination.k8s.io", "gitops-tui")["spec"]["renewTime"]
+                     != first_renew, what="a renewal")  # type: ignore[index]
+    again = await manager.try_acquire(world.client, "shop")  # counted: auto-sync and its sync share one lease
+    assert again.grant is grant and grant.count == 2
+    await manager.release(world.client, "shop")
+    assert manager.held(world.client, "shop") is grant
+    await manager.release(world.client, "shop")
+    assert manager.held(world.client, "shop") is None
+    holder = await manager.holder(world.client, "shop")
+    assert holder is not None and holder.identity == ""
+
+
+async def test_an_expired_lease_is_taken_over(world: SyncWorld) -> None:
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    dead = LeaseManager(identity="crashed-console", duration_seconds=30, now=lambda: past)
+    await dead.try_acquire(world.client, "shop")  # written as renewed five minutes ago, and never again
+    for task in asyncio.all_tasks():
+        if task.get_name() == "lease-renew-shop":
+            task.cancel()  # the console "died": nobody renews
+    alive = LeaseManager(identity="new-console")
+    attempt = await alive.try_acquire(world.client, "shop")
+    assert attempt.grant is not None
+    lease = world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui")
+    assert lease is not None and lease["spec"]["holderIdentity"] == "new-console"
+    assert lease["spec"]["leaseTransitions"] == 1
+    assert not await dead.renew(world.client, "shop")  # the dead console learns it lost the lease
+    assert "lost the sync lease: new-console holds" in dead.held(world.client, "shop").lost  # type: ignore[union-attr]
+    await alive.release(world.client, "shop")
+
+
+async def test_a_live_holder_blocks_try_acquire_with_its_expiry(world: SyncWorld) -> None:
+    first = LeaseManager(identity="one")
+    second = LeaseManager(identity="two")
+    await first.acquire(world.client, "shop")
+    attempt = await second.try_acquire(world.client, "shop")
+    assert attempt.grant is None and attempt.holder is not None and attempt.holder.identity == "one"
+    assert attempt.holder.expires_at is not None and attempt.holder.expires_at > datetime.now(UTC)
+    with pytest.raises(LeaseHeldError, match="one holds Lease gitops-tui/shop on context"):
+        await second.acquire(world.client, "shop")
+    await first.release(world.client, "shop")
+
+
+async def test_forbidden_leases_fall_back_to_a_local_lock_and_say_so(world: SyncWorld) -> None:
+    world.sandbox.forbid(ForbidRule(resource="leases"))
+    first = LeaseManager(identity="one")
+    second = LeaseManager(identity="two")
+    grant = await first.acquire(world.client, "shop")
+    assert grant.local and grant.where.startswith("local lock ")
+    assert "Leases cannot be written in namespace gitops-tui" in grant.note and "local lock" in grant.note
+    blocked = await second.try_acquire(world.client, "shop")  # another console on this host: kept out
+    assert blocked.grant is None and blocked.holder is not None and blocked.holder.identity == "one"
+    await first.release(world.client, "shop")
+    taken = await second.try_acquire(world.client, "shop")
+    assert taken.grant is not None
+    await second.release(world.client, "shop")
+
+
+async def test_a_sync_says_when_it_uses_a_local_lock(world: SyncWorld) -> None:
+    world.commit({"shop/a.yaml": configmap("a")}, "one")
+    world.sandbox.forbid(ForbidRule(resource="leases"))
+    runner = SyncRunner(leases=LeaseManager(identity="one"), settings=SyncSettings(wait=FAST_WAIT))
+    done, recorder = await world.sync(world.app(), runner=runner)
+    assert done.phase is OperationPhase.SUCCEEDED, done.message
+    assert any("using a local lock" in u.message for u in recorder.updates)
+
+
+async def test_read_only_refuses_to_take_a_lease(world: SyncWorld) -> None:
+    read_only = world.new_client(read_only=True)
+    with pytest.raises(ReadOnlyModeError, match="read-only mode: refusing to take the sync lease of shop"):
+        await LeaseManager(identity="ro").try_acquire(read_only, "shop")
+    assert world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui") is None
+    read_only.close()
