@@ -1,9 +1,15 @@
-"""A stored object version and the JSON encoding shared by the store and the HTTP layer."""
+"""A stored object version, the change events about it, and the JSON encoding shared by the store
+and the HTTP layer."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 def dumps(obj: Any) -> bytes:
@@ -24,3 +30,36 @@ class Entry:
         if self._raw is None:
             self._raw = dumps(self.obj)
         return self._raw
+
+
+@dataclass(slots=True)
+class WatchEvent:
+    type: str  # ADDED | MODIFIED | DELETED
+    resource: str  # group-resource, e.g. "deployments.apps"
+    entry: Entry  # the object after the change (for DELETED: its final state)
+    old: dict[str, Any] | None  # the previous state (None for ADDED)
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        return self.entry.obj
+
+    @property
+    def rv(self) -> int:
+        return self.entry.rv
+
+    @property
+    def namespace(self) -> str:
+        return self.entry.obj["metadata"].get("namespace", "")
+
+
+Callback = Callable[[WatchEvent], None]
+
+
+class Subscription:
+    def __init__(self, store: Store, callback: Callback, resource: str | None) -> None:
+        self._store = store
+        self.callback = callback
+        self.resource = resource
+
+    def close(self) -> None:
+        self._store._subscribers.discard(self)

@@ -32,12 +32,11 @@ import secrets
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from . import crds, deletion, errors
-from .entry import Entry, dumps
+from .entry import Callback, Entry, Subscription, WatchEvent, dumps
 from .resources import Registry, ResourceType
 from .selectors import object_matches, parse_field_selector, parse_label_selector
 from .validation import validate_object
@@ -56,39 +55,6 @@ def utc_now() -> datetime:
 
 def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(slots=True)
-class WatchEvent:
-    type: str  # ADDED | MODIFIED | DELETED
-    resource: str  # group-resource, e.g. "deployments.apps"
-    entry: Entry  # the object after the change (for DELETED: its final state)
-    old: dict[str, Any] | None  # the previous state (None for ADDED)
-
-    @property
-    def obj(self) -> dict[str, Any]:
-        return self.entry.obj
-
-    @property
-    def rv(self) -> int:
-        return self.entry.rv
-
-    @property
-    def namespace(self) -> str:
-        return self.entry.obj["metadata"].get("namespace", "")
-
-
-Callback = Callable[[WatchEvent], None]
-
-
-class Subscription:
-    def __init__(self, store: Store, callback: Callback, resource: str | None) -> None:
-        self._store = store
-        self.callback = callback
-        self.resource = resource
-
-    def close(self) -> None:
-        self._store._subscribers.discard(self)
 
 
 class Store:
