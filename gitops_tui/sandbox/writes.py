@@ -67,8 +67,10 @@ def _without_volatile(obj: dict[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": meta}
 
 
-def _spec_part(obj: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+def _spec_part(obj: dict[str, Any], has_status: bool) -> dict[str, Any]:
+    """What bumps generation: everything but metadata (and status, when it is a subresource)."""
+    skipped = ("metadata", "status", "apiVersion", "kind") if has_status else ("metadata", "apiVersion", "kind")
+    return {k: v for k, v in obj.items() if k not in skipped}
 
 
 class WritePipeline:
@@ -214,7 +216,7 @@ class WritePipeline:
         new = _apply_defaults(new)
         if subresource != "status":
             validate_update(rt, old, new)
-        if rt.tracks_generation and _spec_part(new) != _spec_part(old):
+        if rt.tracks_generation and _spec_part(new, rt.has_status) != _spec_part(old, rt.has_status):
             new["metadata"]["generation"] = old_meta.get("generation", 0) + 1
         if not prepared:
             new = record_update(old, new, manager, store.now(), operation=operation,
