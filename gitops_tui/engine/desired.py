@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_tui.cluster.discovery import RESTMapper
@@ -38,6 +38,12 @@ class DesiredSet:
     revision: CommitInfo
     items: tuple[DesiredItem, ...]
     warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read by every compare pass: computed once per render, not once per pass.
+        object.__setattr__(self, "keys", frozenset(item.key for item in self.items))
+
+    keys: frozenset[ResourceKey] = field(init=False, repr=False, compare=False)
 
     @property
     def kinds(self) -> frozenset[GroupKind]:

@@ -91,28 +91,34 @@ class IncrementalComparer:
     # ---- the loop -----------------------------------------------------------------------------------
 
     def plan(self, desired: DesiredSet, store: ObjectStore, previous: AppState | None) -> ComparePlan | None:
-        """What changed since the last pass; None when nothing did and `previous` still stands."""
-        items = desired.by_key()
-        tracked = store.keys_by_app(self.app.name)
-        keys = frozenset(items) | tracked
+        """What changed since the last pass; None when nothing did and `previous` still stands.
+
+        The hot path of a steady state: one store lookup and two comparisons per resource, no parsing.
+        """
+        verdicts = self._verdicts
+        entry_of = store.entry
         changed: list[Pending] = []
-        live_keys: set[ResourceKey] = set()
-        for key in keys:
-            item = items.get(key)
-            entry = store.entry(key)
-            if entry is not None:
-                live_keys.add(key)
-            digest = item.digest if item is not None else None
-            version = entry.resource_version if entry is not None else None
-            verdict = self._verdicts.get(key)
-            if verdict is None or verdict.digest != digest or verdict.version != version:
-                changed.append(Pending(key, item, entry))
-        gone = self._verdicts.keys() - keys
-        unchanged = (not changed and not gone and previous is not None and not previous.error
-                     and previous.revision == desired.revision)
-        if unchanged:
+        for item in desired.items:
+            entry = entry_of(item.key)
+            verdict = verdicts.get(item.key)
+            if (verdict is None or verdict.digest != item.digest
+                    or verdict.version != (entry.resource_version if entry is not None else None)):
+                changed.append(Pending(item.key, item, entry))
+        extra = store.keys_by_app(self.app.name) - desired.keys  # tracked, but no longer (or never) in Git
+        for key in extra:
+            entry = entry_of(key)
+            verdict = verdicts.get(key)
+            if (verdict is None or verdict.digest is not None
+                    or verdict.version != (entry.resource_version if entry is not None else None)):
+                changed.append(Pending(key, None, entry))
+        # With nothing changed every current key has its verdict, so any verdict more is of a key now gone.
+        gone = len(verdicts) != len(desired.items) + len(extra)
+        if (not changed and not gone and previous is not None and not previous.error
+                and previous.revision == desired.revision):
             return None
-        return ComparePlan(desired, keys, changed, frozenset(live_keys))
+        keys = desired.keys | extra
+        live_keys = frozenset(key for key in keys if entry_of(key) is not None)
+        return ComparePlan(desired, keys, changed, live_keys)
 
     def wanted_predictions(self, plan: ComparePlan) -> list[Pending]:
         """Changed resources in Git and in the cluster whose server prediction is not cached; the cached

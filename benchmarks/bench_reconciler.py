@@ -1,0 +1,308 @@
+"""Reconciler benchmark: N apps x 20 resources on the sandbox, from one real Git repository.
+
+    .venv/bin/python benchmarks/bench_reconciler.py [--apps 1000] [--samples 200]
+
+The sandbox runs in a child process (this file with `--serve`), so the memory figures hold the console
+alone. Every app's objects are applied first as a sync would (server-side apply with our tracking
+annotation), so the reconciler starts on a cluster that is in sync. Measured:
+
+- start: time until every app has its first verdict (renders, 20 server dry-runs per app, compares);
+- steady-state compare pass: `IncrementalComparer.plan` over every app (what a pass costs when nothing
+  changed) against plain dict equality over the same objects (each live object against an equal copy:
+  the least any comparison of in-sync objects must do);
+- latency of a live change (another client edits one ConfigMap) to the app's new state, one change at a
+  time: end to end, and from the watch event reaching the loop (the engine's part, which still includes
+  one dry-run round trip to the sandbox, measured apart);
+- the loop's worst stall while all this runs, and the console's RSS.
+
+Publication times are taken by wrapping the reconciler's private `_publish` (a benchmark-only probe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import gc
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from gitops_tui.cluster.cache import CacheEvent
+from gitops_tui.cluster.client import ClientSettings, ClusterClient
+from gitops_tui.cluster.errors import Target
+from gitops_tui.cluster.kubeconfig import load_kubeconfig
+from gitops_tui.engine.reconciler import Reconciler, ReconcilerSettings
+from gitops_tui.model import AppSource, AppSpec, AppState, Destination, ResourceKey, SyncStatus
+from gitops_tui.source.git import MirrorPool
+
+RESOURCES_PER_APP = 20
+NAMESPACES = 20
+
+
+def app_manifests(index: int) -> list[dict[str, Any]]:
+    """One app's 20 objects: a Deployment, a Service, a ServiceAccount and 17 ConfigMaps."""
+    name, namespace = f"app-{index:04d}", f"ns-{index % NAMESPACES:02d}"
+    meta = {"namespace": namespace, "labels": {"app.kubernetes.io/name": name, "team": f"team-{index % 7}"}}
+    objects: list[dict[str, Any]] = [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, **meta},
+         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                  "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{
+                      "name": "web", "image": f"registry.example.com/{name}:1.{index % 9}.0",
+                      "ports": [{"containerPort": 8080}], "env": [{"name": "MODE", "value": "fast"}],
+                      "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, **meta},
+         "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, **meta}},
+    ]
+    for n in range(RESOURCES_PER_APP - len(objects)):
+        objects.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-cfg-{n:02d}", **meta},
+                        "data": {"LEVEL": "info", "SHARD": str(n), "NOTE": f"config {n} of {name} " * 4}})
+    return objects
+
+
+# ---- the sandbox, in a child process -----------------------------------------------------------------
+
+
+def serve() -> None:
+    from gitops_tui.sandbox.runtime import Sandbox
+
+    with Sandbox(bookmark_interval=1.0) as sandbox:
+        print(json.dumps({"kubeconfig": str(sandbox.kubeconfig_path)}), flush=True)
+        sys.stdin.readline()  # until the parent is done
+
+
+def start_server() -> tuple[subprocess.Popen[str], str]:
+    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    assert server.stdout is not None
+    return server, json.loads(server.stdout.readline())["kubeconfig"]
+
+
+# ---- setup -------------------------------------------------------------------------------------------
+
+
+def make_repo(root: Path, apps: int) -> str:
+    work, bare = root / "work", root / "apps.git"
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "Bench",
+           "GIT_AUTHOR_EMAIL": "bench@example.test", "GIT_COMMITTER_NAME": "Bench",
+           "GIT_COMMITTER_EMAIL": "bench@example.test"}
+    subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(bare)], check=True, env=env)
+    subprocess.run(["git", "init", "-q", "--initial-branch=main", str(work)], check=True, env=env)
+    for index in range(apps):
+        folder = work / f"app-{index:04d}"
+        folder.mkdir()
+        (folder / "all.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
+                                                     "items": app_manifests(index)}, indent=1))
+    for args in (["add", "-A"], ["commit", "-q", "-m", "apps"], ["push", "-q", str(bare), "main"]):
+        subprocess.run(["git", *args], cwd=work, check=True, env=env)
+    return bare.as_uri()
+
+
+def seed(client: ClusterClient, apps: int) -> float:
+    started = time.perf_counter()
+    for index in range(NAMESPACES):
+        client.ensure_namespace(f"ns-{index:02d}")
+
+    def apply_app(index: int) -> None:
+        for obj in app_manifests(index):
+            client.apply(obj, app=f"app-{index:04d}")
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(apply_app, range(apps)))
+    return time.perf_counter() - started
+
+
+# ---- measurements ------------------------------------------------------------------------------------
+
+
+class LoopLag:
+    """The loop's worst stall: a 1 ms ticker that notes how late it wakes."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.worst = max(self.worst, time.perf_counter() - before - 0.001)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._tick())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    return f"p50 {at(0.5):6.1f} ms  p90 {at(0.9):6.1f} ms  p99 {at(0.99):6.1f} ms  max {ordered[-1] * 1000:6.1f} ms"
+
+
+def steady_pass_ratio(reconciler: Reconciler) -> tuple[float, float]:
+    """(seconds per plan pass over every app, seconds per dict-equality pass over the same objects)."""
+    workers = list(reconciler._workers.values())
+    runtime = workers[0].runtime
+    assert runtime is not None
+    store = runtime.cache.store
+    live = {key: store.get(key) for w in workers for key in store.keys_by_app(w.name)}
+    copies = {key: copy.deepcopy(obj) for key, obj in live.items()}
+
+    def plan_pass() -> None:
+        for worker in workers:
+            assert worker.desired is not None
+            assert worker.comparer.plan(worker.desired, store, worker.state) is None
+
+    def equality_pass() -> None:
+        for key, obj in live.items():
+            assert obj == copies[key]
+
+    def best(fn: Any, rounds: int = 7) -> float:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    return best(plan_pass), best(equality_pass)
+
+
+async def measure_latency(reconciler: Reconciler, client: ClusterClient, apps: int, samples: int,
+                          ) -> tuple[list[float], list[float], list[float]]:
+    """(end to end, from the watch event on the loop, bare dry-run round trip) per change, in seconds."""
+    published: dict[str, asyncio.Future[float]] = {}
+    event_at: dict[ResourceKey, float] = {}
+    original = reconciler._publish
+
+    def probe(worker: Any, state: AppState) -> None:
+        original(worker, state)
+        waiter = published.get(worker.name)
+        if waiter is not None and not waiter.done() and state.sync is SyncStatus.OUT_OF_SYNC:
+            waiter.set_result(time.perf_counter())
+
+    reconciler._publish = probe  # type: ignore[method-assign]
+    runtime = next(iter(reconciler._runtimes))
+    runtime.cache.subscribe(lambda event: event_at.setdefault(event.key, time.perf_counter())
+                            if isinstance(event, CacheEvent) else None)
+    end_to_end, engine, dry_runs = [], [], []
+    loop = asyncio.get_running_loop()
+    for sample in random.Random(7).sample(range(apps), min(samples, apps)):
+        name, namespace = f"app-{sample:04d}", f"ns-{sample % NAMESPACES:02d}"
+        key = ResourceKey("", "ConfigMap", namespace, f"{name}-cfg-03")
+        live = await asyncio.to_thread(client.get, key)
+        assert live is not None
+        live["metadata"].pop("managedFields", None)
+        live["data"]["LEVEL"] = "debug"
+        published[name] = loop.create_future()
+        event_at.pop(key, None)
+        sent = time.perf_counter()
+        await asyncio.to_thread(client.request_json, "PUT", f"/api/v1/namespaces/{namespace}/configmaps/{key.name}",
+                                Target("update", "configmaps", key.name, namespace), body=live,
+                                content_type="application/json", query=[("fieldManager", "kubectl-edit")])
+        done = await asyncio.wait_for(published[name], 10)
+        end_to_end.append(done - sent)
+        engine.append(done - event_at[key])
+        desired = next(o for o in app_manifests(sample) if o["metadata"]["name"] == key.name)
+        started = time.perf_counter()
+        await asyncio.to_thread(client.apply, desired, app=name, dry_run=True, force=True)
+        dry_runs.append(time.perf_counter() - started)
+    reconciler._publish = original  # type: ignore[method-assign]
+    return end_to_end, engine, dry_runs
+
+
+async def run(kubeconfig: str, apps: int, samples: int, workdir: Path) -> None:
+    config = load_kubeconfig(kubeconfig)
+    client = ClusterClient.from_kubeconfig(config, settings=ClientSettings(read_timeout=60))
+    url = await asyncio.to_thread(make_repo, workdir / "repo", apps)
+    seeded = await asyncio.to_thread(seed, client, apps)
+    print(f"seeded {apps} apps x {RESOURCES_PER_APP} resources through HTTP in {seeded:.1f} s "
+          f"({apps * RESOURCES_PER_APP / seeded:.0f} applies/s)", flush=True)
+    specs = [AppSpec(f"app-{i:04d}", AppSource(url, f"app-{i:04d}"),
+                     Destination(server="https://kubernetes.default.svc", namespace=f"ns-{i % NAMESPACES:02d}"))
+             for i in range(apps)]
+    gc.collect()
+    rss_before = rss_bytes()
+    lag = LoopLag()
+    lag.start()
+    reconciler = Reconciler(specs, kubeconfig=config, pool=MirrorPool(workdir / "mirrors"),
+                            settings=ReconcilerSettings(poll_interval=3600, poll_jitter=0))
+    started = time.perf_counter()
+    await reconciler.start()
+    while True:
+        states = reconciler.snapshot().values()
+        if all(s.compared_at is not None for s in states):
+            break
+        await asyncio.sleep(0.05)
+    startup = time.perf_counter() - started
+    counts: dict[str, int] = {}
+    for state in states:
+        counts[state.sync.value] = counts.get(state.sync.value, 0) + 1
+    print(f"start: every app compared in {startup:.1f} s ({counts}); worst loop stall {lag.worst * 1000:.1f} ms",
+          flush=True)
+    gc.collect()
+    print(f"console RSS: {(rss_bytes() - rss_before) / 2**20:.0f} MiB for {apps * RESOURCES_PER_APP} app "
+          f"resources (+ their tree children watched)", flush=True)
+    plan_seconds, equality_seconds = steady_pass_ratio(reconciler)
+    print(f"steady-state compare pass over {apps} apps: {plan_seconds * 1000:.1f} ms; dict equality over the "
+          f"same {apps * RESOURCES_PER_APP} objects: {equality_seconds * 1000:.1f} ms; ratio "
+          f"{plan_seconds / equality_seconds:.2f}x (target <= 2x)", flush=True)
+    lag.worst = 0.0
+    end_to_end, engine, dry_runs = await measure_latency(reconciler, client, apps, samples)
+    print(f"live change -> new app state, {len(end_to_end)} changes one at a time:")
+    print(f"  end to end (PUT sent -> state published): {percentiles(end_to_end)}")
+    print(f"  from the watch event on the loop:         {percentiles(engine)}")
+    print(f"  of which a bare dry-run round trip:       {percentiles(dry_runs)}")
+    without = [max(0.0, e - statistics.median(dry_runs)) for e in engine]
+    print(f"  engine minus the median dry-run:          {percentiles(without)} (target p99 <= 100 ms)")
+    print(f"  worst loop stall meanwhile: {lag.worst * 1000:.1f} ms", flush=True)
+    lag.stop()
+    await reconciler.stop()
+    client.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apps", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve()
+        return
+    server, kubeconfig = start_server()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-reconciler-") as workdir:
+            asyncio.run(run(kubeconfig, args.apps, args.samples, Path(workdir)))
+    finally:
+        assert server.stdin is not None
+        server.stdin.write("done\n")
+        server.stdin.close()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
