@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -111,15 +112,38 @@ def rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-async def synced_cache(kubeconfig: str, page_size: int) -> tuple[LiveCache, float]:
+class LoopLag:
+    """The longest the event loop went without running a 1 ms ticker: how long anything blocked it."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.worst = max(self.worst, time.perf_counter() - before - 0.001)
+
+    def __enter__(self) -> LoopLag:
+        self._task = asyncio.get_running_loop().create_task(self._tick())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def synced_cache(kubeconfig: str, page_size: int, lag: LoopLag | None = None) -> tuple[LiveCache, float]:
     client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig), settings=ClientSettings(page_size=page_size))
     client.mapper.refresh()  # discovery is not what is measured
     cache = LiveCache(client)
     await cache.register("bench", [("", "Pod")], include_children=False)
     started = time.perf_counter()
-    await cache.start()
-    if not await cache.wait_synced(300):
-        raise RuntimeError(f"cache did not sync: {cache.status()}")
+    with lag or contextlib.nullcontext():
+        await cache.start()
+        if not await cache.wait_synced(300):
+            raise RuntimeError(f"cache did not sync: {cache.status()}")
     return cache, time.perf_counter() - started
 
 
@@ -127,7 +151,8 @@ async def timed_run(server: subprocess.Popen[str], kubeconfig: str, objects: int
                     page_size: int) -> dict[str, Any]:
     gc.collect()
     rss_before = rss_bytes()
-    cache, elapsed = await synced_cache(kubeconfig, page_size)
+    lag = LoopLag()
+    cache, elapsed = await synced_cache(kubeconfig, page_size, lag)
     gc.collect()
     rss_delta = rss_bytes() - rss_before
     assert len(cache.store) == objects, len(cache.store)
@@ -144,7 +169,8 @@ async def timed_run(server: subprocess.Popen[str], kubeconfig: str, objects: int
     assert server.stdin is not None and server.stdout is not None
     server.stdin.write(f"burst {burst}\n")
     server.stdin.flush()
-    await asyncio.wait_for(done.wait(), 120)
+    with LoopLag() as burst_lag:
+        await asyncio.wait_for(done.wait(), 120)
     burst_end = float((await asyncio.to_thread(server.stdout.readline)).split()[1])
     since_commit = sorted(
         (at - float(cache.get(key)["metadata"]["annotations"][SENT_AT])) * 1000  # type: ignore[index]
@@ -157,6 +183,7 @@ async def timed_run(server: subprocess.Popen[str], kubeconfig: str, objects: int
         "rss_per_object": rss_delta / objects,
         "latency_ms": percentiles(since_sent),
         "commit_latency_ms": percentiles(since_commit),
+        "loop_lag_ms": {"sync": lag.worst * 1000, "burst": burst_lag.worst * 1000},
     }
 
 
@@ -215,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"bench_cache: {args.objects} Pods, list pages of {args.page_size}")
     print(f"  start → synced:            {timed['sync_seconds']:.2f} s "
           f"(a plain paged list of the same objects takes {plain_list:.2f} s)")
+    print(f"  worst event-loop stall:    {timed['loop_lag_ms']['sync']:.1f} ms while syncing, "
+          f"{timed['loop_lag_ms']['burst']:.1f} ms during the burst")
     print(f"  memory per object:         {memory['bytes_per_object'] / 1024:.2f} KiB traced "
           f"(JSON kept {memory['json_per_object'] / 1024:.2f} KiB + overhead "
           f"{memory['overhead_per_object'] / 1024:.2f} KiB; target overhead ≤ 3 KiB)")

@@ -246,7 +246,9 @@ def _compose(cls: type[ApiError], status: int, server_message: str, origin: Orig
     if cls is UnauthorizedError:
         who = f"user {origin.user}" if origin.user else "the configured user"
         return f"unauthorized: the server rejected the credentials of {who}{origin.suffix(with_user=False)}"
-    if cls is NotFoundError and target is not None:
+    if cls is NotFoundError and target is not None and target.verb in ("get", "delete"):
+        # Reading or deleting: the object itself is missing. A write's 404 is usually about something else
+        # (its namespace), so that case keeps the server's words below.
         return f"not found: {target.describe()}{origin.suffix(with_user=False)}"
     text = f"{label}: {what}{origin.suffix(with_user=cls is ForbiddenError)}" if what else f"{label}{origin.suffix()}"
     # A 403 is fully described by who/what/where; the others need the server's words (which field, whose

@@ -213,3 +213,11 @@ def test_expired_continue_token_is_gone(sandbox: Sandbox, client: ClusterClient)
     with pytest.raises(GoneError):  # the cache's lister answers this with a fresh, unpaged list
         client.list_page(resource, "default", limit=2, continue_token=first.continue_token)
     assert {i["metadata"]["name"] for i in client.list(resource, "default").items} >= {"cm0", "cm3", "late"}
+
+
+def test_apply_into_a_missing_namespace_says_which_namespace(client: ClusterClient) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        client.apply(configmap("settings", "ghost"))
+    message = str(caught.value)
+    assert message.startswith("not found: cannot patch configmaps 'settings' in namespace 'ghost' (context sandbox): ")
+    assert "ghost" in caught.value.server_message
