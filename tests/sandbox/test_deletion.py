@@ -55,10 +55,9 @@ def test_foreground_deletion_waits_for_blocking_dependents(apps: client.AppsV1Ap
     assert meta["deletionTimestamp"] and "foregroundDeletion" in meta["finalizers"]
     wait_until(lambda: apps.read_namespaced_replica_set("web-1", "default").metadata.deletion_timestamp)
     assert apps.read_namespaced_deployment("web", "default").metadata.deletion_timestamp
-    rs = apps.read_namespaced_replica_set("web-1", "default")
-    rs.metadata.finalizers = []
-    apps.replace_namespaced_replica_set("web-1", "default", rs)
-    assert _replicasets(apps) == []
+    # A patch, not a read-modify-replace: the collector may be touching the RS's finalizers meanwhile.
+    apps.patch_namespaced_replica_set("web-1", "default", {"metadata": {"finalizers": None}})
+    wait_until(lambda: _replicasets(apps) == [])
     wait_until(lambda: not apps.list_namespaced_deployment("default").items)
 
 
