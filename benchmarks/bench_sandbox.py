@@ -107,6 +107,17 @@ async def _fan_out(url: str) -> tuple[float, float]:
         return latencies[len(latencies) // 2], latencies[-1]
 
 
+def _start_stop() -> dict[str, float]:
+    """Seconds to start a Sandbox (thread, loop, listening socket, kubeconfig) and to stop it."""
+    from gitops_tui.sandbox import Sandbox
+
+    started = time.perf_counter()
+    sandbox = Sandbox().start()
+    ready = time.perf_counter()
+    sandbox.stop()
+    return {"sandbox_start_s": ready - started, "sandbox_stop_s": time.perf_counter() - ready}
+
+
 def _in_process(objects: int, namespaces: int) -> dict[str, float]:
     """The store and list handler without HTTP: what the server itself costs per operation."""
     from gitops_tui.sandbox import handlers
@@ -161,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = run(args.objects, args.namespaces)
     results.update(_in_process(args.objects, args.namespaces))
+    results.update(_start_stop())
     print(f"sandbox: {args.objects} ConfigMaps in {args.namespaces} namespaces")
     for name, value in results.items():
         print(f"  {name:28s} {value:10.3f}")
