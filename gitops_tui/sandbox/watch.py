@@ -16,7 +16,8 @@ from typing import Any
 from aiohttp import web
 
 from . import errors
-from .resources import ResourceType
+from .crds import CRD_RESOURCE
+from .resources import BUILTIN_GROUP_ORDER, ResourceType
 from .routing import Target
 from .selectors import object_matches, parse_field_selector, parse_label_selector
 from .store import Entry, Store, WatchEvent, dumps
@@ -134,6 +135,8 @@ async def serve_watch(
             raise errors.bad_request(f"invalid resource version: {rv_param}") from None
         try:
             for event in store.history_since(since):
+                if event.resource != storage.group_resource:
+                    continue
                 seen = selector.translate(event)
                 if seen is not None:
                     initial.append(_line(seen[0], encode(seen[1])))
@@ -143,6 +146,10 @@ async def serve_watch(
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     closer = registry.open()
+    # A real server ends watches of a custom resource when its CRD goes away.
+    crd_watch = store.subscribe(
+        lambda event: closer.set() if event.type == "DELETED" and event.obj["metadata"]["name"] ==
+        storage.group_resource else None, CRD_RESOURCE) if storage.group not in BUILTIN_GROUP_ORDER else None
     try:
         await response.prepare(request)
         if error is not None:
@@ -155,6 +162,8 @@ async def serve_watch(
         pass
     finally:
         subscription.close()
+        if crd_watch is not None:
+            crd_watch.close()
         registry.release(closer)
     with contextlib.suppress(ConnectionResetError, RuntimeError):
         await response.write_eof()

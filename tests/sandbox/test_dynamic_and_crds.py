@@ -111,3 +111,16 @@ def test_core_and_events_api_share_event_storage(api: client.ApiClient) -> None:
     as_core = core.read_namespaced_event("web.2", "default")
     assert (as_core.message, as_core.involved_object.name) == ("pulled image", "web-1")
     assert {e.metadata.name for e in core.list_namespaced_event("default").items} == {"web.1", "web.2"}
+
+
+def test_watch_of_custom_resources_ends_when_the_crd_goes(api: client.ApiClient) -> None:
+    import time
+
+    client.ApiextensionsV1Api(api).create_custom_resource_definition(copy.deepcopy(WIDGET_CRD))
+    custom = client.CustomObjectsApi(api)
+    response = custom.list_namespaced_custom_object("example.com", "v1", "default", "widgets", watch=True,
+                                                    timeout_seconds=30, _preload_content=False)
+    started = time.monotonic()
+    client.ApiextensionsV1Api(api).delete_custom_resource_definition("widgets.example.com")
+    assert response.read() == b""
+    assert time.monotonic() - started < 10

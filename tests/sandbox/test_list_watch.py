@@ -200,3 +200,15 @@ def test_continued_pages_come_from_the_first_pages_snapshot(core: client.CoreV1A
         token = page.metadata._continue
     assert [i.metadata.name for i in rest] == ["p3", "p4", "p5", "p6"]
     assert rest[-1].data == {"k": "v"}
+
+
+def test_watch_replay_only_carries_its_own_resource(core: client.CoreV1Api) -> None:
+    start = core.list_namespaced_config_map("default").metadata.resource_version
+    core.create_namespaced_secret("default", {"metadata": {"name": "not-a-configmap"}})
+    core.create_namespaced_config_map("default", configmap("mine"))
+    kinds = []
+    for event in watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=start,
+                                      timeout_seconds=1):
+        kinds.append((event["object"].kind, event["object"].metadata.name))
+        break
+    assert kinds == [("ConfigMap", "mine")]
