@@ -92,6 +92,11 @@ class PlanWalker:
         return f"{'dry run: would be ' if self.dry_run else ''}{what}"
 
     async def _walk_steps(self) -> str:
+        for warning in self.plan.warnings:
+            self.control.report(f"warning: {warning}")
+        for skipped in self.plan.skipped:  # shown, so "why was X not pruned?" has its answer in the results
+            self._record(skipped.key, ResourceAction.UNCHANGED, f"skipped: {skipped.reason}", "Sync", 0,
+                         counted=False)
         if self.plan.namespace_to_create:
             await self._create_namespace(self.plan.namespace_to_create)
         for group in self.plan.waves():
@@ -238,8 +243,9 @@ class PlanWalker:
         return self._record(key, action, message, str(step.phase), step.wave, hook=hook)
 
     def _record(self, key: ResourceKey, action: ResourceAction, message: str, phase: str, wave: int,
-                *, hook: bool = False) -> int:
-        self.counts[action] += 1
+                *, hook: bool = False, counted: bool = True) -> int:
+        if counted:
+            self.counts[action] += 1
         return self.control.add(ResourceResult(key, action, message, phase, wave, hook, datetime.now(UTC)))
 
     def _replace(self, index: int, action: ResourceAction, message: str) -> None:
