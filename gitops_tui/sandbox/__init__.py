@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .access import ForbidRule
 from .cli import main
-from .faults import ErrorFault
+from .faults import ErrorFault, LatencyFault
 from .runtime import Sandbox
 
-__all__ = ["ErrorFault", "ForbidRule", "Sandbox", "main"]
+__all__ = ["ErrorFault", "ForbidRule", "LatencyFault", "Sandbox", "main"]

@@ -59,8 +59,27 @@ class ErrorFault:
 
 
 @dataclass
+class LatencyFault:
+    """Delay matching requests by `seconds` (verbs None: any; resource "*", a plural or group-resource)."""
+
+    seconds: float
+    verbs: frozenset[str] | None = None
+    resource: str = "*"
+
+    def __post_init__(self) -> None:
+        if self.verbs is not None and not isinstance(self.verbs, frozenset):
+            self.verbs = frozenset(self.verbs)
+
+    def matches(self, target: Target) -> bool:
+        if self.verbs is not None and target.verb not in self.verbs:
+            return False
+        return self.resource in ("*", target.rt.plural, target.rt.group_resource)
+
+
+@dataclass
 class Faults:
-    latency: float = 0.0  # seconds added before every API request
+    latency: float = 0.0  # seconds added before every request (discovery included)
+    latencies: list[LatencyFault] = field(default_factory=list)  # per verb/resource, on top
     errors: list[ErrorFault] = field(default_factory=list)
     seed: int | None = None
     _rng: random.Random = field(default_factory=random.Random, repr=False)
@@ -79,12 +98,18 @@ class Faults:
                 return fault.error()
         return None
 
+    def latency_for(self, target: Target) -> float:
+        return sum(rule.seconds for rule in self.latencies if rule.matches(target))
+
     def clear(self) -> None:
         self.latency = 0.0
+        self.latencies.clear()
         self.errors.clear()
 
     def describe(self) -> dict[str, Any]:
-        return {"latency": self.latency, "errors": [
+        return {"latency": self.latency, "latencies": [
+            {"seconds": r.seconds, "verbs": sorted(r.verbs) if r.verbs else None, "resource": r.resource}
+            for r in self.latencies], "errors": [
             {"code": f.code, "rate": f.rate, "verbs": sorted(f.verbs) if f.verbs else None,
              "resource": f.resource, "namespace": f.namespace, "count": f.count} for f in self.errors]}
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .access import ForbidRule
-from .faults import ErrorFault, Faults
+from .faults import ErrorFault, Faults, LatencyFault
 from .kubeconfig import write_kubeconfig
 from .persistence import StateSaver, load_state
 from .server import ApiServer
@@ -198,8 +198,13 @@ class Sandbox:
     def faults(self) -> Faults:
         return self._server().faults
 
-    def set_latency(self, seconds: float) -> None:
-        self._on_loop(lambda: setattr(self._server().faults, "latency", seconds))
+    def set_latency(self, seconds: float, verbs: Iterable[str] | None = None, resource: str = "*") -> None:
+        """Delay every request, or (with verbs/resource) only matching API requests, by `seconds`."""
+        if verbs is None and resource == "*":
+            self._on_loop(lambda: setattr(self._server().faults, "latency", seconds))
+            return
+        rule = LatencyFault(seconds, frozenset(verbs) if verbs else None, resource)
+        self._on_loop(lambda: self._server().faults.latencies.append(rule))
 
     def inject_errors(self, fault: ErrorFault) -> None:
         self._on_loop(lambda: self._server().faults.errors.append(fault))

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from . import discovery, errors, handlers, openapi, patch_handlers
 from .access import AccessPolicy, ForbidRule, review_access
-from .faults import Faults, error_fault_from_json
+from .faults import Faults, LatencyFault, error_fault_from_json
 from .routing import Target, parse_api_path, resolve_target
 from .scale import apply_scale, scale_of
 from .store import Store
@@ -161,6 +161,9 @@ class ApiServer:
         target = resolve_target(registry, group, version, rest, request.method, watch_param)
         if target.rt.group_resource != "selfsubjectaccessreviews.authorization.k8s.io":
             self.access.check(target)  # asking about oneself is always allowed (system:basic-user)
+        delay = self.faults.latency_for(target)
+        if delay:
+            await asyncio.sleep(delay)
         injected = self.faults.error_for(target)
         if injected is not None:
             raise injected
@@ -216,7 +219,12 @@ class ApiServer:
         if action == "faults" and request.method == "GET":
             return handlers.respond(self.faults.describe())
         if action == "faults/latency":
-            self.faults.latency = float(body.get("seconds", 0))
+            if body.get("verbs") or body.get("resource", "*") != "*":
+                self.faults.latencies.append(LatencyFault(float(body.get("seconds", 0)),
+                                                          frozenset(body["verbs"]) if body.get("verbs") else None,
+                                                          str(body.get("resource", "*"))))
+            else:
+                self.faults.latency = float(body.get("seconds", 0))
         elif action == "faults/errors":
             self.faults.errors.append(error_fault_from_json(body))
         elif action == "faults/clear":

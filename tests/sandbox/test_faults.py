@@ -107,3 +107,12 @@ def test_close_watches_every_interval(sandbox: Sandbox, core: client.CoreV1Api) 
         assert response.read() == b""
     assert time.monotonic() - started < 5
     sandbox.clear_faults()
+
+
+def test_latency_for_one_verb_and_resource(sandbox: Sandbox, core: client.CoreV1Api) -> None:
+    sandbox.set_latency(0.4, verbs={"list"}, resource="secrets")
+    started = time.monotonic()
+    core.list_namespaced_secret("default")
+    assert time.monotonic() - started >= 0.4
+    sandbox.clear_faults()
+    core.list_namespaced_secret("default")
