@@ -53,7 +53,7 @@ class Scope:
 
 @dataclass(frozen=True)
 class WatchOptions:
-    chunk_size: int = 500
+    chunk_size: int = 250
     """Objects per message when a list is handed to the loop, so applying one never blocks it for long."""
     watch_timeout: tuple[int, int] = (240, 360)
     """Server-side watch timeout, picked at random per watch so a fleet of watches does not expire at once."""
