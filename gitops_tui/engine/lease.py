@@ -100,6 +100,8 @@ class LeaseHolder:
         return self.renewed_at + timedelta(seconds=self.duration_seconds) if self.renewed_at else None
 
     def expired(self, now: datetime) -> bool:
+        """Judged by our clock against the holder's renewTime: hosts must agree on the time to well within
+        the lease duration (NTP does); renewals every duration / 3 leave that margin."""
         expires = self.expires_at
         return expires is None or expires <= now
 
@@ -151,7 +153,8 @@ class LeaseManager:
         self._locks_dir = locks_dir
         self._now = now
         self._grants: dict[tuple[str, str], LeaseGrant] = {}
-        self._lock = asyncio.Lock()
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        """One per app: its acquire and release never interleave, other apps' never wait on it."""
 
     @property
     def locks_dir(self) -> Path:
@@ -160,11 +163,14 @@ class LeaseManager:
     def held(self, client: ClusterClient, app: str) -> LeaseGrant | None:
         return self._grants.get((client.context, app))
 
+    def _lock_for(self, client: ClusterClient, app: str) -> asyncio.Lock:
+        return self._locks.setdefault((client.context, app), asyncio.Lock())
+
     # ---- async API (the blocking parts run in threads) ---------------------------------------------
 
     async def try_acquire(self, client: ClusterClient, app: str) -> LeaseAttempt:
         """Take (or re-count) the app's lease; `grant` None with the `holder` when another console has it."""
-        async with self._lock:
+        async with self._lock_for(client, app):
             found = self._grants.get((client.context, app))
             if found is not None and not found.lost:
                 found.count += 1
@@ -195,7 +201,7 @@ class LeaseManager:
 
     async def release(self, client: ClusterClient, app: str) -> None:
         """Give back one count; the lease itself is released (holder cleared) with the last."""
-        async with self._lock:
+        async with self._lock_for(client, app):
             grant = self._grants.get((client.context, app))
             if grant is None:
                 return

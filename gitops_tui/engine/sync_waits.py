@@ -102,7 +102,8 @@ async def wait_for(
     report: Report,
     what: str,
 ) -> dict[ResourceKey, Verdict]:
-    """Poll until every key's verdict is done; returns the verdicts. A timeout is a failed verdict per pending key."""
+    """Poll until every key's verdict is done, or one has failed; returns the verdicts known (keys still pending
+    when another failed are left out). A timeout is a failed verdict per pending key."""
     pending = list(judges)
     verdicts: dict[ResourceKey, Verdict] = {}
     deadline = time.monotonic() + settings.timeout
@@ -119,8 +120,8 @@ async def wait_for(
             else:
                 waiting.append((key, verdict))
         pending = [key for key, _ in waiting]
-        if not pending:
-            break
+        if not pending or any(not v.ok for v in verdicts.values()):
+            break  # a Degraded resource fails the wave now: waiting on its neighbours would change nothing
         if time.monotonic() >= deadline:
             for key, verdict in waiting:
                 verdicts[key] = Verdict(True, ok=False, message=f"not done after {settings.timeout:g} s: "
