@@ -14,9 +14,11 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import crds, errors
+from .entry import format_time
 from .resources import ResourceType
 
 if TYPE_CHECKING:
@@ -28,9 +30,9 @@ ORPHAN = "orphan"
 POLICIES = ("Foreground", "Background", "Orphan")
 
 
-def _later(store: Store, work: Callable[[], Any]) -> None:
+def _later(store: Store, work: Callable[[], Any], delay: float | None = None) -> None:
     """Run controller-side work after `store.gc_delay` seconds, or now when there is no delay/loop."""
-    delay = getattr(store, "gc_delay", 0.0)
+    delay = store.gc_delay if delay is None else delay
     try:
         loop = asyncio.get_running_loop() if delay > 0 else None
     except RuntimeError:
@@ -57,8 +59,9 @@ def delete_object(
     propagation: str | None = None,
     dry_run: bool = False,
     preconditions: dict[str, str] | None = None,
+    grace_period: int | None = None,
 ) -> dict[str, Any] | None:
-    """Returns the lingering object (finalizers pending) or None when it is gone."""
+    """Returns the lingering object (finalizers or graceful termination pending) or None when gone."""
     current = store.entry(rt, namespace, name)
     if current is None:
         raise errors.not_found(rt.plural, rt.group, name)
@@ -83,6 +86,8 @@ def delete_object(
         return _terminate_namespace(store, rt, current.obj)
     if rt.group_resource == crds.CRD_RESOURCE:
         return crds.delete_crd(store, rt, current.obj)
+    if rt.group_resource == "pods" and _graceful(store, current.obj, grace_period):
+        return _terminate_pod(store, rt, current.obj, grace_period)
     policy = propagation or "Background"
     if meta.get("deletionTimestamp"):
         # Already going; a new policy only adds its finalizer, as real servers do.
@@ -107,6 +112,43 @@ def delete_object(
         return _mark_deleting(store, rt, current.obj, None, then_collect=False)
     store.remove(rt, current.obj)
     return None
+
+
+def _graceful(store: Store, pod: dict[str, Any], grace_period: int | None) -> bool:
+    """Pods on a node terminate gracefully (the kubelet confirms); unscheduled or finished ones go at once."""
+    if store.pod_termination_delay <= 0 or grace_period == 0 or not (pod.get("spec") or {}).get("nodeName"):
+        return False
+    if pod["metadata"].get("deletionTimestamp"):
+        return True  # already terminating: a new DELETE without grace 0 changes nothing
+    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+
+
+def _terminate_pod(store: Store, rt: ResourceType, pod: dict[str, Any], grace_period: int | None) -> dict[str, Any]:
+    meta = pod["metadata"]
+    if meta.get("deletionTimestamp"):
+        return json.loads(json.dumps(pod))
+    grace = grace_period if grace_period is not None else (pod.get("spec") or {}).get(
+        "terminationGracePeriodSeconds", 30)
+    marked = json.loads(json.dumps(pod))
+    # The deletion timestamp is when the kubelet may kill the pod: now + grace, as a real server writes it.
+    marked["metadata"]["deletionTimestamp"] = format_time(store.clock() + timedelta(seconds=grace))
+    marked["metadata"]["deletionGracePeriodSeconds"] = grace
+    store.commit(rt, marked, "MODIFIED", pod)
+    namespace, name, uid = meta.get("namespace"), meta["name"], meta["uid"]
+
+    def kubelet_confirms() -> None:
+        current = store.entry(rt, namespace, name)
+        if current is None or current.obj["metadata"]["uid"] != uid:
+            return
+        final = json.loads(current.raw())
+        final["metadata"]["deletionGracePeriodSeconds"] = 0
+        if final["metadata"].get("finalizers"):
+            store.commit(rt, final, "MODIFIED", current.obj)
+        else:
+            store.remove(rt, final)
+
+    _later(store, kubelet_confirms, store.pod_termination_delay)
+    return marked
 
 
 def _mark_deleting(store: Store, rt: ResourceType, obj: dict[str, Any], finalizer: str | None,

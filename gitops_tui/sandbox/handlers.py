@@ -198,6 +198,8 @@ async def _delete_options(request: web.Request) -> dict[str, Any]:
     query = request.query
     if "propagationPolicy" in query:
         options["propagationPolicy"] = query["propagationPolicy"]
+    if "gracePeriodSeconds" in query:
+        options["gracePeriodSeconds"] = int(query["gracePeriodSeconds"])
     if "orphanDependents" in query:
         options["orphanDependents"] = query["orphanDependents"] == "true"
     return options
@@ -224,7 +226,10 @@ async def delete(store: Store, request: web.Request, target: Target) -> web.Resp
         raise errors.not_found(rt.plural, rt.group, target.name)
     uid = entry.obj["metadata"]["uid"]
     result = store.delete(storage, target.namespace or None, target.name, propagation=_propagation(options),
-                          dry_run=is_dry_run(request, options), preconditions=options.get("preconditions"))
+                          dry_run=is_dry_run(request, options), preconditions=options.get("preconditions"),
+                          grace_period=options.get("gracePeriodSeconds"))
+    if result is None and rt.returns_deleted_object:
+        return respond(object_in(entry.obj, rt))
     if result is None:
         return respond(errors.success_status(target.name, rt.group, rt.plural, uid))
     return respond(object_in(result, rt))
@@ -246,7 +251,7 @@ async def delete_collection(store: Store, request: web.Request, target: Target) 
         if store.entry(storage, meta.get("namespace"), meta["name"]) is None:
             continue  # already collected as a dependent of an earlier item
         result = store.delete(storage, meta.get("namespace"), meta["name"], propagation=_propagation(options),
-                              dry_run=dry_run)
+                              dry_run=dry_run, grace_period=options.get("gracePeriodSeconds"))
         deleted.append(object_in(result or entry.obj, rt))
     body = {"kind": rt.list_kind, "apiVersion": rt.api_version,
             "metadata": {"resourceVersion": str(store.resource_version)}, "items": deleted}

@@ -34,6 +34,8 @@ class ResourceType:
     verbs: tuple[str, ...] = ALL_VERBS
     # PUT of a missing object creates it (registries whose strategy has AllowCreateOnUpdate).
     create_on_update: bool = False
+    # DELETE answers with the deleted object rather than a Success Status (ReturnDeletedObject).
+    returns_deleted_object: bool = False
     # Field selectors beyond metadata.name / metadata.namespace that the real server accepts.
     field_labels: tuple[str, ...] = ()
     # A path into the object for `/scale` (e.g. spec.replicas) and the selector it reports.
@@ -75,9 +77,9 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _t("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
     _t("", "v1", "secrets", "Secret", field_labels=("type",)),
     _t("", "v1", "services", "Service", short_names=("svc",), categories=ALL, has_status=True,
-       verbs=NO_DELETECOLLECTION, create_on_update=True),
-    _t("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
-    _t("", "v1", "pods", "Pod", short_names=("po",), categories=ALL, has_status=True,
+       verbs=NO_DELETECOLLECTION, create_on_update=True, returns_deleted_object=True),
+    _t("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), returns_deleted_object=True),
+    _t("", "v1", "pods", "Pod", short_names=("po",), categories=ALL, has_status=True, returns_deleted_object=True,
        field_labels=("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
                      "status.phase", "status.podIP", "status.nominatedNodeName")),
     _t("", "v1", "endpoints", "Endpoints", short_names=("ep",), singular="endpoints", create_on_update=True),
@@ -85,8 +87,10 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
        field_labels=("involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
                      "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
                      "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type")),
-    _t("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), has_status=True),
-    _t("", "v1", "persistentvolumes", "PersistentVolume", False, short_names=("pv",), has_status=True),
+    _t("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",), has_status=True,
+       returns_deleted_object=True),
+    _t("", "v1", "persistentvolumes", "PersistentVolume", False, short_names=("pv",), has_status=True,
+       returns_deleted_object=True),
     _t("", "v1", "nodes", "Node", False, short_names=("no",), has_status=True),
     _t("apps", "v1", "deployments", "Deployment", short_names=("deploy",), categories=ALL, has_status=True,
        has_scale=True, tracks_generation=True),

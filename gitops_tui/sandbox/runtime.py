@@ -58,6 +58,7 @@ class Sandbox:
         bookmark_interval: float = 1.0,
         history: int = 100_000,
         gc_delay: float = 0.05,
+        pod_termination: float = 0.2,
     ) -> None:
         check_loopback(host)
         self.host = host
@@ -76,6 +77,7 @@ class Sandbox:
         self.bookmark_interval = bookmark_interval
         self.history = history
         self.gc_delay = gc_delay
+        self.pod_termination = pod_termination
         self.server: ApiServer | None = None
         self.store: Store | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -113,7 +115,8 @@ class Sandbox:
             from .controllers.clock import SimClock
 
             clock = SimClock(speed=self.speed)
-        store = Store(clock=clock.now if clock else _utc_now, history=self.history, gc_delay=self.gc_delay)
+        store = Store(clock=clock.now if clock else _utc_now, history=self.history, gc_delay=self.gc_delay,
+                      pod_termination_delay=self.pod_termination)
         if self.state_file is not None:
             state = load_state(self.state_file)
             if state is not None:

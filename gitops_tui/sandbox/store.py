@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import crds, deletion, errors
-from .entry import Callback, Entry, Subscription, WatchEvent, dumps
+from .entry import Callback, Entry, Subscription, WatchEvent, dumps, format_time
 from .resources import Registry, ResourceType
 from .selectors import object_matches, parse_field_selector, parse_label_selector
 from .validation import validate_object
@@ -53,9 +53,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def format_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 class Store:
     def __init__(
@@ -66,6 +63,7 @@ class Store:
         history: int = 100_000,
         seed_namespaces: bool = True,
         gc_delay: float = 0.0,
+        pod_termination_delay: float = 0.0,
     ) -> None:
         self.registry = registry or Registry()
         self.clock = clock
@@ -73,6 +71,8 @@ class Store:
         # Seconds between a deletion and the garbage collector / namespace controller acting on it
         # (0: at once). See deletion.py.
         self.gc_delay = gc_delay
+        # Real seconds a simulated kubelet takes to confirm a graceful pod deletion (0: pods go at once).
+        self.pod_termination_delay = pod_termination_delay
         # group-resource -> namespace ("" for cluster scope) -> name -> Entry
         self._data: dict[str, dict[str, dict[str, Entry]]] = {}
         self._rv = 0
@@ -247,11 +247,12 @@ class Store:
         propagation: str | None = None,
         dry_run: bool = False,
         preconditions: dict[str, str] | None = None,
+        grace_period: int | None = None,
     ) -> dict[str, Any] | None:
         """Delete like a real server: returns the object if it lingers (finalizers), None if gone."""
         rt = self.resolve(resource)
         return deletion.delete_object(self, rt, namespace, name, propagation=propagation, dry_run=dry_run,
-                             preconditions=preconditions)
+                                      preconditions=preconditions, grace_period=grace_period)
 
     def validate(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         validate_object(rt, obj)

@@ -117,3 +117,26 @@ def test_deleting_a_missing_object_is_404(sandbox: Sandbox, core: client.CoreV1A
     with pytest.raises(ApiException) as info:
         core.delete_namespaced_config_map("ghost", "default")
     assert json.loads(info.value.body)["message"] == 'configmaps "ghost" not found'
+
+
+def _pod(name: str, node: str | None) -> dict:
+    spec: dict = {"containers": [{"name": "c", "image": "nginx"}]}
+    if node:
+        spec["nodeName"] = node
+    return {"metadata": {"name": name}, "spec": spec}
+
+
+def test_scheduled_pods_terminate_gracefully(core: client.CoreV1Api) -> None:
+    core.create_namespaced_pod("default", _pod("on-node", "node-1"))
+    terminating = core.delete_namespaced_pod("on-node", "default")  # pods answer with the pod, not a Status
+    assert terminating.metadata.deletion_grace_period_seconds == 30
+    assert core.read_namespaced_pod("on-node", "default").metadata.deletion_timestamp  # Terminating...
+    wait_until(lambda: not core.list_namespaced_pod("default").items)  # ...until the kubelet confirms
+
+
+def test_unscheduled_and_forced_pod_deletions_are_immediate(core: client.CoreV1Api) -> None:
+    core.create_namespaced_pod("default", _pod("pending", None))
+    core.create_namespaced_pod("default", _pod("forced", "node-1"))
+    assert core.delete_namespaced_pod("pending", "default").metadata.name == "pending"
+    assert core.delete_namespaced_pod("forced", "default", grace_period_seconds=0).metadata.name == "forced"
+    assert core.list_namespaced_pod("default").items == []
