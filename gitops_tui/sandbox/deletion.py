@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
 POLICIES = ("Foreground", "Background", "Orphan")
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 
 
 def _later(store: Store, work: Callable[[], Any], delay: float | None = None) -> None:
@@ -83,6 +84,9 @@ def delete_object(
     if dry_run:
         return json.loads(current.raw())
     if rt.group_resource == "namespaces":
+        if name in IMMORTAL_NAMESPACES:  # the NamespaceLifecycle admission plugin's refusal
+            raise errors.ApiError(403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not '
+                                  "be deleted", {"name": name, "kind": "namespaces"})
         return _terminate_namespace(store, rt, current.obj)
     if rt.group_resource == crds.CRD_RESOURCE:
         return crds.delete_crd(store, rt, current.obj)

@@ -140,3 +140,11 @@ def test_unscheduled_and_forced_pod_deletions_are_immediate(core: client.CoreV1A
     assert core.delete_namespaced_pod("pending", "default").metadata.name == "pending"
     assert core.delete_namespaced_pod("forced", "default", grace_period_seconds=0).metadata.name == "forced"
     assert core.list_namespaced_pod("default").items == []
+
+
+def test_system_namespaces_may_not_be_deleted(core: client.CoreV1Api) -> None:
+    with pytest.raises(ApiException) as info:
+        core.delete_namespace("default")
+    assert info.value.status == 403
+    message = json.loads(info.value.body)["message"]
+    assert message == 'namespaces "default" is forbidden: this namespace may not be deleted'
