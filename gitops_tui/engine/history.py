@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.cluster.client import ClusterClient
-from gitops_tui.cluster.errors import ForbiddenError, ReadOnlyError
+from gitops_tui.cluster.errors import ApiError, ForbiddenError, NotFoundError, ReadOnlyError
 from gitops_tui.engine.history_store import (
     ConfigMapBackend,
     FileBackend,
@@ -118,7 +118,7 @@ class HistoryStore:
         """Where the app's history is kept, in words: `ConfigMap gitops-tui/... on context prod` or a file."""
         return self._backend(app)[1].location
 
-    def _fall_back(self, client: ClusterClient, app: AppSpec, exc: ForbiddenError,
+    def _fall_back(self, client: ClusterClient, app: AppSpec, exc: ApiError,
                    seed: HistoryDocument | None) -> FileBackend:
         why = f"the cluster refused: {exc.message}"
         backend = self._file(client, app.name, why)
@@ -143,7 +143,7 @@ class HistoryStore:
             return backend.update(mutate)
         except ReadOnlyError as exc:
             raise ReadOnlyModeError(exc.message) from exc
-        except ForbiddenError as exc:
+        except (ForbiddenError, NotFoundError) as exc:  # 404: the namespace is missing and we may not create it
             seed = None
             if isinstance(backend, ConfigMapBackend):
                 try:

@@ -137,9 +137,12 @@ class ConfigMapBackend:
                 else:
                     # The resourceVersion read is the precondition: a write in between makes this a 409.
                     found["data"] = changed.to_data()
-                    self.client.request_json("PUT", self._path(self.name), Target("update", "configmaps", self.name,
-                                                                                  self.namespace),
-                                             body=found, content_type="application/json")
+                    try:
+                        self.client.request_json("PUT", self._path(self.name),
+                                                 Target("update", "configmaps", self.name, self.namespace),
+                                                 body=found, content_type="application/json")
+                    except NotFoundError:
+                        continue  # deleted since we read it: the next pass creates it again
                 return changed
             except ConflictError:
                 self.conflicts += 1

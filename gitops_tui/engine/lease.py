@@ -265,7 +265,7 @@ class LeaseManager:
         refuse_read_only(client, f"take the sync lease of {app}")
         try:
             return self._acquire_lease(client, app)
-        except ForbiddenError as exc:
+        except (ForbiddenError, NotFoundError) as exc:  # 404: no console namespace, and we may not create it
             note = (f"Leases cannot be written in namespace {self.namespace} on context {client.context} "
                     f"({exc.message}); using a local lock: consoles on other hosts are not kept out")
             log.warning(note)
@@ -298,8 +298,8 @@ class LeaseManager:
             lease["spec"] = self._spec(now, acquired=acquired or now, transitions=transitions)
             try:
                 self._put(client, lease)
-            except ConflictError:
-                continue  # someone renewed or took it between our read and write
+            except (ConflictError, NotFoundError):
+                continue  # someone renewed, took or deleted it between our read and write
             return LeaseAttempt(LeaseGrant(app, client.context, self.identity, where))
         holder = self._read_holder(client, app)
         return LeaseAttempt(None, holder or LeaseHolder("another console", None, self.duration_seconds, where))

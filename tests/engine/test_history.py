@@ -181,3 +181,11 @@ def test_history_record_is_a_history_entry() -> None:
     record = HistoryRecord(1, "abc", START, "user", deploy_started_at=START)
     assert isinstance(record, HistoryEntry)  # what the reconciler's protocol and the UI read
     assert replace(record, id=2).deploy_started_at == START
+
+
+async def test_no_console_namespace_and_no_right_to_create_it_falls_back_to_a_local_file(world: SyncWorld) -> None:
+    world.sandbox.forbid(ForbidRule(verbs=frozenset({"create"}), resource="namespaces"))
+    store = _store(world)
+    await store.record(world.app(), _operation(1), _commit(1))
+    assert store.location(world.app()).startswith("local file ")
+    assert [e.id for e in await store.entries(world.app())] == [1]

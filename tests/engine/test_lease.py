@@ -122,3 +122,9 @@ async def test_read_only_refuses_to_take_a_lease(world: SyncWorld) -> None:
         await LeaseManager(identity="ro").try_acquire(read_only, "shop")
     assert world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui") is None
     read_only.close()
+
+
+async def test_no_console_namespace_and_no_right_to_create_it_falls_back_to_a_local_lock(world: SyncWorld) -> None:
+    world.sandbox.forbid(ForbidRule(verbs=frozenset({"create"}), resource="namespaces"))
+    grant = await LeaseManager(identity="one").acquire(world.client, "shop")
+    assert grant.local and "Leases cannot be written in namespace gitops-tui" in grant.note
