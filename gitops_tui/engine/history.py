@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.cluster.client import ClusterClient
+from gitops_tui.cluster.clusters import Clusters
 from gitops_tui.cluster.errors import ApiError, ForbiddenError, NotFoundError, ReadOnlyError
 from gitops_tui.engine.history_store import (
     ConfigMapBackend,
@@ -100,6 +101,11 @@ class HistoryStore:
         self._now = now
         self._local: dict[tuple[str, str], FileBackend] = {}
         """Apps whose cluster refused us, by (context, app): from then on their history is local."""
+
+    @classmethod
+    def for_clusters(cls, clusters: Clusters, **kwargs: Any) -> HistoryStore:
+        """The store for a console: each app's history on the cluster its destination names."""
+        return cls(lambda app: clusters.for_destination(app.destination), **kwargs)
 
     # ---- where -----------------------------------------------------------------------------------------
 

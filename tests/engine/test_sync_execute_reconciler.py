@@ -29,7 +29,7 @@ __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 
 def _console(world: SyncWorld, apps: list[AppSpec], identity: str) -> Reconciler:
     clusters = Clusters(world.kubeconfig, client_settings=FAST_CLIENT, cache_settings=FAST_CACHE)
-    history = HistoryStore(lambda spec: clusters.for_destination(spec.destination))
+    history = HistoryStore.for_clusters(clusters)
     runner = SyncRunner(leases=LeaseManager(identity=identity), settings=SyncSettings(wait=FAST_WAIT))
     return Reconciler(apps, clusters=clusters, pool=MirrorPool(world.tmp_path / f"mirrors-{identity}"),
                       settings=QUIET, executor=runner, history=history)
