@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gitops_tui.cluster.errors import Target
 from gitops_tui.engine.lease import LeaseHeldError, LeaseManager
 from gitops_tui.engine.operations import ReadOnlyModeError
 from gitops_tui.engine.sync import SyncRunner, SyncSettings
@@ -128,3 +129,24 @@ async def test_no_console_namespace_and_no_right_to_create_it_falls_back_to_a_lo
     world.sandbox.forbid(ForbidRule(verbs=frozenset({"create"}), resource="namespaces"))
     grant = await LeaseManager(identity="one").acquire(world.client, "shop")
     assert grant.local and "Leases cannot be written in namespace gitops-tui" in grant.note
+
+
+async def test_a_sync_whose_lease_is_taken_stops_between_steps(world: SyncWorld) -> None:
+    slow = deployment("web", "shop/web:crashloop").replace("progressDeadlineSeconds: 20",
+                                                           "progressDeadlineSeconds: 100000")
+    world.commit({"shop/web.yaml": slow, "shop/later.yaml": configmap("later", wave=1)}, "slow")
+    runner = SyncRunner(leases=LeaseManager(identity="slow-console", duration_seconds=1),
+                        settings=SyncSettings(wait=FAST_WAIT))
+    job, recorder = world.job(world.app())
+    task = asyncio.create_task(runner.run(job))
+    await eventually(lambda: any("waiting for" in u.message for u in recorder.updates), what="the wave wait")
+    path = "/apis/coordination.k8s.io/v1/namespaces/gitops-tui/leases/shop"
+    lease = world.client.request_json("GET", path, Target("get"))
+    lease["spec"]["holderIdentity"] = "intruder"  # an operator (or a console with a skewed clock) takes it
+    world.client.request_json("PUT", path, Target("update"), body=lease, content_type="application/json")
+    done = await asyncio.wait_for(task, 10)
+    assert done.phase is OperationPhase.FAILED
+    assert done.message.startswith("lost the sync lease: intruder holds Lease gitops-tui/shop")
+    assert world.get("ConfigMap", "later") is None
+    still = world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui")
+    assert still is not None and still["spec"]["holderIdentity"] == "intruder"  # never released from under them
