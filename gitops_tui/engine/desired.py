@@ -23,11 +23,18 @@ from gitops_tui.model import AppSpec, CommitInfo, ResourceKey
 @dataclass(frozen=True, slots=True)
 class DesiredItem:
     key: ResourceKey
-    obj: Mapping[str, Any]
+    raw: bytes
+    """The object as canonical JSON. Kept as bytes: a thousand apps' parsed objects would be millions of
+    small Python objects for the garbage collector to walk, for data read only when a resource changes."""
     digest: int
     error: str = ""
     """Why the resource cannot be compared (its kind unknown to the cluster); it is Unknown then."""
     hook: bool = False
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        """A fresh parse (the caller's own copy)."""
+        return json.loads(self.raw)
 
     def as_desired_object(self) -> DesiredObject:
         return DesiredObject(self.key, self.obj)
@@ -74,6 +81,6 @@ def build_desired(app: AppSpec, revision: CommitInfo, objects: Sequence[Mapping[
     items = []
     for item in placed:
         error = unknown.get((item.key.group, item.key.kind), "")
-        canonical = json.dumps(item.obj, sort_keys=True, separators=(",", ":"), default=str)
-        items.append(DesiredItem(item.key, item.obj, hash((canonical, error)), error, is_hook(item.obj)))
+        canonical = json.dumps(item.obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        items.append(DesiredItem(item.key, canonical.encode(), hash((canonical, error)), error, is_hook(item.obj)))
     return DesiredSet(revision, tuple(items), tuple(warnings))

@@ -24,7 +24,7 @@ from typing import Any
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, InvalidError
 from gitops_tui.cluster.store import CachedObject, ObjectStore
-from gitops_tui.engine.app_compare import app_sync_status, compare_app
+from gitops_tui.engine.app_compare import DesiredObject, app_sync_status, compare_app
 from gitops_tui.engine.desired import DesiredItem, DesiredSet
 from gitops_tui.engine.diff import ResourceDiff, compare_resource
 from gitops_tui.engine.health import (
@@ -53,8 +53,10 @@ class Prediction:
 
 @dataclass(slots=True)
 class _Verdict:
-    digest: int | None
-    version: str | None
+    item: DesiredItem | None
+    entry: CachedObject | None
+    """What the verdict was reached on. The store replaces an entry whenever the object changes, so the
+    same entry object (identity, the cheapest test there is) means the same live object."""
     state: ResourceState | None
     """None for a live hook Git does not have: hooks come and go with syncs and are not shown."""
     health: HealthInput | None
@@ -101,15 +103,22 @@ class IncrementalComparer:
         for item in desired.items:
             entry = entry_of(item.key)
             verdict = verdicts.get(item.key)
-            if (verdict is None or verdict.digest != item.digest
-                    or verdict.version != (entry.resource_version if entry is not None else None)):
+            if verdict is None or not (verdict.entry is entry or _same_version(verdict.entry, entry)):
                 changed.append(Pending(item.key, item, entry))
-        extra = store.keys_by_app(self.app.name) - desired.keys  # tracked, but no longer (or never) in Git
+            elif verdict.item is not item:
+                if verdict.item is None or verdict.item.digest != item.digest:
+                    changed.append(Pending(item.key, item, entry))
+                else:
+                    verdict.item = item  # rendered again, unchanged: identity serves the next pass
+            elif verdict.entry is not entry:
+                verdict.entry = entry
+        extra = store.keys_by_app(self.app.name)
+        extra.difference_update(desired.keys)  # tracked, but no longer (or never) in Git
         for key in extra:
             entry = entry_of(key)
             verdict = verdicts.get(key)
-            if (verdict is None or verdict.digest is not None
-                    or verdict.version != (entry.resource_version if entry is not None else None)):
+            if (verdict is None or verdict.item is not None
+                    or not (verdict.entry is entry or _same_version(verdict.entry, entry))):
                 changed.append(Pending(key, None, entry))
         # With nothing changed every current key has its verdict, so any verdict more is of a key now gone.
         gone = len(verdicts) != len(desired.items) + len(extra)
@@ -166,7 +175,7 @@ class IncrementalComparer:
 
     def compute(self, plan: ComparePlan) -> ComparePlan:
         """Compare the changed resources (CPU-bound, no shared state written): run it off the loop."""
-        desired = []
+        desired: list[DesiredObject] = []
         live: dict[ResourceKey, dict[str, Any]] = {}
         predicted: dict[ResourceKey, Any] = {}
         errors: dict[ResourceKey, str] = {}
@@ -185,13 +194,14 @@ class IncrementalComparer:
         result = compare_app(self.app, desired, live, revision=plan.desired.revision, predicted=predicted,
                              resource_errors=errors)
         states = {state.key: state for state in result.state.resources}
+        desired_by_key = {d.key: d.obj for d in desired}
         for pending in plan.changed:
             key = pending.key
             state = states.get(key)
-            shown = live.get(key) or (pending.item.obj if pending.item is not None else None)
+            shown = live.get(key) or desired_by_key.get(key)
             plan.computed[key] = _Verdict(
-                pending.item.digest if pending.item is not None else None,
-                pending.live.resource_version if pending.live is not None else None,
+                pending.item,
+                pending.live,
                 state,
                 (key, state.health, _health_stub(shown)) if state is not None else None,
             )
@@ -218,6 +228,12 @@ def diff_resource(app: AppSpec, item: DesiredItem | None, live: Mapping[str, Any
     predicted = json.loads(prediction.raw) if prediction is not None and prediction.raw is not None else None
     return compare_resource(item.key if item else _key_of(live), item.obj if item else None, live,
                             predicted=predicted, ignore=app.ignore_differences)
+
+
+def _same_version(a: CachedObject | None, b: CachedObject | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.resource_version == b.resource_version
 
 
 def _key_of(obj: Mapping[str, Any] | None) -> ResourceKey:

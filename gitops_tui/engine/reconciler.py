@@ -68,6 +68,8 @@ from gitops_tui.source.render import Renderer
 
 log = logging.getLogger(__name__)
 
+RENDER_CACHE_SIZE = 32
+
 __all__ = ["ReadOnlyModeError", "Reconciler", "ReconcilerError", "ReconcilerSettings", "SyncRequest",
            "UnknownAppError"]
 
@@ -104,7 +106,9 @@ class Reconciler:
                 client_settings = ClientSettings(**{**client_settings.__dict__, "read_only": True})
             clusters = Clusters(kubeconfig, client_settings=client_settings, cache_settings=settings.cache)
         self.pool = pool or MirrorPool()
-        self.renderer = Renderer(self.pool)
+        # Renders are redone only when a commit moves (or on a hard refresh), so the render cache serves
+        # little here but would hold every app's parsed objects: keep it small.
+        self.renderer = Renderer(self.pool, cache_size=RENDER_CACHE_SIZE)
         self.history_store: HistoryStore = history or MemoryHistory()
         self._feed = ChangeFeed()
         self._events = EventLog(on_record=lambda _event: self._feed.events_recorded())
@@ -388,7 +392,7 @@ class Reconciler:
             self._timers[worker.name] = loop.call_at(loop.time() + decision.retry_at - now,
                                                      self._consider_auto_sync, worker)
         if decision.sync and worker.state.revision is not None:
-            self._spawn(self._ops.auto_sync(worker, decision), f"auto-sync {worker.name}")
+            self._ops.auto_sync(worker, decision)
 
 
 async def _shutdown(executors: list[ThreadPoolExecutor], timeout: float = 30.0) -> None:
