@@ -106,7 +106,9 @@ async def compare_pass(worker: AppWorker, pools: Pools, *, server_dry_run: bool 
         if reachable is False:
             return worker.failed(f"cluster {runtime.context} is unreachable: {runtime.client.reachability.error}")
         return None  # the first list is under way: comparing now would call everything Missing
-    plan = worker.comparer.plan(worker.desired, runtime.cache.store, worker.state if not worker.state.error else None)
+    # A state with an error (or one about to get one) is never "unchanged": the pass must run to set or clear it.
+    settled = worker.state if not worker.state.error and reachable is not False else None
+    plan = worker.comparer.plan(worker.desired, runtime.cache.store, settled)
     if plan is None:
         return None
     runtime.index(worker.name, plan.keys)

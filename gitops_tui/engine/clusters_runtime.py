@@ -18,8 +18,9 @@ from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.clusters import Clusters
 from gitops_tui.cluster.kinds import GroupKind
 from gitops_tui.cluster.watch import SyncState
+from gitops_tui.engine.health import assess_health
 from gitops_tui.engine.oneshot import LEFTOVER_KINDS
-from gitops_tui.model import ClusterFreshness, Destination, ResourceKey
+from gitops_tui.model import ClusterFreshness, Destination, Health, ResourceKey
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,14 @@ class ClusterRuntime:
 
     async def register(self) -> None:
         await self.cache.register(CONSUMER, self.kinds or BASE_KINDS)
+
+    def children(self, key: ResourceKey) -> list[tuple[ResourceKey, Health | None]]:
+        """What controllers made for the object at `key`, one level down (a Deployment's ReplicaSets, a
+        ReplicaSet's Pods), with their health: the resource tree, read on demand."""
+        entry = self.cache.store.entry(key)
+        if entry is None or not entry.uid:
+            return []
+        return [(child, assess_health(obj)) for child, obj in sorted(self.cache.children(entry.uid).items())]
 
     # ---- freshness ----------------------------------------------------------------------------------
 

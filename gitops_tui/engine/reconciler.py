@@ -58,6 +58,7 @@ from gitops_tui.model import (
     Changes,
     ClusterFreshness,
     Event,
+    Health,
     HistoryEntry,
     Operation,
     ResourceKey,
@@ -212,6 +213,11 @@ class Reconciler:
         return AppActivity(repo.next_poll_wall_clock() if repo is not None and self._running else None,
                            repo.last_polled_at if repo is not None else None, policy.automated, note,
                            self._ops.latest(app) if self._ops is not None else None)
+
+    def children(self, app: str, key: ResourceKey) -> list[tuple[ResourceKey, Health | None]]:
+        """The resource tree one level below one of the app's resources (ReplicaSets, Pods), with health."""
+        runtime = self._worker(app).runtime
+        return runtime.children(key) if runtime is not None else []
 
     async def diff(self, app: str, key: ResourceKey) -> ResourceDiff | None:
         """One resource's diff (desired against predicted live), for the diff view; None if unknown."""

@@ -273,3 +273,41 @@ async def test_steady_state_costs_no_api_calls(world: World) -> None:
     await world.edit_configmap("settings", LEVEL="trace")  # a new resourceVersion: one prediction
     await eventually(compared(reconciler, "shop", SyncStatus.OUT_OF_SYNC), timeout=2.0, what="the live change")
     assert fault.count == 999
+
+
+async def test_an_unreachable_cluster_is_said_and_the_last_picture_kept(world: World) -> None:
+    await world.deploy("shop", configmap("settings", LEVEL="info") + "---\n" + SERVICE)
+    reconciler = world.reconciler(world.apps())
+    await reconciler.start()
+    await eventually(compared(reconciler, "shop", SyncStatus.SYNCED), what="shop Synced")
+    await asyncio.to_thread(world.server.refuse_connections, 2.0)
+    await eventually(lambda: any("is unreachable" in e.message for e in reconciler.events()), timeout=5,
+                     what="the unreachable event")
+    state = await eventually(lambda: (s := reconciler.snapshot()["shop"]).error and s, timeout=5,
+                             what="shop saying the cluster is unreachable")
+    assert "is unreachable, showing the last known state" in state.error
+    assert state.sync is SyncStatus.SYNCED and state.resources  # the cache's last picture, said to be that
+    assert reconciler.freshness()[0].reachable is False
+    await eventually(lambda: reconciler.freshness()[0].reachable and not reconciler.snapshot()["shop"].error,
+                     timeout=15, what="the cluster back")
+    assert any("reachable again" in e.message for e in reconciler.events())
+
+
+async def test_children_of_a_resource_come_from_owner_references(world: World) -> None:
+    await world.deploy("shop", configmap("settings", LEVEL="info") + "---\n" + SERVICE)
+    reconciler = world.reconciler(world.apps())
+    await reconciler.start()
+    await eventually(compared(reconciler, "shop", SyncStatus.SYNCED), what="shop Synced")
+    settings = ResourceKey("", "ConfigMap", "shop", "settings")
+    parent = await asyncio.to_thread(world.client.get, settings)
+    assert parent is not None
+    child = {"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": "settings-reader", "namespace": "shop",
+        "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "settings",
+                             "uid": parent["metadata"]["uid"]}]},
+        "spec": {"containers": [{"name": "main", "image": "busybox"}]}}
+    await asyncio.to_thread(world.client.apply, child)
+    found = await eventually(lambda: reconciler.children("shop", settings), timeout=2, what="the child")
+    assert [key.name for key, _ in found] == ["settings-reader"]
+    assert found[0][1] is not None  # a Pod has a health
+    assert reconciler.snapshot()["shop"].sync is SyncStatus.SYNCED  # an owned, untracked object is not the app's
