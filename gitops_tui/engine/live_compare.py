@@ -19,6 +19,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from gitops_tui.cluster.client import ClusterClient
@@ -59,7 +60,8 @@ class _Verdict:
     same entry object (identity, the cheapest test there is) means the same live object."""
     state: ResourceState | None
     """None for a live hook Git does not have: hooks come and go with syncs and are not shown."""
-    health: HealthInput | None
+    stub: Mapping[str, Any] | None
+    """The annotations `aggregate_health` reads, standing in for the object (shared when there are none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +161,10 @@ class IncrementalComparer:
         states: list[ResourceState] = []
         health: list[HealthInput] = []
         for verdict in self._verdicts.values():
-            if verdict.state is not None:
-                states.append(verdict.state)
-            if verdict.health is not None:
-                health.append(verdict.health)
+            state = verdict.state
+            if state is not None:
+                states.append(state)
+                health.append((state.key, state.health, verdict.stub))
         states.sort(key=lambda s: s.key)
         return AppState(spec=self.app, sync=app_sync_status(states), health=aggregate_health(health),
                         revision=plan.desired.revision, resources=tuple(states),
@@ -203,7 +205,7 @@ class IncrementalComparer:
                 pending.item,
                 pending.live,
                 state,
-                (key, state.health, _health_stub(shown)) if state is not None else None,
+                _health_stub(shown),
             )
         return plan
 
@@ -240,9 +242,13 @@ def _key_of(obj: Mapping[str, Any] | None) -> ResourceKey:
     return ResourceKey.of(obj or {})
 
 
+_NO_HEALTH_ANNOTATIONS: Mapping[str, Any] = MappingProxyType({"metadata": {"annotations": {}}})
+
+
 def _health_stub(obj: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     if obj is None:
         return None
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
     kept = {name: annotations[name] for name in _HEALTH_ANNOTATIONS if name in annotations}
-    return {"metadata": {"annotations": kept}}
+    # Most objects have none of these: one shared stub instead of three dicts per resource.
+    return {"metadata": {"annotations": kept}} if kept else _NO_HEALTH_ANNOTATIONS
