@@ -7,9 +7,11 @@ app for another pass, so passes never overlap and no change is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import threading
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -30,9 +32,32 @@ NOT_COMPARED = "not compared yet"
 class Pools:
     """The reconciler's own threads: Git and rendering, cluster requests, comparisons."""
 
-    git: Executor
-    cluster: Executor
-    compute: Executor
+    git: ThreadPoolExecutor
+    cluster: ThreadPoolExecutor
+    compute: ThreadPoolExecutor
+
+    @classmethod
+    def make(cls, git: int, cluster: int, compute: int) -> Pools:
+        return cls(ThreadPoolExecutor(git, "reconciler-git"), ThreadPoolExecutor(cluster, "reconciler-cluster"),
+                   ThreadPoolExecutor(compute, "reconciler-compare"))
+
+    async def shutdown(self, timeout: float = 30.0) -> None:
+        """Shut the pools down and wait for their threads, without borrowing a thread of the loop's own pool
+        (which would outlive this call)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def join() -> None:
+            for executor in (self.git, self.cluster, self.compute):
+                executor.shutdown(wait=True, cancel_futures=True)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+                loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+        joiner = threading.Thread(target=join, name="reconciler-shutdown", daemon=True)
+        joiner.start()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(done), timeout)
+        joiner.join(0.5)
 
 
 async def run_in(executor: Executor, fn: Callable[..., T], *args: Any) -> T:

@@ -18,13 +18,10 @@ never the others'. Read-only mode is enforced here, on every write path.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -127,6 +124,7 @@ class Reconciler:
         self._ops: OperationsRunner | None = None
         self._executor = executor
         self._running = False
+        self._stopped = False
 
     # ---- lifecycle ----------------------------------------------------------------------------------
 
@@ -134,11 +132,11 @@ class Reconciler:
         """Start polling, watching and comparing; returns at once (states fill in as they are known)."""
         if self._running:
             return
+        if self._stopped:
+            raise ReconcilerError("a stopped reconciler cannot start again (its clusters are closed): make a new one")
         self._running = True
         s = self.settings
-        self._pools = pools = Pools(ThreadPoolExecutor(s.git_threads, "reconciler-git"),
-                                    ThreadPoolExecutor(s.cluster_threads, "reconciler-cluster"),
-                                    ThreadPoolExecutor(s.compute_threads, "reconciler-compare"))
+        self._pools = pools = Pools.make(s.git_threads, s.cluster_threads, s.compute_threads)
         self._ops = OperationsRunner(self, self._executor, self.history_store, self._events, self._feed)
         poller = GitPoller(self.pool, self.renderer, pools, self._events, interval=s.poll_interval,
                            jitter=s.poll_jitter, on_source_changed=self._on_source_changed,
@@ -167,7 +165,7 @@ class Reconciler:
         """Cancel every task, stop the caches' watch threads and join the reconciler's threads."""
         if not self._running:
             return
-        self._running = False
+        self._running, self._stopped = False, True
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -176,9 +174,12 @@ class Reconciler:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._feed.close()
+        for worker in self._workers.values():  # nobody is left to answer them: answer with what is known
+            worker.resolve(worker.poll_waiters + worker.take_compare_waiters())
+            worker.poll_waiters = []
         await self._runtimes.aclose()
         if self._pools is not None:
-            await _shutdown([self._pools.git, self._pools.cluster, self._pools.compute])
+            await self._pools.shutdown()
             self._pools = None
 
     def _spawn(self, coro: object, name: str) -> asyncio.Task[object]:
@@ -399,21 +400,3 @@ class Reconciler:
                                                      self._consider_auto_sync, worker)
         if decision.sync and worker.state.revision is not None:
             self._ops.auto_sync(worker, decision)
-
-
-async def _shutdown(executors: list[ThreadPoolExecutor], timeout: float = 30.0) -> None:
-    """Shut the pools down and wait for their threads, without borrowing a thread of the loop's own pool."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-
-    def join() -> None:
-        for executor in executors:
-            executor.shutdown(wait=True, cancel_futures=True)
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
-
-    joiner = threading.Thread(target=join, name="reconciler-shutdown", daemon=True)
-    joiner.start()
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.shield(done), timeout)
-    joiner.join(0.5)
