@@ -37,16 +37,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     sandbox = Sandbox(args.host, args.port, token=args.token, kubeconfig_path=args.kubeconfig_out,
                       state_file=args.state_file, controllers=not args.no_controllers, speed=args.speed)
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Both signals stop it cleanly (state saved); SIGINT explicitly, since a shell may start
+    # background jobs with SIGINT ignored.
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with sandbox:
             print(f"Kubernetes sandbox serving at {sandbox.url}", flush=True)
             print(f"kubeconfig: {sandbox.kubeconfig_path} (context sandbox)", flush=True)
-            try:
-                while not stop.wait(0.5):
-                    pass
-            except KeyboardInterrupt:
+            while not stop.wait(0.5):
                 pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
