@@ -5,6 +5,7 @@
 
     def test_something(sandbox): ...           # a fresh sandbox per test
     def test_other(sandbox_session): ...       # one sandbox shared by the test session (worker)
+    def test_rollout(sandbox_controllers): ... # with simulated controllers at 20x speed
 
 Each sandbox binds its own free loopback port, so tests stay independent under pytest-xdist.
 """
@@ -46,4 +47,11 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture(scope="session")
 def sandbox_session() -> Iterator[Sandbox]:
     with Sandbox(bookmark_interval=0.2) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox_controllers() -> Iterator[Sandbox]:
+    """A sandbox whose Deployments roll out, Pods run, Jobs complete (simulated time at 20x)."""
+    with Sandbox(controllers=True, speed=20, bookmark_interval=0.2) as running:
         yield running
