@@ -12,6 +12,7 @@ kept, as the real server keeps them when an apply omits them.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import itertools
@@ -326,6 +327,12 @@ def _default_pv(obj: JSON, _a: ServiceAllocator | None, _p: JSON | None) -> None
 
 def _default_secret(obj: JSON, _a: ServiceAllocator | None, _p: JSON | None) -> None:
     _set(obj, "type", "Opaque")
+    # stringData is write-only: the server folds it into base64 `data` and never stores or returns it.
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        data = obj["data"] = dict(obj.get("data") or {})
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
 
 
 def _default_namespace(obj: JSON, _a: ServiceAllocator | None, _p: JSON | None) -> None:

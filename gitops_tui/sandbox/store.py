@@ -83,10 +83,10 @@ class Store:
         self._pending: deque[WatchEvent] = deque()
         # owner uid -> keys of objects that name it in ownerReferences (for garbage collection)
         self.dependents: dict[str, set[tuple[str, str, str]]] = {}
-        self.writes = WritePipeline(self)
         # Callbacks run (synchronously) after an object is removed for good: GC, namespaces, CRDs.
         self.removal_hooks: list[Callable[[str, dict[str, Any]], None]] = []
         self.commit_hooks: list[Callable[[WatchEvent], None]] = []
+        self.writes = WritePipeline(self)
         deletion.install(self)
         crds.install(self)
         if seed_namespaces:

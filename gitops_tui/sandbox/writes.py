@@ -8,15 +8,15 @@ modules written separately; until they exist the writes simply skip them.
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import errors
+from . import apply, errors
+from .defaults import apply_defaults
 from .entry import Entry
 from .errors import Cause
 from .immutability import validate_update
 from .resources import ResourceType
+from .service_defaults import SequentialServiceAllocator
 
 if TYPE_CHECKING:
     from .store import Store
@@ -25,36 +25,9 @@ _SERVER_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGr
                     "generation", "resourceVersion", "selfLink")
 
 
-_BROKEN: set[str] = set()
-
-
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A sibling module's function if it has landed yet (the sandbox ships in slices)."""
-    import importlib
-
-    if module in _BROKEN:
-        return None
-    try:
-        return getattr(importlib.import_module(f"{__package__}.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
-    except Exception:  # a sibling mid-edit must not take the whole sandbox down
-        logging.getLogger(__name__).exception("sandbox module %s failed to import", module)
-        _BROKEN.add(module)
-        return None
-
-
-def _apply_defaults(obj: dict[str, Any]) -> dict[str, Any]:
-    fn = _optional("defaults", "apply_defaults")
-    return fn(obj) if fn else obj
-
-
 def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str, now: str,
                   operation: str = "Update", subresource: str = "") -> dict[str, Any]:
-    fn = _optional("apply", "record_update")
-    if fn is None:
-        return new
-    return fn(old, new, manager, now, operation=operation, subresource=subresource)
+    return apply.record_update(old, new, manager, now, operation=operation, subresource=subresource)
 
 
 def _without_volatile(obj: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +49,28 @@ def _spec_part(obj: dict[str, Any], has_status: bool) -> dict[str, Any]:
 class WritePipeline:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._services: SequentialServiceAllocator | None = None
+        store.removal_hooks.append(self._release_service_addresses)
+
+    @property
+    def services(self) -> SequentialServiceAllocator:
+        """Cluster IPs and node ports, seeded on first use from the Services already stored
+        (a state file restored before any write), so a restored sandbox never hands one out twice."""
+        if self._services is None:
+            self._services = SequentialServiceAllocator()
+            for entry in self.store.entries(self.store.resolve("services"), None):
+                _reserve(self._services, entry.obj)
+        return self._services
+
+    def _release_service_addresses(self, group_resource: str, obj: dict[str, Any]) -> None:
+        if group_resource == "services" and self._services is not None:
+            spec = obj.get("spec") or {}
+            self._services.release(spec.get("clusterIP"))
+            for port in spec.get("ports") or []:
+                self._services.release(node_port=port.get("nodePort"))
+
+    def _defaults(self, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        return apply_defaults(obj, self.services if obj.get("kind") == "Service" else None, previous)
 
     # ---- create ------------------------------------------------------------------------------------
 
@@ -118,7 +113,7 @@ class WritePipeline:
         if rt.has_status and not keep_status:
             obj.pop("status", None)
         self._initial_state(rt, obj, meta["creationTimestamp"])
-        obj = _apply_defaults(obj)
+        obj = self._defaults(obj)
         if not prepared:
             obj = record_update(None, obj, manager, store.now(), operation=operation)
         obj = _ordered(obj)
@@ -213,7 +208,7 @@ class WritePipeline:
         self._check_finalizers(rt, old, new)
         if not subresource or subresource == "scale":
             store.validate(rt, new)
-        new = _apply_defaults(new)
+        new = self._defaults(new, previous=old)
         if subresource != "status":
             validate_update(rt, old, new)
         if rt.tracks_generation and _spec_part(new, rt.has_status) != _spec_part(old, rt.has_status):
@@ -280,3 +275,11 @@ def _ordered(obj: dict[str, Any]) -> dict[str, Any]:
     out = {k: obj[k] for k in _FIRST if k in obj}
     out.update((k, v) for k, v in obj.items() if k not in out)
     return out
+
+
+def _reserve(allocator: SequentialServiceAllocator, service: dict[str, Any]) -> None:
+    spec = service.get("spec") or {}
+    ip = spec.get("clusterIP")
+    allocator.reserve(cluster_ip=ip if ip and ip != "None" else None)
+    for port in spec.get("ports") or []:
+        allocator.reserve(node_port=port.get("nodePort"))
