@@ -27,7 +27,7 @@ def test_services_get_distinct_cluster_ips_that_updates_keep(sandbox: Sandbox) -
     second = api.create_namespaced_service("default", service("b"))
     assert first.spec.cluster_ip and second.spec.cluster_ip
     assert first.spec.cluster_ip != second.spec.cluster_ip
-    assert first.spec.cluster_i_ps == [first.spec.cluster_ip]
+    assert first.spec.cluster_ips == [first.spec.cluster_ip]
     # An update that does not mention the address keeps it, as a real server does.
     patched = api.patch_namespaced_service("a", "default", {"metadata": {"labels": {"x": "y"}}})
     assert patched.spec.cluster_ip == first.spec.cluster_ip
