@@ -86,14 +86,28 @@ class ApiServer:
 
     # ---- faults that act on connections -----------------------------------------------------------
 
-    async def refuse_connections(self, seconds: float) -> None:
-        """Close the listening socket (new connections are refused) and re-open it on the same port."""
+    async def refuse_connections(self, seconds: float, drop_after: float = 0.0) -> None:
+        """Close the listening socket (new connections are refused) and re-open it on the same port.
+
+        Established keep-alive connections are dropped too, as a restarting API server drops them;
+        otherwise a client with pooled connections would never see the outage. The admin endpoint
+        delays the drop a moment (`drop_after`) so the request that asked for it still gets its answer.
+        """
         if self._site is not None:
             await self._site.stop()
             self._site = None
         self.watches.close_all()
         loop = asyncio.get_running_loop()
+        if drop_after:
+            loop.call_later(drop_after, self._drop_connections)
+        else:
+            self._drop_connections()
         self._reopen = loop.call_later(seconds, lambda: asyncio.ensure_future(self._listen()))
+
+    def _drop_connections(self) -> None:
+        if self._runner is not None and self._runner.server is not None:
+            for connection in list(self._runner.server.connections):
+                connection.force_close()
 
     def close_watches_every(self, seconds: float | None) -> None:
         if self._watch_closer:
@@ -237,7 +251,7 @@ class ApiServer:
         elif action == "compact":
             self.store.compact()
         elif action == "refuse-connections":
-            await self.refuse_connections(float(body.get("seconds", 1)))
+            await self.refuse_connections(float(body.get("seconds", 1)), drop_after=0.05)
         elif action == "state":
             return handlers.respond({"resourceVersion": self.store.resource_version, "watches": len(self.watches)})
         else:
