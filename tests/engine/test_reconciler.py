@@ -280,17 +280,18 @@ async def test_an_unreachable_cluster_is_said_and_the_last_picture_kept(world: W
     reconciler = world.reconciler(world.apps())
     await reconciler.start()
     await eventually(compared(reconciler, "shop", SyncStatus.SYNCED), what="shop Synced")
-    await asyncio.to_thread(world.server.refuse_connections, 2.0)
+    await asyncio.to_thread(world.server.refuse_connections, 5.0)
     await eventually(lambda: any("is unreachable" in e.message for e in reconciler.events()), timeout=5,
                      what="the unreachable event")
+    assert "connection refused" in reconciler.freshness()[0].error
     state = await eventually(lambda: (s := reconciler.snapshot()["shop"]).error and s, timeout=5,
                              what="shop saying the cluster is unreachable")
     assert "is unreachable, showing the last known state" in state.error
     assert state.sync is SyncStatus.SYNCED and state.resources  # the cache's last picture, said to be that
-    assert reconciler.freshness()[0].reachable is False
-    await eventually(lambda: reconciler.freshness()[0].reachable and not reconciler.snapshot()["shop"].error,
-                     timeout=15, what="the cluster back")
-    assert any("reachable again" in e.message for e in reconciler.events())
+    await eventually(lambda: any("reachable again" in e.message for e in reconciler.events()), timeout=15,
+                     what="the cluster back")
+    await eventually(lambda: not reconciler.snapshot()["shop"].error, timeout=5, what="shop without the error")
+    assert reconciler.freshness()[0].reachable is True
 
 
 async def test_children_of_a_resource_come_from_owner_references(world: World) -> None:
@@ -311,3 +312,15 @@ async def test_children_of_a_resource_come_from_owner_references(world: World) -
     assert [key.name for key, _ in found] == ["settings-reader"]
     assert found[0][1] is not None  # a Pod has a health
     assert reconciler.snapshot()["shop"].sync is SyncStatus.SYNCED  # an owned, untracked object is not the app's
+
+
+async def test_a_cluster_unreachable_from_the_start_fails_its_apps_saying_why(world: World) -> None:
+    reconciler = world.reconciler(world.apps())
+    await asyncio.to_thread(world.server.refuse_connections, 3.0)
+    await reconciler.start()
+    state = await eventually(lambda: (s := reconciler.snapshot()["tools"]).error and s, timeout=5,
+                             what="tools saying why")
+    assert state.sync is SyncStatus.UNKNOWN and "unreachable" in state.error
+    assert reconciler.freshness()[0].reachable is False
+    await eventually(compared(reconciler, "tools", SyncStatus.OUT_OF_SYNC), timeout=15, what="tools compared")
+    assert not reconciler.snapshot()["tools"].error
