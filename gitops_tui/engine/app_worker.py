@@ -70,6 +70,8 @@ class AppWorker:
     runtime: ClusterRuntime | None = None
     destination_error: str = ""
     source_error: str = ""
+    fetch_error: str = ""
+    """The last fetch failed but an earlier one gave desired objects: compared with those, and said."""
     """Why Git could not give desired objects (fetch, resolve or render failed), naming repo or file."""
     desired: DesiredSet | None = None
     state: AppState = field(init=False)
@@ -132,7 +134,7 @@ async def compare_pass(worker: AppWorker, pools: Pools, *, server_dry_run: bool 
             return worker.failed(f"cluster {runtime.context} is unreachable: {runtime.client.reachability.error}")
         return None  # the first list is under way: comparing now would call everything Missing
     # A state with an error (or one about to get one) is never "unchanged": the pass must run to set or clear it.
-    settled = worker.state if not worker.state.error and reachable is not False else None
+    settled = worker.state if not (worker.state.error or worker.fetch_error) and reachable is not False else None
     plan = worker.comparer.plan(worker.desired, runtime.cache.store, settled)
     if plan is None:
         return None
@@ -150,12 +152,12 @@ async def compare_pass(worker: AppWorker, pools: Pools, *, server_dry_run: bool 
         worker.comparer.remember_predictions(plan, found)
     plan = await run_in(pools.compute, worker.comparer.compute, plan)
     state = worker.comparer.assemble(plan)
+    notes = [worker.fetch_error] if worker.fetch_error else []
     if runtime.client.reachability.reachable is False:
         # The cache keeps its last picture while the cluster is away: show it, and say how it is known.
-        error = f"cluster {runtime.context} is unreachable, showing the last known state: " \
-                f"{runtime.client.reachability.error}"
-        state = dataclasses.replace(state, error=error)
-    return state
+        notes.append(f"cluster {runtime.context} is unreachable, showing the last known state: "
+                     f"{runtime.client.reachability.error}")
+    return dataclasses.replace(state, error="; ".join(notes)) if notes else state
 
 
 def same_state(a: AppState, b: AppState) -> bool:

@@ -108,9 +108,17 @@ class GitPoller:
                       resolve: Callable[[str], asyncio.Future[CommitInfo]]) -> None:
         name = worker.name
         hard, worker.hard_refresh = worker.hard_refresh, False
+        if fetch_error and worker.desired is not None:
+            # The mirror keeps what it fetched last: go on comparing with that, and say so.
+            worker.fetch_error = f"{fetch_error} (comparing with {worker.desired.revision.short_sha}, fetched before)"
+            self._on_source_changed(worker)
+            return
         if fetch_error:
             self._fail(worker, fetch_error)
             return
+        if worker.fetch_error:
+            worker.fetch_error = ""
+            self._on_source_changed(worker)
         try:
             commit = await resolve(worker.spec.source.target_revision)
         except GitError as exc:

@@ -244,9 +244,17 @@ async def test_an_unreachable_repository_is_that_apps_problem_only(world: World,
     await eventually(compared(reconciler, "shop", SyncStatus.SYNCED), what="shop Synced")
     other.disappear()
     state = await asyncio.wait_for(reconciler.refresh("x"), 15)
-    assert state.sync is SyncStatus.UNKNOWN and "cannot fetch" in state.error
-    assert state.resources  # the last good resources stay visible
+    assert "cannot fetch" in state.error and "comparing with" in state.error
+    assert state.sync is SyncStatus.OUT_OF_SYNC and state.resources  # compared with what was fetched before
     assert reconciler.snapshot()["shop"].sync is SyncStatus.SYNCED
+    await world.deploy("x", configmap("x", A="b"))  # live changes are still seen while Git is away
+    await eventually(lambda: reconciler.snapshot()["x"].sync is SyncStatus.SYNCED, what="x Synced")
+    assert "cannot fetch" in reconciler.snapshot()["x"].error
+    broken = app("gone", GitRemote(tmp_path / "never"), "x")  # never fetched: nothing to compare with
+    other_reconciler = world.reconciler([broken])
+    await other_reconciler.start()
+    never = await eventually(lambda: other_reconciler.snapshot()["gone"].error, what="gone's error")
+    assert "cannot fetch" in never and other_reconciler.snapshot()["gone"].sync is SyncStatus.UNKNOWN
 
 
 async def test_hard_refresh_renders_again_and_compares_everything(world: World) -> None:
