@@ -313,7 +313,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--apps", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    # Known arguments only: `python -m benchmarks bench_reconciler` leaves the module's name in sys.argv.
+    args, _ = parser.parse_known_args(argv)
     if args.serve:
         serve()
         return
