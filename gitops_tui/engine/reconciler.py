@@ -228,6 +228,10 @@ class Reconciler:
         if (item is None and live is None) or self._pools is None:
             return None
         prediction = worker.comparer.prediction_for(key)
+        version = str(((live or {}).get("metadata") or {}).get("resourceVersion") or "")
+        if prediction is not None and (item is None or (prediction.digest, prediction.version) != (item.digest,
+                                                                                                   version)):
+            prediction = None  # made for another version of either side: predict locally instead
         return await run_in(self._pools.compute, diff_resource, worker.spec, item, live, prediction)
 
     async def history(self, app: str) -> Sequence[HistoryEntry]:

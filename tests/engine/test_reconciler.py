@@ -332,3 +332,16 @@ async def test_a_cluster_unreachable_from_the_start_fails_its_apps_saying_why(wo
     assert reconciler.freshness()[0].reachable is False
     await eventually(compared(reconciler, "tools", SyncStatus.OUT_OF_SYNC), timeout=15, what="tools compared")
     assert not reconciler.snapshot()["tools"].error
+
+
+async def test_diff_of_a_drifted_resource(world: World) -> None:
+    await world.deploy("shop", configmap("settings", LEVEL="info") + "---\n" + SERVICE)
+    reconciler = world.reconciler(world.apps())
+    await reconciler.start()
+    await eventually(compared(reconciler, "shop", SyncStatus.SYNCED), what="shop Synced")
+    await world.edit_configmap("settings", LEVEL="trace")
+    await eventually(compared(reconciler, "shop", SyncStatus.OUT_OF_SYNC), timeout=2, what="the live change")
+    diff = await reconciler.diff("shop", ResourceKey("", "ConfigMap", "shop", "settings"))
+    assert diff is not None and diff.status is SyncStatus.OUT_OF_SYNC
+    assert [(c.path, c.live, c.desired) for c in diff.changes] == [("data.LEVEL", "trace", "info")]
+    assert await reconciler.diff("shop", ResourceKey("", "ConfigMap", "shop", "nothing")) is None
