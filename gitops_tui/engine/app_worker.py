@@ -143,8 +143,7 @@ async def compare_pass(worker: AppWorker, pools: Pools, *, server_dry_run: bool 
     if wanted and server_dry_run:
         try:
             answers = await asyncio.gather(*(
-                run_in(pools.cluster, predict, runtime.client, worker.spec, p.item, p.live.resource_version)
-                for p in wanted if p.item is not None and p.live is not None
+                run_in(pools.cluster, predict, runtime.client, worker.spec, p.item, p.live) for p in wanted
             ))
         except ConnectionFailedError as exc:
             return worker.failed(f"cluster {runtime.context} is unreachable: {exc.message}")

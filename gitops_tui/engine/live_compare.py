@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gitops_tui.cluster.client import ClusterClient
-from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, InvalidError
+from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, ForbiddenError, InvalidError
 from gitops_tui.cluster.store import CachedObject, ObjectStore
 from gitops_tui.engine.app_compare import DesiredObject, app_sync_status, compare_app
 from gitops_tui.engine.desired import DesiredItem, DesiredSet
@@ -132,15 +132,16 @@ class IncrementalComparer:
         return ComparePlan(desired, keys, changed, live_keys)
 
     def wanted_predictions(self, plan: ComparePlan) -> list[Pending]:
-        """Changed resources in Git and in the cluster whose server prediction is not cached; the cached
-        ones are attached to the plan."""
+        """Changed resources in Git whose server answer is not cached (a prediction where the object is live,
+        a read probe where it is not); the cached ones are attached to the plan."""
         wanted = []
         for index, pending in enumerate(plan.changed):
             item, live = pending.item, pending.live
-            if item is None or live is None or item.hook or item.error:
+            if item is None or item.hook or item.error:
                 continue
             cached = self._predictions.get(pending.key)
-            if cached is not None and cached.digest == item.digest and cached.version == live.resource_version:
+            version = live.resource_version if live is not None else ""
+            if cached is not None and cached.digest == item.digest and cached.version == version:
                 plan.changed[index] = Pending(pending.key, item, live, cached)
             else:
                 wanted.append(pending)
@@ -210,8 +211,23 @@ class IncrementalComparer:
         return plan
 
 
-def predict(client: ClusterClient, app: AppSpec, item: DesiredItem, version: str) -> Prediction:
-    """The server's dry-run apply of one desired object (blocking). Raises ConnectionFailedError only."""
+def predict(client: ClusterClient, app: AppSpec, item: DesiredItem, live: CachedObject | None) -> Prediction:
+    """The server's dry-run apply of one desired object (blocking). Raises ConnectionFailedError only.
+
+    For an object the cache does not hold, a read instead: "missing" is only true where the console may look.
+    A forbidden namespace (or kind) makes the resource Unknown, saying so, rather than Missing.
+    """
+    if live is None:
+        try:
+            client.get(item.key)
+        except ForbiddenError as exc:
+            return Prediction(item.digest, "", None, f"cannot tell whether it exists: {exc.message}")
+        except ConnectionFailedError:
+            raise
+        except ClusterError:
+            pass  # an unknown kind, a timeout...: the compare says Missing, as the cache does
+        return Prediction(item.digest, "", None)
+    version = live.resource_version
     try:
         predicted = client.apply(item.obj, app=app.name, dry_run=True, force=True)
     except InvalidError as exc:

@@ -345,3 +345,16 @@ async def test_diff_of_a_drifted_resource(world: World) -> None:
     assert diff is not None and diff.status is SyncStatus.OUT_OF_SYNC
     assert [(c.path, c.live, c.desired) for c in diff.changes] == [("data.LEVEL", "trace", "info")]
     assert await reconciler.diff("shop", ResourceKey("", "ConfigMap", "shop", "nothing")) is None
+
+
+async def test_a_forbidden_namespace_is_said_not_called_missing(world: World) -> None:
+    from gitops_tui.sandbox.access import ForbidRule
+
+    world.server.forbid(ForbidRule(namespace="secret"))
+    reconciler = world.reconciler([*world.apps(), app("hidden", world.remote, "tools", namespace="secret")])
+    await reconciler.start()
+    hidden = await eventually(compared(reconciler, "hidden", SyncStatus.UNKNOWN), what="hidden Unknown")
+    [resource] = hidden.resources
+    assert resource.sync is SyncStatus.UNKNOWN and "forbidden" in resource.reason, resource.reason
+    tools = await eventually(compared(reconciler, "tools", SyncStatus.OUT_OF_SYNC), what="tools compared")
+    assert [r.reason for r in tools.resources] == ["missing from the cluster"]  # readable, and really missing
