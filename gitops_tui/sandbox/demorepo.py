@@ -40,8 +40,8 @@ HISTORY = (
         "Carol Ops",
         {
             "waves/orders.yaml": (
-                "replicas: 2\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: orders-api",
-                "replicas: 3\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: orders-api",
+                "replicas: 2\n  progressDeadlineSeconds: 120",
+                "replicas: 3\n  progressDeadlineSeconds: 120",
             )
         },
         hours_ago=26,
@@ -197,3 +197,21 @@ def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
     return result.stdout
+
+
+# The `--scenario` story's commits: pushed while the console watches.
+NEW_GUESTBOOK_BUILD = DemoCommit(
+    "guestbook: web 1.2.0 with dark mode", "Bob Builder",
+    {GUESTBOOK_WEB: ("guestbook-web:1.1.1", "guestbook-web:1.2.0")},
+)  # fmt: skip
+BROKEN_ORDERS_BUILD = DemoCommit(
+    "orders: api build crashloop (broken: exits on start)", "Carol Ops",
+    {"waves/orders.yaml": ("orders-api:2.3.0", "orders-api:crashloop")},
+)  # fmt: skip
+
+
+def push(work: Path, commit: DemoCommit) -> str:
+    """Commit `commit` in the working clone and push it to the demo remote; returns its SHA."""
+    sha = apply_commit(work, commit)
+    _git(work, "push", "--quiet", "origin", "main")
+    return sha
