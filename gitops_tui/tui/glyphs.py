@@ -1,0 +1,109 @@
+"""Every state the console shows, as glyph + word + style: never colour alone.
+
+One table, so the tree, the details, the log and the modals say the same thing the same way, and a
+NO_COLOR, 16-colour or colour-blind user reads the glyph and the word. Styles are plain ANSI colour
+names: they survive tmux, ssh and 16-colour terminals, and the high-contrast theme only brightens them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.theme import Theme
+
+from gitops_tui.model import HealthStatus, OperationPhase, Severity, SyncStatus
+
+
+@dataclass(frozen=True)
+class Glyph:
+    symbol: str
+    word: str
+    style: str
+
+    def text(self, *, width: int = 0) -> Text:
+        """`✓ Synced`, padded to `width` cells so columns line up."""
+        label = f"{self.symbol} {self.word}"
+        return Text(label.ljust(width), style=self.style)
+
+
+SYNC: dict[SyncStatus, Glyph] = {
+    SyncStatus.SYNCED: Glyph("✓", "Synced", "green"),
+    SyncStatus.OUT_OF_SYNC: Glyph("≠", "OutOfSync", "yellow"),
+    SyncStatus.UNKNOWN: Glyph("?", "Unknown", "magenta"),
+}
+
+HEALTH: dict[HealthStatus, Glyph] = {
+    HealthStatus.HEALTHY: Glyph("●", "Healthy", "green"),
+    HealthStatus.SUSPENDED: Glyph("‖", "Suspended", "cyan"),
+    HealthStatus.PROGRESSING: Glyph("◐", "Progressing", "cyan"),
+    HealthStatus.MISSING: Glyph("○", "Missing", "yellow"),
+    HealthStatus.DEGRADED: Glyph("✗", "Degraded", "bold red"),
+    HealthStatus.UNKNOWN: Glyph("?", "Unknown", "magenta"),
+}
+COMPARE_ERROR = Glyph("✗", "Error", "bold red")
+"""An app that could not be compared (render error, unknown cluster): its status is unknown for a reason."""
+NO_HEALTH = Glyph("·", "—", "dim")
+"""Kinds without a health check (ConfigMap, Secret): a dot, not a false "Healthy"."""
+
+SEVERITY: dict[Severity, Glyph] = {
+    Severity.INFO: Glyph("·", "info", "default"),
+    Severity.WARNING: Glyph("!", "warn", "yellow"),
+    Severity.ERROR: Glyph("✗", "error", "bold red"),
+}
+
+OPERATION: dict[OperationPhase, Glyph] = {
+    OperationPhase.RUNNING: Glyph("⟳", "Running", "cyan"),
+    OperationPhase.SUCCEEDED: Glyph("✓", "Succeeded", "green"),
+    OperationPhase.FAILED: Glyph("✗", "Failed", "bold red"),
+    OperationPhase.ERROR: Glyph("✗", "Error", "bold red"),
+    OperationPhase.TERMINATING: Glyph("■", "Terminating", "yellow"),
+    OperationPhase.INTERRUPTED: Glyph("!", "Interrupted", "yellow"),
+}
+
+AUTO_SYNC_ON = Glyph("⟳", "auto", "green")
+AUTO_SYNC_SELF_HEAL = Glyph("⟳", "auto+heal", "green")
+AUTO_SYNC_PAUSED = Glyph("‖", "paused", "yellow")
+AUTO_SYNC_MANUAL = Glyph("−", "manual", "dim")
+
+CLUSTER_LIVE = Glyph("●", "live", "green")
+CLUSTER_LOST = Glyph("✗", "watch lost, retrying", "bold red")
+CLUSTER_CONNECTING = Glyph("◐", "connecting", "cyan")
+CLUSTER_STALE = Glyph("!", "stale", "yellow")
+
+READ_ONLY = Glyph("⊘", "READ-ONLY", "bold reverse yellow")
+
+# Diff gutters: a changed line is marked by its glyph, not only by its colour.
+DIFF_REMOVED = Glyph("-", "live only", "red")
+DIFF_ADDED = Glyph("+", "desired only", "green")
+DIFF_CHANGED = Glyph("~", "changed", "yellow")
+
+
+def health_glyph(status: HealthStatus | None) -> Glyph:
+    return NO_HEALTH if status is None else HEALTH[status]
+
+
+def auto_sync_glyph(configured: bool, self_heal: bool, enabled: bool) -> Glyph:
+    """`enabled` is False when the user switched it off or a rollback paused it."""
+    if not configured:
+        return AUTO_SYNC_MANUAL
+    if not enabled:
+        return AUTO_SYNC_PAUSED
+    return AUTO_SYNC_SELF_HEAL if self_heal else AUTO_SYNC_ON
+
+
+# A theme for low vision and washed-out projectors: pure black and white, saturated status colours.
+HIGH_CONTRAST = Theme(
+    name="gitops-high-contrast",
+    primary="#FFFF00",
+    secondary="#00FFFF",
+    accent="#00FFFF",
+    foreground="#FFFFFF",
+    background="#000000",
+    surface="#000000",
+    panel="#202020",
+    success="#00FF00",
+    warning="#FFFF00",
+    error="#FF4040",
+    dark=True,
+)

@@ -1,0 +1,198 @@
+"""The console's write flows and the `:` command line: key → dialog → confirmation → reconciler call.
+
+A mixin of `GitOpsApp`, kept apart so app.py stays about panes and news. Every write asks first (k9s
+style), says why it is disabled in read-only mode, and runs the reconciler call in a worker whose
+failure reaches the app's one error handler.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from gitops_tui.engine.reconciler import ReconcilerError, SyncRequest
+from gitops_tui.model import AppState, OperationPhase
+from gitops_tui.tui.screens.command_line import CommandError, CommandLine, parse_command
+from gitops_tui.tui.screens.help import HelpScreen
+from gitops_tui.tui.screens.rollback_modal import RollbackModal
+from gitops_tui.tui.screens.sync_modal import ConfirmModal, SyncModal
+
+if TYPE_CHECKING:
+    from gitops_tui.tui.app import GitOpsApp
+
+    _Base = GitOpsApp
+else:
+    _Base = object
+
+READ_ONLY_WHY = "read-only mode: {what} is disabled (the console was started read-only and writes nothing)"
+
+
+class CommandsMixin(_Base):
+    def _selected_app(self) -> AppState | None:
+        if self.selection is None:
+            self.notify("Select an app first (j/k to move).", severity="warning", timeout=3)
+            return None
+        return self.tree.states.get(self.selection[0])
+
+    def _refuse_read_only(self, what: str) -> bool:
+        if self.read_only:
+            self.notify(READ_ONLY_WHY.format(what=what), severity="warning", title="⊘ READ-ONLY", timeout=4)
+        return self.read_only
+
+    # ---- sync ------------------------------------------------------------------------------------
+
+    def action_sync(self, prune: bool = False, app: str | None = None) -> None:
+        state = self.tree.states.get(app) if app else self._selected_app()
+        if state is None or self._refuse_read_only("sync"):
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.start_sync(state.name, prune)
+
+        self.push_screen(SyncModal(state, prune=prune), confirmed)
+
+    @work(group="operations", name="sync", exit_on_error=False)
+    async def start_sync(self, app: str, prune: bool) -> None:
+        operation = await self.source.sync(app, SyncRequest(prune=prune))
+        self.notify(f"⟳ Sync of {app} started (operation #{operation.id}); follow it in Details and Events.",
+                    timeout=4)
+
+    # ---- rollback --------------------------------------------------------------------------------
+
+    def action_rollback(self, app: str | None = None, history_id: int | None = None) -> None:
+        state = self.tree.states.get(app) if app else self._selected_app()
+        if state is None or self._refuse_read_only("rollback"):
+            return
+        if history_id is not None:
+            self._confirm_rollback(state, history_id)
+        else:
+            self.choose_rollback(state)
+
+    @work(exclusive=True, group="history", name="reading sync history", exit_on_error=False)
+    async def choose_rollback(self, state: AppState) -> None:
+        entries = await self.source.history(state.name)
+        activity = self._activity(state.name)
+        auto = bool(activity and activity.auto_sync)
+        current = state.revision.sha if state.revision else ""
+
+        def chosen(history_id: int | None) -> None:
+            if history_id is not None:
+                self._confirm_rollback(state, history_id)
+
+        self.push_screen(RollbackModal(state.name, entries, zone=self.clock().tzinfo, current_revision=current,
+                                       auto_sync=auto), chosen)
+
+    def _confirm_rollback(self, state: AppState, history_id: int) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.start_rollback(state.name, history_id)
+
+        question = (f"Roll {state.name} back to history entry #{history_id}?\n"
+                    "Auto-sync stays paused for this app until you resume it with a.")
+        self.push_screen(ConfirmModal(f"Roll back {state.name}", question), answered)
+
+    @work(group="operations", name="rollback", exit_on_error=False)
+    async def start_rollback(self, app: str, history_id: int) -> None:
+        operation = await self.source.rollback(app, history_id)
+        self.notify(f"⟳ Rollback of {app} to #{history_id} started (operation #{operation.id}).", timeout=4)
+
+    # ---- refresh and auto-sync -------------------------------------------------------------------
+
+    def action_refresh(self, app: str | None = None, hard: bool = False) -> None:
+        state = self.tree.states.get(app) if app else self._selected_app()
+        if state is not None:
+            self.run_refresh(state.name, hard)
+
+    @work(group="refresh", name="refresh", exit_on_error=False)
+    async def run_refresh(self, app: str, hard: bool) -> None:
+        self.notify(f"Refreshing {app}: polling Git and comparing…", timeout=2)
+        state = await self.source.refresh(app, hard=hard)
+        if state.error:
+            self.notify(f"{app}: {state.error}", severity="error", title="Refresh", timeout=6)
+        else:
+            self.notify(f"{app} refreshed: {state.sync.value}, {state.health.status.value}", timeout=3)
+
+    def action_auto_sync(self) -> None:
+        state = self._selected_app()
+        if state is None or self._refuse_read_only("switching auto-sync"):
+            return
+        if not state.spec.sync_policy.automated:
+            self.notify(f"{state.name} has no automated sync configured (spec.syncPolicy.automated in its "
+                        "Application); sync it with s.", severity="warning", timeout=5)
+            return
+        activity = self._activity(state.name)
+        enabled = not (activity.auto_sync if activity else True)
+        try:
+            self.source.set_auto_sync(state.name, enabled)
+        except ReconcilerError as exc:
+            self.report_error("auto-sync", exc)
+            return
+        word = "resumed" if enabled else "switched off for this session"
+        self.notify(f"{state.name}: automated sync {word}.", timeout=3)
+        self.tree.update_states({}, {state.name: self._auto_glyph(state)})
+        self._show_details()
+
+    # ---- quit ------------------------------------------------------------------------------------
+
+    def _running_operations(self) -> list[str]:
+        running = []
+        for name in self.tree.states:
+            activity = self._activity(name)
+            operation = activity.operation if activity else None
+            if operation is not None and operation.phase is OperationPhase.RUNNING:
+                running.append(name)
+        return running
+
+    def action_quit_console(self) -> None:
+        running = self._running_operations()
+        if not running:
+            self.exit(0)
+            return
+        question = (f"A sync is running for {', '.join(running[:5])}. Quitting stops watching it; the "
+                    "cluster may be left half-synced (the next start shows it as Interrupted). Quit anyway?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        self.push_screen(ConfirmModal("Quit while syncing?", question), answered)
+
+    # ---- the command line ------------------------------------------------------------------------
+
+    def action_command_line(self) -> None:
+        self.push_screen(CommandLine(sorted(self.tree.states)), self.run_command)
+
+    def run_command(self, line: str | None) -> None:
+        if not line:
+            return
+        try:
+            command = parse_command(line, set(self.tree.states))
+        except CommandError as exc:
+            self.notify(str(exc), severity="error", title=f":{line}", timeout=5)
+            return
+        handlers: dict[str, Any] = {
+            "quit": self.action_quit_console,
+            "help": lambda: self.push_screen(HelpScreen()),
+            "sync": lambda: self.action_sync("prune" in command.flags, command.app),
+            "rollback": lambda: self.action_rollback(command.app, int(command.args[0])),
+            "refresh": lambda: self.action_refresh(command.app, "hard" in command.flags),
+            "diff": lambda: (self.tree.select_app(command.app), self.action_diff()),
+            "sort": lambda: self._sort_command(command.args),
+            "filter": lambda: self._filter_command(" ".join(command.args)),
+        }
+        handlers[command.verb]()
+
+    def _sort_command(self, args: tuple[str, ...]) -> None:
+        orders = {"name", "health", "sync"}
+        if len(args) != 1 or args[0] not in orders:
+            self.notify("usage: :sort name|health|sync", severity="error", timeout=4)
+            return
+        self.action_sort(args[0])
+
+    def _filter_command(self, text: str) -> None:
+        box = self.query_one("#filter-input")
+        box.value = text  # type: ignore[attr-defined]
+        box.set_class(bool(text), "shown")
+        self.apply_filter(text)

@@ -1,0 +1,129 @@
+"""The event log: time, app, severity glyph and word, message; a Line-API view with a line cap.
+
+Like toolong's log view, lines are drawn only when visible and the oldest are dropped beyond the cap,
+so a console left open for a week does not grow. Follow mode keeps the newest line in view; scrolling up
+stops following (so what you are reading does not run away), `end` or `F` resumes it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from datetime import tzinfo
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from gitops_tui.model import Event
+from gitops_tui.tui import glyphs
+from gitops_tui.tui.widgets.timefmt import clock_time
+
+LINE_CAP = 5_000
+APP_WIDTH = 14
+
+
+class EventLogView(ScrollView, can_focus=True):
+    BINDINGS = [
+        Binding("j,down", "scroll_lines(1)", "Down", show=False),
+        Binding("k,up", "scroll_lines(-1)", "Up", show=False),
+        Binding("pagedown", "scroll_lines(10)", "Page down", show=False),
+        Binding("pageup", "scroll_lines(-10)", "Page up", show=False),
+        Binding("g,home", "top", "Oldest", show=False),
+        Binding("G,end", "follow", "Follow", show=False),
+        Binding("F", "toggle_follow", "Follow"),
+    ]
+    DEFAULT_CSS = """
+    EventLogView { background: $surface; }
+    """
+
+    def __init__(self, *, zone: tzinfo | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.zone = zone
+        self.events: deque[Event] = deque(maxlen=LINE_CAP)
+        self.only_app: str | None = None
+        self.follow = True
+        self._shown: list[Event] = []
+
+    def add(self, events: Iterable[Event]) -> None:
+        fresh = list(events)
+        if not fresh:
+            return
+        self.events.extend(fresh)
+        if len(self.events) == LINE_CAP or self.only_app is not None:
+            self._reselect()
+        else:
+            self._shown.extend(fresh)
+            self._resize()
+
+    def filter_to(self, app: str | None) -> None:
+        """Only `app`'s events (and those about no app, like a cluster going away); None: every app's."""
+        self.only_app = app
+        self._reselect()
+
+    def _reselect(self) -> None:
+        only = self.only_app
+        self._shown = [e for e in self.events if only is None or e.app in (only, "")]
+        self._resize()
+
+    def _resize(self) -> None:
+        longest = max((len(e.message) for e in self._shown[-200:]), default=0)
+        self.virtual_size = Size(max(self.scrollable_content_region.width, 10 + APP_WIDTH + 9 + longest),
+                                 len(self._shown))
+        if self.follow:
+            self.scroll_to(y=max(0, len(self._shown) - self.scrollable_content_region.height), animate=False,
+                           immediate=True)
+        self._update_title()
+        self.refresh()
+
+    def _update_title(self) -> None:
+        scope = f"{self.only_app} (e: all apps)" if self.only_app else "all apps (e: selected app only)"
+        follow = "following" if self.follow else "paused — F or end to follow"
+        self.border_title = f"Events · {scope} · {follow}"
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = round(self.scroll_y) + y
+        if index >= len(self._shown):
+            return Strip.blank(width, self.rich_style)
+        event = self._shown[index]
+        severity = glyphs.SEVERITY[event.severity]
+        text = Text(clock_time(event.at, self.zone) + " ", style="dim")
+        text.append(f"{severity.symbol} {severity.word:<5} ", style=severity.style)
+        text.append((event.app or "—")[:APP_WIDTH].ljust(APP_WIDTH) + " ", style="bold")
+        text.append(event.message.replace("\n", " ⏎ "))
+        strip = Strip(list(text.render(self.app.console)))
+        return strip.crop_extend(round(self.scroll_x), round(self.scroll_x) + width, self.rich_style)
+
+    def action_scroll_lines(self, delta: int) -> None:
+        if delta < 0:
+            self._set_follow(False)
+        self.scroll_to(y=self.scroll_y + delta, animate=False)
+        if delta > 0 and self.scroll_y >= self.max_scroll_y:
+            self._set_follow(True)
+
+    def action_top(self) -> None:
+        self._set_follow(False)
+        self.scroll_home(animate=False)
+
+    def action_follow(self) -> None:
+        self._set_follow(True)
+        self.scroll_end(animate=False)
+
+    def action_toggle_follow(self) -> None:
+        self._set_follow(not self.follow)
+        if self.follow:
+            self.scroll_end(animate=False)
+
+    def _set_follow(self, follow: bool) -> None:
+        if follow != self.follow:
+            self.follow = follow
+            self._update_title()
+
+    def on_mouse_scroll_up(self) -> None:
+        self._set_follow(False)
+
+    def on_resize(self) -> None:
+        self._resize()
