@@ -163,7 +163,7 @@ class GitOpsApp(CommandsMixin, App[int]):
                 yield DetailsPane(id="details")
                 yield DiffView(id="diff")
         yield EventLogView(zone=self.clock().tzinfo, id="events")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def tree(self) -> AppTree:

@@ -64,7 +64,7 @@ OPERATION: dict[OperationPhase, Glyph] = {
 AUTO_SYNC_ON = Glyph("⟳", "auto", "green")
 AUTO_SYNC_SELF_HEAL = Glyph("⟳", "auto+heal", "green")
 AUTO_SYNC_PAUSED = Glyph("‖", "paused", "yellow")
-AUTO_SYNC_MANUAL = Glyph("−", "manual", "dim")
+AUTO_SYNC_MANUAL = Glyph("◇", "manual", "dim")
 
 CLUSTER_LIVE = Glyph("●", "live", "green")
 CLUSTER_LOST = Glyph("✗", "watch lost, retrying", "bold red")

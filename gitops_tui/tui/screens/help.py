@@ -60,7 +60,7 @@ def help_table() -> Table:
     table.add_row(Text("Glyphs", style="bold underline"), "")
     table.add_row("✓ ≠ ?", "Synced, OutOfSync, Unknown")
     table.add_row("● ◐ ‖ ○ ✗ ?", "Healthy, Progressing, Suspended, Missing, Degraded, Unknown")
-    table.add_row("⟳ ‖ −", "auto-sync on, paused, manual")
+    table.add_row("⟳ ‖ ◇", "auto-sync on, paused, manual")
     table.add_row("- + ~", "diff: live only, Git only, changed")
     return table
 

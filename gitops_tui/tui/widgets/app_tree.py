@@ -45,16 +45,16 @@ class Columns:
 
     name: int
     counts: bool
-    revision: bool
     auto: bool
+    revision: bool
 
     @classmethod
     def fit(cls, width: int, longest_name: int) -> Columns:
         fixed = 2 + 1 + SYNC_WIDTH + 1 + HEALTH_WIDTH
-        name = max(10, min(longest_name, 24))
+        name = max(10, min(longest_name + 2, 26))  # + the ▸ marker
         room = width - fixed - name
         flags = []
-        for extra in (COUNTS_WIDTH, REVISION_WIDTH, AUTO_WIDTH):
+        for extra in (COUNTS_WIDTH, AUTO_WIDTH, REVISION_WIDTH):  # by how much an SRE needs them
             fits = room >= extra + 1
             room -= (extra + 1) if fits else 0
             flags.append(fits)
@@ -103,6 +103,7 @@ class AppTree(ScrollView, can_focus=True):
         self.expanded: set[str] = set()
         self.collapsed_groups: set[tuple[str, str]] = set()
         self._columns = Columns.fit(80, 10)
+        self._columns_width = 0
         self._selected: tuple[str, str, ResourceKey | None] | None = None
 
     # ---- data in ----------------------------------------------------------------------------------
@@ -146,8 +147,7 @@ class AppTree(ScrollView, can_focus=True):
             index = next((i for i, r in enumerate(self.rows) if r.kind is RowKind.APP and r.app == old_identity[0]),
                          None)
         self.cursor = min(index if index is not None else self.cursor, max(0, len(self.rows) - 1))
-        longest = max((len(name) for name in self.states), default=10)
-        self._columns = Columns.fit(self.scrollable_content_region.width or 80, longest)
+        self._columns_width = 0  # names may have changed: fit the columns again when drawn
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
         # Keep the cursor where it was on screen, so rows appearing above it do not make the view jump.
         self.scroll_to(y=max(0, self.cursor - old_screen_row), animate=False, immediate=True)
@@ -232,6 +232,9 @@ class AppTree(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        if width != self._columns_width:  # the columns follow the pane's width as it is drawn
+            self._columns_width = width
+            self._columns = Columns.fit(width, max((len(name) for name in self.states), default=10))
         if y == 0:
             return self._strip(self._header_text(), width, self.get_component_rich_style("app-tree--header"))
         index = round(self.scroll_y) + y - 1
@@ -257,10 +260,10 @@ class AppTree(ScrollView, can_focus=True):
         parts = ["  " + "APP".ljust(cols.name), "SYNC".ljust(SYNC_WIDTH), "HEALTH".ljust(HEALTH_WIDTH)]
         if cols.counts:
             parts.append("DRIFT".ljust(COUNTS_WIDTH))
-        if cols.revision:
-            parts.append("REV".ljust(REVISION_WIDTH))
         if cols.auto:
-            parts.append("AUTO-SYNC")
+            parts.append("AUTO-SYNC".ljust(AUTO_WIDTH))
+        if cols.revision:
+            parts.append("REV")
         return Text(" ".join(parts))
 
     def _is_open(self, row: TreeRow) -> bool:
@@ -292,7 +295,16 @@ class AppTree(ScrollView, can_focus=True):
             sync = glyphs.SYNC[resource.sync]
             health = glyphs.health_glyph(resource.health.status if resource.health else None)
         text = Text("  " + indent + marker)
-        text.append(label[: cols.name - len(indent) - len(marker)].ljust(cols.name - len(indent) - len(marker)))
+        room = cols.name - len(indent) - len(marker)
+        if row.kind is RowKind.GROUP:  # a kind heading has no status of its own: it may use those columns
+            room += 2 + SYNC_WIDTH + HEALTH_WIDTH
+            sync = health = None
+            text.append(label[:room].ljust(room), style="bold")
+            if cols.counts:
+                text.append(" ")
+                text.append_text(_counts_text(resources))
+            return text
+        text.append(label[:room].ljust(room))
         text.append(" ")
         text.append_text(sync.text(width=SYNC_WIDTH) if sync else Text(" " * SYNC_WIDTH))
         text.append(" ")
@@ -301,13 +313,13 @@ class AppTree(ScrollView, can_focus=True):
             text.append(" ")
             text.append_text(_counts_text(resources) if row.kind is not RowKind.RESOURCE else _flags_text(row))
         if row.kind is RowKind.APP:
-            if cols.revision:
-                sha = state.revision.short_sha if state.revision else "?"
-                text.append(" " + sha.ljust(REVISION_WIDTH), style="dim" if state.revision else "yellow")
             if cols.auto:
                 auto = self.auto_sync.get(row.app) or glyphs.AUTO_SYNC_MANUAL
                 text.append(" ")
-                text.append_text(auto.text())
+                text.append_text(auto.text(width=AUTO_WIDTH))
+            if cols.revision:
+                sha = state.revision.short_sha if state.revision else "?"
+                text.append(" " + sha.ljust(REVISION_WIDTH), style="dim" if state.revision else "yellow")
         return text
 
 

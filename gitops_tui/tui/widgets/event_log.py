@@ -69,9 +69,8 @@ class EventLogView(ScrollView, can_focus=True):
         self._resize()
 
     def _resize(self) -> None:
-        longest = max((len(e.message) for e in self._shown[-200:]), default=0)
-        self.virtual_size = Size(max(self.scrollable_content_region.width, 10 + APP_WIDTH + 9 + longest),
-                                 len(self._shown))
+        # No horizontal scrolling: a scrollbar would cost a line of a small pane; long lines end in "…".
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._shown))
         if self.follow:
             self.scroll_to(y=max(0, len(self._shown) - self.scrollable_content_region.height), animate=False,
                            immediate=True)
@@ -94,8 +93,8 @@ class EventLogView(ScrollView, can_focus=True):
         text.append(f"{severity.symbol} {severity.word:<5} ", style=severity.style)
         text.append((event.app or "—")[:APP_WIDTH].ljust(APP_WIDTH) + " ", style="bold")
         text.append(event.message.replace("\n", " ⏎ "))
-        strip = Strip(list(text.render(self.app.console)))
-        return strip.crop_extend(round(self.scroll_x), round(self.scroll_x) + width, self.rich_style)
+        text.truncate(width, overflow="ellipsis", pad=True)
+        return Strip(list(text.render(self.app.console))).crop_extend(0, width, self.rich_style)
 
     def action_scroll_lines(self, delta: int) -> None:
         if delta < 0:
