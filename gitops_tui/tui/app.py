@@ -83,8 +83,10 @@ class ReconcilerChanged(Message):
 
 
 class DiffLoaded(Message):
-    def __init__(self, selection: tuple[str, ResourceKey | None], diffs: list[ResourceDiff], note: str) -> None:
+    def __init__(self, selection: tuple[str, ResourceKey | None], diffs: list[ResourceDiff], note: str,
+                 keep_scroll: bool = False) -> None:
         super().__init__()
+        self.keep_scroll = keep_scroll
         self.selection = selection
         self.diffs = diffs
         self.note = note
@@ -141,6 +143,7 @@ class GitOpsApp(CommandsMixin, App[int]):
         self.read_only = bool(getattr(settings, "read_only", False)) if read_only is None else read_only
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.manage_lifecycle = manage_lifecycle
+        glyphs.display.monochrome = self.no_color
         self.register_theme(glyphs.HIGH_CONTRAST)
         if high_contrast:
             self.theme = glyphs.HIGH_CONTRAST.name
@@ -301,13 +304,13 @@ class GitOpsApp(CommandsMixin, App[int]):
         diffs = [d for d in [await self.source.diff(app, k) for k in keys] if d is not None]
         if keys and not diffs:
             note = "The diff is not available yet (the app has not been compared)."
-        self.post_message(DiffLoaded(selection, diffs, note))
+        self.post_message(DiffLoaded(selection, diffs, note, keep_scroll))
 
     def on_diff_loaded(self, message: DiffLoaded) -> None:
         if message.selection != self.selection:
             return  # the cursor moved on meanwhile
         view = self.query_one(DiffView)
-        view.show(message.diffs, empty_message=message.note)
+        view.show(message.diffs, empty_message=message.note, keep_scroll=message.keep_scroll)
         self.diff_shown_for = message.selection
 
     # ---- errors: one place -------------------------------------------------------------------------

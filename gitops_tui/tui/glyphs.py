@@ -15,11 +15,28 @@ from textual.theme import Theme
 from gitops_tui.model import HealthStatus, OperationPhase, Severity, SyncStatus
 
 
+class _Display:
+    monochrome = False
+    """Set by the console under NO_COLOR: colours become attributes, so the worst states stand out most
+    (a monochrome filter would turn red into the darkest grey on screen)."""
+
+
+display = _Display()
+
+_MONOCHROME = {"bold red": "bold reverse", "red": "bold", "yellow": "bold", "magenta": "bold underline"}
+
+
 @dataclass(frozen=True)
 class Glyph:
     symbol: str
     word: str
-    style: str
+    colour_style: str
+
+    @property
+    def style(self) -> str:
+        if display.monochrome:
+            return _MONOCHROME.get(self.colour_style, "bold reverse" if "reverse" in self.colour_style else "")
+        return self.colour_style
 
     def text(self, *, width: int = 0) -> Text:
         """`✓ Synced`, padded to `width` cells so columns line up."""
@@ -107,3 +124,7 @@ HIGH_CONTRAST = Theme(
     error="#FF4040",
     dark=True,
 )
+
+# Styles for words that are not a status of their own but must stand out as one (NO_COLOR-aware).
+ALARM = Glyph("✗", "", "bold red")
+CAUTION = Glyph("!", "", "yellow")

@@ -14,6 +14,7 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from gitops_tui.model import HistoryEntry
+from gitops_tui.tui import glyphs
 from gitops_tui.tui.widgets.timefmt import date_time
 
 
@@ -54,7 +55,7 @@ class RollbackModal(ModalScreen[int | None]):
                 note = "Rolling back syncs the chosen revision."
                 if self.auto_sync:
                     note += " Auto-sync is paused for this app until you resume it (a)."
-                yield Static(Text(note, style="yellow"), id="rollback-note")
+                yield Static(Text(note, style=glyphs.CAUTION.style), id="rollback-note")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (esc)", id="rollback-no")
 

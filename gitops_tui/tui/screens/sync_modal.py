@@ -36,12 +36,18 @@ def sync_plan_text(state: AppState, prune: bool) -> Table:
         table.add_row(glyphs.SYNC[SyncStatus.SYNCED].text(), "nothing differs: the sync re-applies and runs hooks")
     for resource in apply[:PLAN_LIMIT]:
         verb = "create" if not resource.in_cluster else "apply"
-        table.add_row(Text(f"{glyphs.SYNC[resource.sync].symbol} {verb}", style="yellow"), str(resource.key))
+        mark = Text(f"{glyphs.SYNC[resource.sync].symbol} {verb}", style=glyphs.CAUTION.style)
+        table.add_row(mark, str(resource.key))
+    if prune and prunes:
+        table.add_row("", "")
+        table.add_row(Text("! prune", style=glyphs.ALARM.style),
+                      Text(f"{len(prunes)} resource(s) below are deleted from the cluster; they are not in Git.",
+                           style="bold"))
     if len(apply) > PLAN_LIMIT:
         table.add_row("", Text(f"… and {len(apply) - PLAN_LIMIT} more", style="dim"))
     for resource in prunes[:PLAN_LIMIT]:
         if prune:
-            table.add_row(Text("✂ delete", style="bold red"), str(resource.key))
+            table.add_row(Text("✂ delete", style=glyphs.ALARM.style), str(resource.key))
         else:
             table.add_row(Text("✂ keep", style="dim"), Text(f"{resource.key} (not in Git; S prunes it)", style="dim"))
     return table

@@ -319,7 +319,7 @@ class AppTree(ScrollView, can_focus=True):
                 text.append_text(auto.text(width=AUTO_WIDTH))
             if cols.revision:
                 sha = state.revision.short_sha if state.revision else "?"
-                text.append(" " + sha.ljust(REVISION_WIDTH), style="dim" if state.revision else "yellow")
+                text.append(" " + sha.ljust(REVISION_WIDTH), style="dim" if state.revision else glyphs.CAUTION.style)
         return text
 
 
@@ -327,9 +327,9 @@ def _counts_text(resources: tuple[object, ...] | list[object]) -> Text:
     out_of_sync, degraded = resource_counts(resources)  # type: ignore[arg-type]
     text = Text()
     if out_of_sync:
-        text.append(f"≠{out_of_sync}", style="yellow")
+        text.append(f"≠{out_of_sync}", style=glyphs.CAUTION.style)
     if degraded:
-        text.append((" " if out_of_sync else "") + f"✗{degraded}", style="bold red")
+        text.append((" " if out_of_sync else "") + f"✗{degraded}", style=glyphs.ALARM.style)
     text.pad_right(COUNTS_WIDTH - len(text))
     return text
 
@@ -344,4 +344,4 @@ def _flags_text(row: TreeRow) -> Text:
         flag = "○ absent"
     elif resource.hook:
         flag = "⚓ hook"
-    return Text(flag.ljust(COUNTS_WIDTH), style="yellow" if flag else "")
+    return Text(flag.ljust(COUNTS_WIDTH), style=glyphs.CAUTION.style if flag else "")

@@ -40,7 +40,7 @@ def app_details(state: AppState, activity: AppActivity | None, now: datetime) ->
     spec = state.spec
     table = _fields()
     if state.error:
-        table.add_row(Text("✗ Error", style="bold red"), Text(state.error, style="red"))
+        table.add_row(Text("✗ Error", style=glyphs.ALARM.style), Text(state.error, style=glyphs.ALARM.style))
     sync_line = glyphs.SYNC[state.sync].text()
     out_of_sync = sum(r.sync is SyncStatus.OUT_OF_SYNC for r in state.resources)
     if out_of_sync:
@@ -53,7 +53,10 @@ def app_details(state: AppState, activity: AppActivity | None, now: datetime) ->
     for resource in state.resources:  # the resources that make the app unhealthy, with their reasons
         if resource.health and resource.health.status in (HealthStatus.DEGRADED, HealthStatus.MISSING):
             line = glyphs.HEALTH[resource.health.status].text()
-            line.append(f" {resource.key}: {resource.health.message or resource.reason}", style="default")
+            why = resource.health.message or resource.reason
+            # The app's message usually is this resource's: say it once, name the resource.
+            line.append(f" {resource.key}" + (f": {why}" if why and why != state.health.message else ""),
+                        style="default")
             table.add_row("", line)
     target = spec.source.target_revision
     if state.revision is not None:
@@ -62,7 +65,7 @@ def app_details(state: AppState, activity: AppActivity | None, now: datetime) ->
         table.add_row("", Text(f"{rev.author}, {date_time(rev.date, now.tzinfo)} ({ago(rev.date, now)})",
                                style="dim"))
     else:
-        table.add_row("Target", Text(f"{target} (not resolved yet)", style="yellow"))
+        table.add_row("Target", Text(f"{target} (not resolved yet)", style=glyphs.CAUTION.style))
     if activity is not None:
         table.add_row("Last sync", _operation_text(activity, now))
         table.add_row("Auto-sync", _auto_sync_text(state, activity))
@@ -98,7 +101,7 @@ def _auto_sync_text(state: AppState, activity: AppActivity) -> Text:
         text.append(f"  prune {'on' if policy.prune else 'off'}, self-heal {'on' if policy.self_heal else 'off'}",
                     style="default")
     if activity.auto_sync_note:
-        text.append(f"\n{activity.auto_sync_note}", style="yellow" if policy.automated else "dim")
+        text.append(f"\n{activity.auto_sync_note}", style=glyphs.CAUTION.style if policy.automated else "dim")
     if policy.automated and not activity.auto_sync:
         text.append("\npress a to resume", style="dim")
     return text
@@ -120,11 +123,12 @@ def resource_details(state: AppState, key: ResourceKey) -> RenderableType:
         health.append(f"  {resource.health.message}", style="default")
     table.add_row("Health", health)
     if resource.requires_pruning:
-        table.add_row("Prune", Text("✂ not in Git any more: a sync with prune (S) deletes it", style="yellow"))
+        table.add_row("Prune", Text("✂ not in Git any more: a sync with prune (S) deletes it",
+                                    style=glyphs.CAUTION.style))
     if resource.hook:
         table.add_row("Hook", "⚓ a sync hook (runs during sync, not compared)")
-    table.add_row("In Git", "yes" if resource.in_git else Text("no", style="yellow"))
-    table.add_row("In cluster", "yes" if resource.in_cluster else Text("no", style="yellow"))
+    table.add_row("In Git", "yes" if resource.in_git else Text("no", style=glyphs.CAUTION.style))
+    table.add_row("In cluster", "yes" if resource.in_cluster else Text("no", style=glyphs.CAUTION.style))
     table.add_row("Kind", f"{key.kind}.{key.group}" if key.group else key.kind)
     table.add_row("Namespace", key.namespace or "(cluster-scoped)")
     table.add_row("App", state.name)

@@ -81,13 +81,19 @@ class DiffView(ScrollView, can_focus=True):
         self.hunks: list[int] = []
         self.current_hunk = -1
 
-    def show(self, diffs: Sequence[ResourceDiff], *, empty_message: str = "") -> None:
-        """Show these diffs one after another (an app's OutOfSync resources, or one resource)."""
+    def show(self, diffs: Sequence[ResourceDiff], *, empty_message: str = "", keep_scroll: bool = False) -> None:
+        """Show these diffs one after another (an app's OutOfSync resources, or one resource).
+
+        `keep_scroll`: the same selection, compared again; the reader keeps their place.
+        """
         self.sections = [DiffSection.of(d) for d in diffs]
         self.message = empty_message
-        self.current_hunk = -1
+        scroll_y = self.scroll_y
+        if not keep_scroll:
+            self.current_hunk = -1
         self._layout()
-        self.scroll_home(animate=False, immediate=True)
+        self.current_hunk = min(self.current_hunk, len(self.hunks) - 1)
+        self.scroll_to(y=scroll_y if keep_scroll else 0, animate=False, immediate=True)
 
     def show_message(self, message: str) -> None:
         self.sections = []
@@ -154,7 +160,8 @@ class DiffView(ScrollView, can_focus=True):
         if kind == "note":
             return self._plain(Text(row[1], style="dim"), width, None)
         if kind == "gap":
-            return self._plain(Text(f"   ⋯ {row[1]} unchanged lines ⋯", style="dim italic"), width, "diff-view--gap")
+            lines = f"{row[1]} unchanged line" + ("s" if row[1] != 1 else "")
+            return self._plain(Text(f"   ⋯ {lines} ⋯", style="dim italic"), width, "diff-view--gap")
         return self._pair_line(self.sections[row[1]], row[2], row[3], width)
 
     def _plain(self, text: Text, width: int, component: str | None) -> Strip:
