@@ -17,6 +17,7 @@ from gitops_tui import __version__
 from gitops_tui.cli.cluster_commands import add_cluster_commands
 from gitops_tui.cli.common import EXIT_ERROR, EXIT_OK, CommandError
 from gitops_tui.cli.source_commands import add_source_commands
+from gitops_tui.cli.write_commands import add_write_commands
 from gitops_tui.config import SettingsError, state_home
 
 
@@ -71,8 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )
     cluster_options.add_argument("--context", help="kubeconfig context for apps whose destination is the current one")
+    cluster_options.add_argument("--read-only", action="store_true",
+                                 help="write nothing to clusters: every write (sync, rollback, autosync) is refused")
     add_source_commands(commands, apps_options)
     add_cluster_commands(commands, cluster_options)
+    add_write_commands(commands, cluster_options)
     return parser
 
 

@@ -19,6 +19,7 @@ from gitops_tui.engine.auto_sync import AutoSyncDecision, AutoSyncMemory
 from gitops_tui.engine.change_feed import ChangeFeed
 from gitops_tui.engine.desired import DesiredSet, build_desired
 from gitops_tui.engine.events import EventLog
+from gitops_tui.engine.history import rollback_target
 from gitops_tui.engine.operations import (
     HistoryStore,
     OperationBook,
@@ -49,6 +50,7 @@ class OperationsRunner:
         self._events = events
         self._feed = feed
         self.book = OperationBook(self._on_change)
+        self._tasks: dict[str, asyncio.Task[object]] = {}
 
     def running(self, app: str) -> Operation | None:
         return self.book.running(app)
@@ -59,8 +61,10 @@ class OperationsRunner:
     async def start(self, worker: AppWorker, kind: str, request: SyncRequest) -> Operation:
         if self._executor is None:
             raise NotImplementedError(NO_EXECUTOR)
-        if self.book.running(worker.name) is not None:
-            raise OperationInProgressError(f"{worker.name}: an operation is already running")
+        running = self.book.running(worker.name)
+        if running is not None:  # name it, so the user knows what to wait for or terminate
+            raise OperationInProgressError(f"{worker.name}: {describe_operation(running)} is already running; "
+                                           "wait for it or terminate it first")
         runtime = worker.runtime
         if runtime is None:
             raise ReconcilerError(worker.destination_error or f"{worker.name}: no cluster to sync to")
@@ -70,15 +74,24 @@ class OperationsRunner:
         live = {key: obj for key in keys if (obj := runtime.cache.get(key)) is not None}
         job = SyncJob(operation, worker.spec, desired.revision, tuple(i.as_desired_object() for i in desired.items),
                       live, request, runtime.client, self.book.update)
-        self._reconciler._spawn(self._run(worker, job), f"{kind} {worker.name}")
+        self._tasks[worker.name] = self._reconciler._spawn(self._run(worker, job), f"{kind} {worker.name}")
         return operation
 
-    async def rollback(self, worker: AppWorker, history_id: int) -> Operation:
+    async def settled(self, app: str) -> None:
+        """Wait for the app's last operation to be fully done: the book shows it completed as soon as the
+        executor ends, but history is recorded after that, and a one-shot command must not stop before it."""
+        task = self._tasks.get(app)
+        if task is not None and not task.done():
+            await asyncio.wait([task])
+
+    async def rollback(self, worker: AppWorker, history_id: int | None, prune: bool = False) -> Operation:
+        """Roll back to entry `history_id`, by default to the one before the latest."""
         entries = await self._history.entries(worker.spec)
-        entry = next((e for e in entries if e.id == history_id), None)
-        if entry is None:
-            raise ReconcilerError(f"{worker.name}: no history entry {history_id}")
-        operation = await self.start(worker, "rollback", SyncRequest(revision=entry.revision))
+        try:
+            entry = rollback_target(entries, history_id)
+        except ReconcilerError as exc:
+            raise ReconcilerError(f"{worker.name}: {exc.message}") from None
+        operation = await self.start(worker, "rollback", SyncRequest(revision=entry.revision, prune=prune))
         note = f"paused after rollback to {entry.revision[:7]}: resume auto-sync to follow Git again"
         worker.auto_override, worker.auto_note = False, note
         self._events.warning(worker.name, f"{worker.name}: automated sync paused by the rollback")
@@ -194,6 +207,13 @@ class OperationsRunner:
             else:
                 self._events.error(name, text)
         self._feed.app_changed(name)
+
+
+def describe_operation(operation: Operation) -> str:
+    """`sync #3 to 1a2b3c4 (user, started 18:30:02 UTC)`: how refusals name a running operation."""
+    revision = f" to {operation.revision[:7]}" if operation.revision else ""
+    return (f"{operation.kind} #{operation.id}{revision} ({operation.initiated_by}, started "
+            f"{operation.started_at:%H:%M:%S} UTC)")
 
 
 def with_phase(operation: Operation, phase: OperationPhase, message: str = "") -> Operation:

@@ -173,6 +173,12 @@ class Reconciler:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        leases = getattr(self._executor, "leases", None)
+        if leases is not None:  # give the apps' Leases back now, so another console need not wait for expiry
+            try:
+                await leases.release_all()
+            except Exception:  # they expire by themselves: never let this keep the console from stopping
+                log.exception("releasing leases failed")
         self._feed.close()
         for worker in self._workers.values():  # nobody is left to answer them: answer with what is known
             worker.resolve(worker.poll_waiters + worker.take_compare_waiters())
@@ -270,13 +276,26 @@ class Reconciler:
                                     "clusters in read-only mode; a dry-run sync is allowed)")
         return await self._operations().start(worker, "sync", request)
 
-    async def rollback(self, app: str, history_id: int) -> Operation:
-        """Sync to a history entry's revision and pause auto-sync for the app until `set_auto_sync(app, True)`."""
+    async def rollback(self, app: str, history_id: int | None = None, prune: bool = False) -> Operation:
+        """Sync to a history entry's revision (default: the one before the latest) and pause auto-sync for the
+        app until `set_auto_sync(app, True)`."""
         worker = self._worker(app)
         if self.settings.read_only:
             raise ReadOnlyModeError(f"read-only mode: refusing to roll {app} back (the console writes nothing "
                                     "to clusters in read-only mode)")
-        return await self._operations().rollback(worker, history_id)
+        return await self._operations().rollback(worker, history_id, prune)
+
+    async def settled(self, app: str) -> None:
+        """Wait until the app's last operation has also recorded its history (call before `stop()`)."""
+        self._worker(app)
+        if self._ops is not None:
+            await self._ops.settled(app)
+
+    def terminate(self, app: str) -> Operation | None:
+        """Ask the app's running sync to stop after its current step; None when nothing runs (or cannot stop)."""
+        self._worker(app)
+        stop = getattr(self._executor, "terminate", None)  # SyncExecutor's optional extra
+        return stop(app) if stop is not None else None
 
     def set_auto_sync(self, app: str, enabled: bool) -> None:
         """Switch automated sync on or off for this session (resumes it after a rollback)."""
