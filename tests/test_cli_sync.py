@@ -113,6 +113,9 @@ def test_refusals_are_one_line_and_exit_2(world: World, capsys: pytest.CaptureFi
     code, _, err = world.run(capsys, "autosync", "shop", "off", "--read-only")
     assert code == 2 and "read-only mode" in err
 
+    code, _, err = world.run(capsys, "sync", "shop", "--resource", "ConfigMap/settings")
+    assert code == 2 and "expected GROUP/KIND/NAMESPACE/NAME" in err
+
     code, _, err = world.run(capsys, "sync", "nope")
     assert code == 2 and "no app named 'nope'" in err
 

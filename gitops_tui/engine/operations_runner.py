@@ -209,6 +209,17 @@ class OperationsRunner:
         self._feed.app_changed(name)
 
 
+async def release_leases(executor: SyncExecutor | None) -> None:
+    """On stop: give back the Leases the executor holds (engine/lease.py), when it holds any."""
+    leases = getattr(executor, "leases", None)
+    if leases is None:
+        return
+    try:
+        await leases.release_all()
+    except Exception:  # they expire by themselves: never let this keep the console from stopping
+        log.exception("releasing leases failed")
+
+
 def describe_operation(operation: Operation) -> str:
     """`sync #3 to 1a2b3c4 (user, started 18:30:02 UTC)`: how refusals name a running operation."""
     revision = f" to {operation.revision[:7]}" if operation.revision else ""

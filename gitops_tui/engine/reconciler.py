@@ -47,7 +47,7 @@ from gitops_tui.engine.operations import (
     SyncRequest,
     UnknownAppError,
 )
-from gitops_tui.engine.operations_runner import OperationsRunner
+from gitops_tui.engine.operations_runner import OperationsRunner, release_leases
 from gitops_tui.model import (
     AppActivity,
     AppSpec,
@@ -173,12 +173,7 @@ class Reconciler:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        leases = getattr(self._executor, "leases", None)
-        if leases is not None:  # give the apps' Leases back now, so another console need not wait for expiry
-            try:
-                await leases.release_all()
-            except Exception:  # they expire by themselves: never let this keep the console from stopping
-                log.exception("releasing leases failed")
+        await release_leases(self._executor)  # now, so another console need not wait for them to expire
         self._feed.close()
         for worker in self._workers.values():  # nobody is left to answer them: answer with what is known
             worker.resolve(worker.poll_waiters + worker.take_compare_waiters())
@@ -287,9 +282,7 @@ class Reconciler:
 
     async def settled(self, app: str) -> None:
         """Wait until the app's last operation has also recorded its history (call before `stop()`)."""
-        self._worker(app)
-        if self._ops is not None:
-            await self._ops.settled(app)
+        await self._operations().settled(self._worker(app).name)
 
     def terminate(self, app: str) -> Operation | None:
         """Ask the app's running sync to stop after its current step; None when nothing runs (or cannot stop)."""
