@@ -134,3 +134,29 @@ def test_watch_prints_events_and_stops_by_itself(world: World, capsys: pytest.Ca
     assert any(" broken Error " in line for line in lines), out
     hh_mm_ss = lines[0].split(" ", 1)[0]
     assert len(hh_mm_ss) == 8 and hh_mm_ss.count(":") == 2
+
+
+async def test_the_console_wiring_names_a_running_operation_and_gives_leases_back(world: World) -> None:
+    from gitops_tui.engine.console import build_reconciler
+    from gitops_tui.engine.lease import LeaseManager
+    from gitops_tui.engine.operations import OperationInProgressError
+    from gitops_tui.engine.sync import SyncRunner
+    from gitops_tui.model import AppSource, AppSpec, Destination
+
+    world.remote.commit({"shop/settings.yaml": configmap("settings", "info")}, "info level")
+    spec = AppSpec("shop", AppSource(world.remote.url, "shop"),
+                   Destination("https://kubernetes.default.svc", "", NAMESPACE))
+    reconciler = build_reconciler([spec], load_kubeconfig(world.kubeconfig))
+    assert isinstance(reconciler._executor, SyncRunner) and reconciler._executor.leases is not None
+    await reconciler.start()
+    try:
+        await reconciler.refresh("shop")
+        first = await reconciler.sync("shop")
+        with pytest.raises(OperationInProgressError, match=rf"sync #{first.id} to {first.revision[:7]} \(user"):
+            await reconciler.sync("shop")
+        await reconciler.settled("shop")
+        assert [e.revision for e in await reconciler.history("shop")] == [first.revision]
+    finally:
+        await reconciler.stop()
+    holder = await LeaseManager().holder(world.client, "shop")
+    assert holder is None or not holder.identity, holder  # released, not left to expire
