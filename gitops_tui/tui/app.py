@@ -420,11 +420,12 @@ class GitOpsApp(CommandsMixin, App[int]):
                             lambda: setattr(self, "theme", glyphs.HIGH_CONTRAST.name))
 
 
-def run_console(reconciler: ConsoleSource, *, read_only: bool = False, high_contrast: bool = False) -> int:
+def run_console(reconciler: ConsoleSource, *, read_only: bool | None = None, high_contrast: bool = False) -> int:
     """Run the console in this terminal until the user quits; returns the exit code.
 
     The console starts the reconciler on its own event loop and stops it on exit, so the caller hands
-    over a reconciler that has not been started.
+    over a reconciler that has not been started. `read_only` defaults to the reconciler's own setting
+    (which is what enforces it); the console shows the badge and explains disabled keys.
     """
     app = GitOpsApp(reconciler, read_only=read_only, high_contrast=high_contrast)
     code = app.run()

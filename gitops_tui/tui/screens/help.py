@@ -24,7 +24,8 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         (":", "command line  (:sync web  :sync web --prune  :rollback web 3  :refresh web  :q)"),
         ("ctrl+p", "command palette"),
     ]),
-    ("Act (asks first; disabled in read-only mode)", [
+    ("Act", [
+        ("", "s, S and R ask first; all but r are disabled in read-only mode"),
         ("s", "sync the selected app (shows the plan first)"),
         ("S", "sync with prune (deletes what is no longer in Git)"),
         ("R", "roll back to a previous sync (pauses auto-sync)"),
