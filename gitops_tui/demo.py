@@ -1,81 +1,132 @@
-"""`gitops-tui demo`: the product on a fresh machine, with no cluster and no network.
+"""`gitops-tui demo`: the whole product on a fresh machine, with no cluster and no network.
 
-Glue like the CLI (it may use every room). Until the console and the reconciler exist, the
-demo shows the best of what does: it builds the demo Git repository with real history,
-loads its Argo CD Applications and renders every app at its target revision, then says what
-to try next and what is still to come.
+Glue like the CLI (it may use every room): it starts the sandbox cluster in its own process,
+builds the demo Git repository with real history, and runs the reconciler on the demo apps. With
+a console available it opens it; `--headless` prints the event log instead (a terminal that cannot
+draw one, and the tests). `--scenario` plays a short story (demo_scenario.py) while it runs.
+Quitting stops the sandbox and removes the temp state unless `--state-dir` was given.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from gitops_tui.config import load_applications, state_home
-from gitops_tui.model import AppSpec
-from gitops_tui.sandbox.demorepo import build_demo_repository
-from gitops_tui.source.git import GitError, MirrorPool
-from gitops_tui.source.render import Renderer, RenderError
+from gitops_tui.cluster.client import ClusterClient
+from gitops_tui.cluster.kubeconfig import load_kubeconfig
+from gitops_tui.config import load_applications
+from gitops_tui.demo_env import DemoEnvironment, DemoError
+from gitops_tui.demo_scenario import ScenarioError, run_story
+from gitops_tui.engine.console import build_reconciler
+from gitops_tui.engine.reconciler import Reconciler, ReconcilerSettings
+from gitops_tui.model import AppSpec, AppState
+
+# The demo repository is local and the story pushes to it; a short poll keeps the console honest
+# without waiting for the production default of two minutes.
+DEMO_SETTINGS = ReconcilerSettings(poll_interval=20.0, poll_jitter=5.0)
 
 
-def run_static_demo(state_dir: Path | None) -> int:
-    root = (state_dir or state_home() / "demo").resolve()
-    print(f"Building the demo Git repository in {root} ...")
-    repo = build_demo_repository(root)
-    for reason in repo.left_out:
-        print(f"  left out {reason}")
-    loaded = load_applications([repo.apps_dir])
-    for problem in (*loaded.errors, *loaded.warnings):
-        print(f"  {problem}")
-    pool = MirrorPool(cache_dir=root / "cache")
-    renderer = Renderer(pool)
-    failed = 0
-    print(f"\n{len(loaded.apps)} Argo CD Applications in {repo.apps_dir}:\n")
-    for app in loaded.apps:
-        try:
-            mirror = pool.get(app.source.repo_url)
-            mirror.fetch()
-            commit = mirror.resolve(app.source.target_revision)
-            rendered = renderer.render(app, commit.sha)
-        except (GitError, RenderError) as exc:
-            failed += 1
-            print(f"  ✗ {app.name:<10} {getattr(exc, 'message', exc)}")
-            continue
-        kinds = Counter(obj.get("kind", "?") for obj in rendered.objects)
-        summary = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-        last_change = mirror.history(commit.sha, app.source.path, limit=1)
-        changed = f"last changed in {last_change[0].short_sha}: {last_change[0].subject}" if last_change else ""
-        at = f"{app.source.target_revision}@{commit.short_sha}"
-        print(f"  ✓ {app.name:<10} {at} {app.source.path}/ renders {summary}")
-        print(f"    {'':<10} {changed}")
-    apps = repo.apps_dir
-    broken = _broken_build_revision(pool, loaded.apps)
-    print(
-        "\nTry:\n"
-        f"  gitops-tui apps --apps {apps}\n"
-        f"  gitops-tui manifests guestbook --apps {apps}\n"
-        f"  gitops-tui manifests guestbook --apps {apps} --revision {broken}   # the broken build\n"
-        f"  gitops-tui manifests payments --apps {apps}   # Secret values are masked\n"
-        "\nThe live console (sandbox cluster, health, diff, sync, rollback) is not built yet: "
-        "this demo shows the Git and rendering half. Run `gitops-tui sandbox` to start the "
-        "Kubernetes API emulator on its own."
-    )
-    return 2 if failed else 0
-
-
-def _broken_build_revision(pool: MirrorPool, apps: Sequence[AppSpec]) -> str:
-    """The short SHA of the demo's broken guestbook build, for the user to render."""
-    guestbook = next((a for a in apps if a.name == "guestbook"), None)
-    if guestbook is None:
-        return "HEAD"
+def run_demo(state_dir: Path | None, *, headless: bool, scenario: bool, duration: float | None) -> int:
     try:
-        history = pool.get(guestbook.source.repo_url).history(guestbook.source.target_revision, guestbook.source.path)
-    except GitError:
-        return "HEAD"
-    return next((c.short_sha for c in history if "crashloop" in c.subject), "HEAD")
+        with DemoEnvironment(state_dir) as env:
+            assert env.repo is not None
+            loaded = load_applications([env.repo.apps_dir])
+            for reason in env.repo.left_out:
+                print(f"demo: left out {reason}", flush=True)
+            print(f"demo: sandbox cluster at {env.sandbox_url}, kubeconfig {env.kubeconfig}", flush=True)
+            print(f"demo: Git repository {env.repo.url}, apps in {env.repo.apps_dir}", flush=True)
+            if not headless and _console_available():
+                return _run_console(env, loaded.apps, scenario)
+            if not headless:
+                print("demo: the console is not built yet; showing the event log instead", flush=True)
+            return asyncio.run(_headless(env, list(loaded.apps), scenario, duration))
+    except DemoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(run_static_demo(None))
+def _console_available() -> bool:
+    try:
+        from gitops_tui.tui.app import GitOpsApp  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _run_console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool) -> int:
+    return asyncio.run(_console(env, apps, scenario))
+
+
+async def _console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool) -> int:
+    from gitops_tui.tui.app import GitOpsApp
+
+    reconciler = build_reconciler(apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS)
+    app = GitOpsApp(reconciler)  # starts the reconciler on mount, stops it on exit
+    story: asyncio.Task[None] | None = None
+    client = ClusterClient.from_kubeconfig(load_kubeconfig(env.kubeconfig))
+    if scenario:
+        assert env.repo is not None
+        # The story plays on the console's own loop; its narration arrives as notifications.
+        story = asyncio.create_task(run_story(reconciler, env.repo, client,
+                                              lambda line: app.notify(line.removeprefix("scenario: "), timeout=8)))
+    try:
+        await app.run_async()
+    finally:
+        if story is not None:
+            story.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ScenarioError):
+                await story
+        client.close()
+    return app.return_code or 0
+
+
+async def _headless(env: DemoEnvironment, apps: list, scenario: bool, duration: float | None) -> int:
+    reconciler = build_reconciler(apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS)
+    await reconciler.start()
+    printer = asyncio.create_task(_print_events(reconciler))
+    outcome = 0
+    try:
+        if scenario:
+            assert env.repo is not None
+            client = ClusterClient.from_kubeconfig(load_kubeconfig(env.kubeconfig))
+            try:
+                story = run_story(reconciler, env.repo, client, lambda line: print(line, flush=True))
+                await asyncio.wait_for(story, duration) if duration else await story
+            except (ScenarioError, TimeoutError) as exc:
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+                outcome = 1
+            finally:
+                client.close()
+        elif duration:
+            await asyncio.sleep(duration)
+        else:
+            await asyncio.Event().wait()  # until Ctrl-C
+    finally:
+        await asyncio.sleep(0.3)  # let the last coalesced events arrive before the summary
+        printer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await printer
+        _print_summary(reconciler.snapshot())
+        await reconciler.stop()
+    return outcome
+
+
+async def _print_events(reconciler: Reconciler) -> None:
+    seen = 0
+    async for _ in reconciler.subscribe():
+        for event in reconciler.events(since=seen):
+            seen = event.seq
+            where = f"{event.app}: " if event.app and not event.message.startswith(f"{event.app}:") else ""
+            print(f"{event.at:%H:%M:%S} {event.severity.value:<7} {where}{event.message}", flush=True)
+
+
+def _print_summary(states: dict[str, AppState] | object) -> None:
+    print("\nAPP        SYNC       HEALTH       REVISION", flush=True)
+    for name, state in sorted(dict(states).items()):  # type: ignore[call-overload]
+        revision = f"{state.revision.short_sha} {state.revision.subject}" if state.revision else "-"
+        print(f"{name:<10} {state.sync.value:<10} {state.health.status.value:<12} {revision}", flush=True)

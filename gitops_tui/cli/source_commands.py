@@ -37,8 +37,15 @@ def add_source_commands(commands: Any, apps_options: argparse.ArgumentParser) ->
     # Listed for --help only: main() hands `sandbox ...` to the sandbox's own parser.
     commands.add_parser("sandbox", help="run the built-in Kubernetes API emulator on loopback", add_help=False)
 
-    demo = commands.add_parser("demo", help="build the demo repository and show what the console sees")
-    demo.add_argument("--state-dir", type=Path, help="keep the demo's repository and apps here")
+    demo = commands.add_parser(
+        "demo", help="the console on a built-in sandbox cluster and a demo Git repository (no cluster needed)"
+    )
+    demo.add_argument("--state-dir", type=Path, help="keep the demo's cluster state and repository here")
+    demo.add_argument("--headless", action="store_true", help="print the event log instead of opening the console")
+    demo.add_argument("--scenario", action="store_true",
+                      help="play a story: a new commit auto-syncs, a hand edit is healed, a bad build degrades")
+    demo.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
+                      help="stop by itself after this long (headless)")
     demo.set_defaults(handler=cmd_demo)
 
 
@@ -83,9 +90,9 @@ def cmd_manifests(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from gitops_tui.demo import run_static_demo
+    from gitops_tui.demo import run_demo
 
-    return run_static_demo(args.state_dir)
+    return run_demo(args.state_dir, headless=args.headless, scenario=args.scenario, duration=args.duration)
 
 
 def sync_policy_word(app: AppSpec) -> str:

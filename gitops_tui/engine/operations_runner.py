@@ -194,6 +194,9 @@ class OperationsRunner:
                 log.exception("recording history of %s failed", worker.name)
                 self._events.warning(worker.name, f"{worker.name}: the sync is not in the history: {exc}")
         self._reconciler._mark_dirty(worker.name)
+        # A new revision (or drift) that arrived while this operation ran was held back by it: decide again
+        # now, or the app would wait for its next state change to follow Git.
+        self._reconciler._consider_auto_sync(worker)
 
     def _on_change(self, operation: Operation, before: Operation | None) -> None:
         name = operation.app

@@ -202,7 +202,10 @@ def sync_options(job: SyncJob) -> SyncOptions:
         base,
         prune=request.prune,
         dry_run=request.dry_run,
-        force=request.force,
+        # Self-heal exists to put Git's values back over someone else's edit; that edit's field manager
+        # owns the field now, so without force every heal would stop at a conflict. Manual syncs force
+        # only when asked.
+        force=request.force or request.self_heal,
         apply_out_of_sync_only=base.apply_out_of_sync_only or request.apply_out_of_sync_only,
         resources=request.resources,
         skip_hooks=job.operation.kind == "rollback",
