@@ -43,6 +43,11 @@ def add_cluster_commands(commands: Any, cluster_options: argparse.ArgumentParser
     diff.add_argument("--side-by-side", action="store_true", help="live on the left, desired on the right")
     diff.set_defaults(handler=cmd_diff)
 
+    console = commands.add_parser("console", parents=[cluster_options],
+                                  help="open the console on your clusters (Textual UI; q quits)")
+    console.add_argument("--high-contrast", action="store_true", help="the high-contrast theme")
+    console.set_defaults(handler=cmd_console)
+
     health = commands.add_parser("health", help="assess the health of live objects saved in YAML/JSON files")
     health.add_argument("files", nargs="+", type=Path, metavar="FILE")
     health.set_defaults(handler=cmd_health)
@@ -58,6 +63,24 @@ def _comparer(args: argparse.Namespace) -> Any:
     except KubeconfigError as exc:
         raise CommandError(exc.message) from None
     return OneShotComparer(kubeconfig)
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from gitops_tui.cluster.errors import KubeconfigError
+    from gitops_tui.cluster.kubeconfig import load_kubeconfig
+    from gitops_tui.engine.console import build_reconciler
+    from gitops_tui.tui.app import run_console
+
+    result = load_apps(args.apps)
+    report_problems(result)
+    if not result.apps:
+        raise CommandError("no apps to watch: fix the definitions above or point --apps at a directory of them")
+    try:
+        kubeconfig = load_kubeconfig(args.kubeconfig, context=args.context)
+    except KubeconfigError as exc:
+        raise CommandError(exc.message) from None
+    reconciler = build_reconciler(list(result.apps), kubeconfig, read_only=args.read_only)
+    return run_console(reconciler, high_contrast=args.high_contrast)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
