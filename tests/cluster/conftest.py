@@ -5,7 +5,6 @@ Waiting is always on a condition with a deadline (`eventually`), never a bare sl
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from gitops_tui.cluster.kubeconfig import load_kubeconfig
 from gitops_tui.cluster.watch import WatchOptions
 from gitops_tui.sandbox import testing as sandbox_testing
 from gitops_tui.sandbox.runtime import Sandbox
+from tests import waiting
 
 sandbox = sandbox_testing.sandbox  # a fresh sandbox API server per test, on its own loopback port
 
@@ -49,15 +49,8 @@ async def cache(client: ClusterClient) -> AsyncIterator[LiveCache]:
 
 
 async def eventually(condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
-    """Poll `condition` on the loop until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.01)
+    """The shared waiter (tests/waiting.py) with this suite's shorter default deadline."""
+    return await waiting.eventually(condition, timeout, what)
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:

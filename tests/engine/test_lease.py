@@ -19,9 +19,9 @@ from tests.engine.test_sync_execute_support import (
     cluster,
     configmap,
     deployment,
-    eventually,
     world,
 )
+from tests.waiting import eventually
 
 __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 

@@ -26,6 +26,7 @@ from gitops_tui.sandbox.faults import ErrorFault
 from gitops_tui.sandbox.runtime import Sandbox
 from gitops_tui.source.git import MirrorPool
 from tests.gitrepos import GitRemote
+from tests.waiting import eventually
 
 sandbox = sandbox_testing.sandbox
 
@@ -59,15 +60,6 @@ def app(name: str, remote: GitRemote, path: str, namespace: str = "shop", **poli
                    sync_policy=SyncPolicy(**policy))
 
 
-async def eventually(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 class World:

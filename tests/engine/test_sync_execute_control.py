@@ -17,10 +17,10 @@ from tests.engine.test_sync_execute_support import (
     cluster,
     configmap,
     deployment,
-    eventually,
     result_for,
     world,
 )
+from tests.waiting import eventually
 
 __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 

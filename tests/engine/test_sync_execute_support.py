@@ -7,9 +7,7 @@ in the cluster, and run the executor the way the reconciler does, recording ever
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,17 +180,6 @@ def result_for(operation: Operation, kind: str, name: str) -> ResourceResult:
 
 def commit_info(world: SyncWorld, sha: str) -> CommitInfo:
     return world.comparer.render(world.app(), sha).commit
-
-
-async def eventually(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
