@@ -67,7 +67,13 @@ async def run_story(reconciler: Reconciler, repo: DemoRepository, client: Cluste
     reconciler.refresh("orders")
     await wait_for(reconciler, "degraded orders",
                    lambda s: s["orders"].health.status is HealthStatus.DEGRADED)
+    await wait_for(reconciler, "the end of the orders sync", lambda _: _operation_over(reconciler, "orders"))
     say("scenario: done. Roll orders back (R in the console, or `gitops-tui rollback orders`) to heal it.")
+
+
+def _operation_over(reconciler: Reconciler, app: str) -> bool:
+    operation = reconciler.activity(app).operation
+    return operation is not None and operation.phase.completed
 
 
 def _scale_by_hand(client: ClusterClient, namespace: str, deployment: str, replicas: int) -> None:
