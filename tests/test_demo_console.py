@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -50,8 +51,9 @@ def test_demo_console_opens_and_quits_cleanly(tmp_path: Path) -> None:
             os.write(controller, b"y")
         assert process.wait(60) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
+        if process.poll() is None:  # a failed test must not leave the demo's sandbox running either
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
         os.close(controller)
     assert not root.exists()  # temp state removed
     processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
