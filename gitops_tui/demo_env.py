@@ -7,7 +7,9 @@ directory: a temp dir removed on exit, or `--state-dir DIR`, kept.
 
 from __future__ import annotations
 
+import ctypes
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,7 +54,8 @@ class DemoEnvironment:
         command = [sys.executable, "-m", "gitops_tui.sandbox", "--kubeconfig-out", str(self.kubeconfig),
                    "--speed", str(self.speed), "--state-file", str(self.root / "cluster.json")]
         with (self.root / "sandbox.log").open("w") as log:
-            self._sandbox = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+            self._sandbox = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
+                                             preexec_fn=_die_with_parent)
         assert self._sandbox.stdout is not None
         line = self._sandbox.stdout.readline()  # "Kubernetes sandbox serving at http://127.0.0.1:PORT"
         if not line:
@@ -72,3 +75,10 @@ class DemoEnvironment:
             self._sandbox = None
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _die_with_parent() -> None:
+    """In the sandbox's process: end when the demo ends, even if the demo is killed without cleaning up."""
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1  # the name Linux gives it
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
