@@ -15,18 +15,8 @@ from typing import Any
 from gitops_tui.engine.diff import ResourceDiff, compare_resource
 from gitops_tui.engine.health import aggregate_health, assess_health, has_health_check, is_hook
 from gitops_tui.engine.masking import SecretMasker
+from gitops_tui.engine.sync_order import CLUSTER_SCOPED_KINDS
 from gitops_tui.model import AppSpec, AppState, CommitInfo, Health, HealthStatus, ResourceKey, ResourceState, SyncStatus
-
-# Kinds that are cluster-scoped on every cluster; others get the destination namespace when unset.
-# The caller's REST mapper is the real authority; this only serves when no mapper is at hand.
-CLUSTER_SCOPED_KINDS = frozenset({
-    ("", "Namespace"), ("", "Node"), ("", "PersistentVolume"),
-    ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-    ("apiextensions.k8s.io", "CustomResourceDefinition"), ("storage.k8s.io", "StorageClass"),
-    ("apiregistration.k8s.io", "APIService"), ("scheduling.k8s.io", "PriorityClass"),
-    ("networking.k8s.io", "IngressClass"), ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,7 +36,8 @@ def place_in_namespace(
 ) -> list[DesiredObject]:
     """Give namespaced objects without a namespace the app's destination namespace, as Argo CD does.
 
-    `is_namespaced(group, kind) -> bool | None` answers from the cluster's discovery; None means unknown.
+    `is_namespaced(group, kind) -> bool | None` answers from the cluster's discovery; None means unknown,
+    and then only the well-known cluster-scoped kinds are taken as such.
     """
     placed = []
     for obj in objects:

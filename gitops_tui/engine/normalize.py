@@ -13,9 +13,12 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from gitops_tui.cluster.tracking import ARGOCD_TRACKING_ANNOTATION, DEFAULT_TRACKING_ANNOTATION
+
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-ARGOCD_TRACKING = "argocd.argoproj.io/tracking-id"
-DEFAULT_TRACKING = "gitops-tui.dev/tracking-id"
+# The annotation keys are the cluster room's; the engine only needs to know to ignore them.
+ARGOCD_TRACKING = ARGOCD_TRACKING_ANNOTATION
+DEFAULT_TRACKING = DEFAULT_TRACKING_ANNOTATION
 
 SERVER_OWNED_METADATA = (
     "managedFields",

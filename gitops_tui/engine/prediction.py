@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gitops_tui.cluster.client import FIELD_MANAGER
 from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.fieldpaths import lookup, owned_paths
 from gitops_tui.engine.normalize import ARGOCD_TRACKING, DEFAULT_TRACKING
-
-FIELD_MANAGER = "gitops-tui"
 
 
 def apply_would_remove_fields(
