@@ -26,9 +26,9 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from benchmarks.looplag import LoopLag
 from gitops_tui.cluster.cache import CacheEvent, LiveCache
 from gitops_tui.cluster.client import ClientSettings, ClusterClient
 from gitops_tui.cluster.kubeconfig import load_kubeconfig
@@ -110,28 +110,6 @@ def serve(objects: int) -> None:
 def rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-class LoopLag:
-    """The longest the event loop went without running a 1 ms ticker: how long anything blocked it."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def _tick(self) -> None:
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(0.001)
-            self.worst = max(self.worst, time.perf_counter() - before - 0.001)
-
-    def __enter__(self) -> LoopLag:
-        self._task = asyncio.get_running_loop().create_task(self._tick())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
 
 
 async def synced_cache(kubeconfig: str, page_size: int, lag: LoopLag | None = None) -> tuple[LiveCache, float]:
@@ -224,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve is not None:
         serve(args.serve)
         return 0
-    server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve", str(args.objects)],
+    server = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_cache", "--serve", str(args.objects)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None

@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from benchmarks.looplag import LoopLag
 from gitops_tui.cluster.cache import CacheEvent
 from gitops_tui.cluster.client import ClientSettings, ClusterClient
 from gitops_tui.cluster.errors import Target
@@ -81,8 +82,9 @@ def serve() -> None:
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
-    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
+    # Run as a module (from the repository root, as `make bench` does) so `benchmarks.*` imports resolve.
+    command = [sys.executable, "-m", "benchmarks.bench_reconciler", "--serve"]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None
     return server, json.loads(server.stdout.readline())["kubeconfig"]
 
@@ -122,27 +124,6 @@ def seed(client: ClusterClient, apps: int) -> float:
 
 
 # ---- measurements ------------------------------------------------------------------------------------
-
-
-class LoopLag:
-    """The loop's worst stall: a 1 ms ticker that notes how late it wakes."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    async def _tick(self) -> None:
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(0.001)
-            self.worst = max(self.worst, time.perf_counter() - before - 0.001)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._tick())
-
-    def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
 
 
 class GcPauses:
