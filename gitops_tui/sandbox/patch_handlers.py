@@ -6,7 +6,6 @@ only does the HTTP side: content types, preconditions, subresources, error shape
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import errors
+from . import apply, errors, patching
 from .conversion import entry_bytes, object_in, to_storage
 from .handlers import check_type, field_manager, is_dry_run, known_fields_only, respond, storage_of
 from .resources import BUILTIN_GROUP_ORDER
@@ -29,17 +28,6 @@ APPLY_PATCH = "application/apply-patch+yaml"
 _PATCH_FUNCTIONS = {JSON_PATCH: "json_patch", MERGE_PATCH: "merge_patch", STRATEGIC_PATCH: "strategic_merge_patch"}
 
 
-def _sibling(module: str) -> Any:
-    try:
-        return importlib.import_module(f"{__package__}.{module}")
-    except Exception:  # not landed yet, or mid-edit: answer "not implemented" rather than crash
-        return None
-
-
-def _not_implemented(what: str) -> errors.ApiError:
-    return errors.ApiError(415, "UnsupportedMediaType", f"{what} is not implemented by this sandbox yet", {})
-
-
 def _is_builtin(target: Target) -> bool:
     return target.rt.group in BUILTIN_GROUP_ORDER
 
@@ -51,10 +39,7 @@ async def patch(store: Store, request: web.Request, target: Target) -> web.Respo
         return _server_side_apply(store, request, target, raw)
     if content_type not in _PATCH_FUNCTIONS or (content_type == STRATEGIC_PATCH and not _is_builtin(target)):
         raise errors.unsupported_media_type(content_type)
-    patching = _sibling("patching")
-    fn: Callable[[dict, Any], dict] | None = getattr(patching, _PATCH_FUNCTIONS[content_type], None)
-    if fn is None:
-        raise _not_implemented(content_type)
+    fn: Callable[[dict, Any], dict] = getattr(patching, _PATCH_FUNCTIONS[content_type])
     try:
         document = json.loads(raw)
     except ValueError as exc:
@@ -98,9 +83,6 @@ async def patch(store: Store, request: web.Request, target: Target) -> web.Respo
 
 
 def _server_side_apply(store: Store, request: web.Request, target: Target, raw: bytes) -> web.Response:
-    apply = _sibling("apply")
-    if apply is None or not hasattr(apply, "server_side_apply"):
-        raise _not_implemented("server-side apply")
     manager = request.query.get("fieldManager")
     if not manager:
         raise errors.bad_request("PATCH request with apply content type must set fieldManager: "
@@ -139,12 +121,8 @@ def _server_side_apply(store: Store, request: web.Request, target: Target, raw: 
             {"reason": "FieldManagerConflict", "message": f'conflict with "{owner}"', "field": path}
             for owner, path in exc.conflicts]
         raise errors.ApiError(409, "Conflict", exc.message, {"causes": causes}) from exc
-    except Exception as exc:
-        patching = _sibling("patching")
-        if patching is not None and isinstance(exc, patching.PatchError):
-            raise errors.ApiError(getattr(exc, "code", 422), "Invalid", getattr(exc, "message", str(exc)),
-                                  {}) from exc
-        raise
+    except patching.PatchError as exc:
+        raise errors.ApiError(exc.code, "Invalid", exc.message, {}) from exc
     if entry is None:
         if target.subresource:
             raise errors.not_found(rt.plural, rt.group, target.name)
