@@ -183,6 +183,10 @@ class Sandbox:
 
         return self.run(wrapper())
 
+    def request_counts(self) -> dict[str, int]:
+        """Resource requests served so far, by verb (`{"get": 12, "patch": 40, ...}`)."""
+        return self._on_loop(lambda: dict(self._server().requests))
+
     # ---- authorization ------------------------------------------------------------------------------
 
     def forbid(self, *rules: ForbidRule) -> None:

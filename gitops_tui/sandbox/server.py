@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
 from typing import Any
 
 from aiohttp import web
@@ -49,6 +50,8 @@ class ApiServer:
         self.access = AccessPolicy(forbid or [])
         self.faults = faults or Faults()
         self.watches = WatchRegistry()
+        self.requests: Counter[str] = Counter()
+        """Resource requests served, by RBAC verb (get, list, watch, patch...): how chatty a client is."""
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._watch_closer: asyncio.Task[None] | None = None
@@ -173,6 +176,7 @@ class ApiServer:
             return handlers.respond(doc)
         watch_param = request.query.get("watch") in ("true", "1")
         target = resolve_target(registry, group, version, rest, request.method, watch_param)
+        self.requests[target.verb] += 1
         if target.rt.group_resource != "selfsubjectaccessreviews.authorization.k8s.io":
             self.access.check(target)  # asking about oneself is always allowed (system:basic-user)
         delay = self.faults.latency_for(target)
@@ -252,6 +256,8 @@ class ApiServer:
             self.store.compact()
         elif action == "refuse-connections":
             await self.refuse_connections(float(body.get("seconds", 1)), drop_after=0.05)
+        elif action == "requests":
+            return handlers.respond(dict(self.requests))
         elif action == "state":
             return handlers.respond({"resourceVersion": self.store.resource_version, "watches": len(self.watches)})
         else:
