@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from gitops_tui.cluster.cache import LiveCache
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.engine.app_compare import DesiredObject
 from gitops_tui.model import AppSpec, CommitInfo, HistoryEntry, Operation, OperationPhase, ResourceKey
@@ -67,6 +68,8 @@ class SyncJob:
     request: SyncRequest
     client: ClusterClient
     update: Callable[[Operation], None]
+    cache: LiveCache | None = None
+    """The reconciler's watch cache of the cluster: the executor's waits read it instead of polling."""
 
 
 class SyncExecutor(Protocol):

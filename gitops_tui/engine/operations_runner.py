@@ -73,7 +73,7 @@ class OperationsRunner:
         keys = {item.key for item in desired.items} | runtime.cache.store.keys_by_app(worker.name)
         live = {key: obj for key in keys if (obj := runtime.cache.get(key)) is not None}
         job = SyncJob(operation, worker.spec, desired.revision, tuple(i.as_desired_object() for i in desired.items),
-                      live, request, runtime.client, self.book.update)
+                      live, request, runtime.client, self.book.update, runtime.cache)
         self._tasks[worker.name] = self._reconciler._spawn(self._run(worker, job), f"{kind} {worker.name}")
         return operation
 

@@ -37,6 +37,7 @@ from gitops_tui.engine.operations import OperationInProgressError, ReconcilerErr
 from gitops_tui.engine.sync_plan import SyncOptions, plan_sync
 from gitops_tui.engine.sync_waits import WaitSettings, sleep_unless_stopped
 from gitops_tui.engine.sync_walk import PlanWalker, WalkOutcome
+from gitops_tui.engine.sync_watch import reader_for
 from gitops_tui.model import Operation, OperationPhase, ResourceKey, ResourceResult, RetryStrategy
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class OperationControl:
         self.results: list[ResourceResult] = []
         self.stop_reason = ""
         self.grant: LeaseGrant | None = None
+        self.wakers: set[asyncio.Event] = set()
+        """The events the sync's waits sleep on: set on terminate, so a wait notices at once."""
 
     def should_stop(self) -> str:
         if self.stop_reason:
@@ -117,6 +120,8 @@ class SyncRunner:
         if not control.stop_reason:
             control.stop_reason = TERMINATED
             control.emit(phase=OperationPhase.TERMINATING, message="terminating: stops after the current step")
+            for event in control.wakers:
+                event.set()
         return control.operation
 
     async def run(self, job: SyncJob) -> Operation:
@@ -175,7 +180,8 @@ class SyncRunner:
         attempt = 1
         while True:
             plan = plan_sync(job.app, desired, live, None, options)
-            walker = PlanWalker(job.client, job.app.name, plan, live, control, self.settings.wait)
+            walker = PlanWalker(job.client, job.app.name, plan, live, control, self.settings.wait,
+                                reader_for(job.cache))
             outcome = await walker.walk()
             if outcome.ok:
                 return control.finish(OperationPhase.SUCCEEDED, outcome.message)

@@ -1,13 +1,16 @@
 """Waiting inside a sync: a wave's resources healthy, hooks finished, pruned objects gone.
 
-Each wait polls the API server with GETs in a thread (the executor has no watch of its own; the reconciler's
-cache may lag the write it just made), checks `should_stop` between polls so a terminated or interrupted
-sync never waits out a timeout, and reports what it is waiting for, so the UI can say it.
+Each wait is event-driven from the reconciler's watch cache where it covers the objects (sync_watch.py):
+it reads them there and sleeps until one changes, so waiting costs the API server no requests. Objects
+the cache does not cover are polled with GETs in a thread. A wait checks `should_stop` whenever it wakes
+(terminate wakes it at once) so a terminated or interrupted sync never waits out a timeout, and reports
+what it is waiting for, so the UI can say it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import NotFoundError
 from gitops_tui.engine.health import assess_health, has_health_check
 from gitops_tui.engine.sync_plan_text import display_key
+from gitops_tui.engine.sync_watch import CacheReader, at_least
 from gitops_tui.model import HealthStatus, ResourceKey
 
 StopCheck = Callable[[], str]
@@ -38,6 +42,11 @@ class WaitSettings:
     timeout: float = 300.0
     """How long one wave may take to become healthy (and a hook to finish) before the sync fails."""
     poll_interval: float = 1.0
+    """How often objects the watch cache does not cover are read with a GET."""
+    idle_check: float = 1.0
+    """Longest a wait sleeps without looking at the lease (a lost lease stops the sync within this)."""
+    cache_lag: float = 2.0
+    """How long the watch cache may lag a write before the wait asks the server with a GET instead."""
 
 
 @dataclass(frozen=True)
@@ -101,42 +110,104 @@ async def wait_for(
     should_stop: StopCheck,
     report: Report,
     what: str,
+    watch: CacheReader | None = None,
+    written: Mapping[ResourceKey, str] | None = None,
+    wakers: set[asyncio.Event] | None = None,
 ) -> dict[ResourceKey, Verdict]:
-    """Poll until every key's verdict is done, or one has failed; returns the verdicts known (keys still pending
-    when another failed are left out). A timeout is a failed verdict per pending key."""
+    """Wait until every key's verdict is done, or one has failed; returns the verdicts known (keys still pending
+    when another failed are left out). A timeout is a failed verdict per pending key.
+
+    Objects the `watch` cache covers are read there, and the wait sleeps until one of them changes; the rest
+    are polled with GETs every `poll_interval`. `written` holds the resourceVersion each write of this sync
+    returned, so a cache that has not caught up with the write is not believed (module docstring of
+    sync_watch). Setting any event in `wakers` (terminate does) wakes the wait to look at `should_stop`."""
+    written = written or {}
     pending = list(judges)
     verdicts: dict[ResourceKey, Verdict] = {}
-    deadline = time.monotonic() + settings.timeout
-    while pending:
-        reason = should_stop()
-        if reason:
-            raise SyncStopped(reason)
-        objects = await asyncio.to_thread(_get_all, client, pending)
-        waiting: list[tuple[ResourceKey, Verdict]] = []
-        for key, obj in zip(pending, objects, strict=True):
-            verdict = judges[key](obj)
-            if verdict.done:
-                verdicts[key] = verdict
-            else:
-                waiting.append((key, verdict))
-        pending = [key for key, _ in waiting]
-        if not pending or any(not v.ok for v in verdicts.values()):
-            break  # a Degraded resource fails the wave now: waiting on its neighbours would change nothing
-        if time.monotonic() >= deadline:
-            for key, verdict in waiting:
-                verdicts[key] = Verdict(True, ok=False, message=f"not done after {settings.timeout:g} s: "
-                                                                  f"{verdict.message or 'pending'}")
-            break
-        first_key, first = waiting[0]
-        more = f" and {len(waiting) - 1} more" if len(waiting) > 1 else ""
-        report(f"{what}: waiting for {display_key(first_key)} ({first.message or 'pending'}){more}")
-        await sleep_unless_stopped(settings.poll_interval, should_stop)
+    fetched: dict[ResourceKey, dict[str, Any] | None] = {}
+    seen: set[ResourceKey] = set()
+    started = time.monotonic()
+    deadline = started + settings.timeout
+    next_get = started
+    changed = asyncio.Event()
+    stop_notices = watch.notify(pending, changed) if watch is not None else None
+    if wakers is not None:
+        wakers.add(changed)
+    try:
+        while pending:
+            reason = should_stop()
+            if reason:
+                raise SyncStopped(reason)
+            changed.clear()
+            now = time.monotonic()
+            current, to_get = _read_cached(watch, judges, pending, written, seen, lagging=now - started <
+                                           settings.cache_lag)
+            if to_get and now >= next_get:
+                objects = await asyncio.to_thread(_get_all, client, to_get)
+                fetched.update(zip(to_get, objects, strict=True))
+                next_get = time.monotonic() + settings.poll_interval
+            for key in to_get:
+                current[key] = judges[key](fetched[key]) if key in fetched else Verdict(False, message="pending")
+            waiting: list[tuple[ResourceKey, Verdict]] = []
+            for key in pending:
+                verdict = current[key]
+                if verdict.done:
+                    verdicts[key] = verdict
+                else:
+                    waiting.append((key, verdict))
+            pending = [key for key, _ in waiting]
+            if not pending or any(not v.ok for v in verdicts.values()):
+                break  # a Degraded resource fails the wave now: waiting on its neighbours would change nothing
+            now = time.monotonic()
+            if now >= deadline:
+                for key, verdict in waiting:
+                    verdicts[key] = Verdict(True, ok=False, message=f"not done after {settings.timeout:g} s: "
+                                                                      f"{verdict.message or 'pending'}")
+                break
+            first_key, first = waiting[0]
+            more = f" and {len(waiting) - 1} more" if len(waiting) > 1 else ""
+            report(f"{what}: waiting for {display_key(first_key)} ({first.message or 'pending'}){more}")
+            wake_at = [deadline, now + settings.idle_check]  # idle_check: a lost lease is noticed this often
+            if to_get:
+                wake_at.append(next_get)
+            if now - started < settings.cache_lag and any(key not in seen for key in pending):
+                wake_at.append(started + settings.cache_lag)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), max(min(wake_at) - now, 0.0))
+    finally:
+        if stop_notices is not None:
+            stop_notices()
+        if wakers is not None:
+            wakers.discard(changed)
     return verdicts
+
+
+def _read_cached(
+    watch: CacheReader | None, judges: Mapping[ResourceKey, Judge], pending: list[ResourceKey],
+    written: Mapping[ResourceKey, str], seen: set[ResourceKey], *, lagging: bool,
+) -> tuple[dict[ResourceKey, Verdict], list[ResourceKey]]:
+    """Verdicts for the keys the cache can answer; the keys to GET instead (not covered, or lagging too long)."""
+    current: dict[ResourceKey, Verdict] = {}
+    to_get: list[ResourceKey] = []
+    scopes = watch.covered_scopes() if watch is not None else set()
+    for key in pending:
+        if watch is None or not watch.covers(key, scopes):
+            to_get.append(key)
+            continue
+        version = written.get(key)
+        if key in seen or version is None or at_least(watch.version(key), version):
+            seen.add(key)
+            current[key] = judges[key](watch.get(key))
+        elif lagging:
+            current[key] = Verdict(False, message="waiting for the watch to show the write")
+        else:
+            to_get.append(key)  # the watch lags (or versions do not compare): ask the server
+    return current, to_get
 
 
 async def wait_gone(
     client: ClusterClient, keys: Iterable[ResourceKey], *, settings: WaitSettings, should_stop: StopCheck,
-    report: Report, what: str,
+    report: Report, what: str, watch: CacheReader | None = None, wakers: set[asyncio.Event] | None = None,
 ) -> dict[ResourceKey, Verdict]:
     """Deleted objects may linger while finalizers and foreground deletion of their dependents run."""
 
@@ -144,7 +215,7 @@ async def wait_gone(
         return Verdict(True, message="deleted") if obj is None else Verdict(False, message="being deleted")
 
     return await wait_for(client, dict.fromkeys(keys, judge), settings=settings, should_stop=should_stop,
-                          report=report, what=what)
+                          report=report, what=what, watch=watch, wakers=wakers)
 
 
 async def sleep_unless_stopped(seconds: float, should_stop: StopCheck) -> str:

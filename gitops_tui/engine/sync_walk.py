@@ -28,6 +28,7 @@ from gitops_tui.engine.sync_waits import (
     wait_for,
     wait_gone,
 )
+from gitops_tui.engine.sync_watch import CacheReader
 from gitops_tui.model import ResourceAction, ResourceKey, ResourceResult
 
 if TYPE_CHECKING:
@@ -50,18 +51,22 @@ class _Pending:
     key: ResourceKey
     judge: Judge | None
     hook: PreparedHook | None = None
+    version: str | None = None
+    """The resourceVersion our write returned: the watch cache is believed once it shows this one."""
 
 
 class PlanWalker:
     def __init__(self, client: ClusterClient, app: str, plan: SyncPlan,
                  live: Mapping[ResourceKey, Mapping[str, Any]], control: OperationControl,
-                 wait: WaitSettings) -> None:
+                 wait: WaitSettings, watch: CacheReader | None = None) -> None:
+        """`watch` reads the reconciler's watch cache for the waits; without it they poll with GETs."""
         self.client = client
         self.app = app
         self.plan = plan
         self.live = live
         self.control = control
         self.wait = wait
+        self.watch = watch
         self.dry_run = plan.options.dry_run
         self.counts: dict[ResourceAction, int] = dict.fromkeys(ResourceAction, 0)
 
@@ -154,7 +159,7 @@ class PlanWalker:
         if self.dry_run:
             words = f"dry run: would be {words}" if action is not ResourceAction.UNCHANGED else "dry run: no change"
         index = self._result(step, step.key, action, words)
-        return _Pending(index, step.key, health_verdict)
+        return _Pending(index, step.key, health_verdict, version=_version(applied) or None)
 
     async def _apply(self, step: PlannedStep, obj: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         try:
@@ -174,19 +179,24 @@ class PlanWalker:
         hook = prepare_hook(step)
         if await asyncio.to_thread(delete_before_creation, self.client, hook, dry_run=self.dry_run):
             await wait_gone(self.client, [hook.key], settings=self.wait, should_stop=self.control.should_stop,
-                            report=self.control.report, what=f"{step.phase} hook {display_key(hook.key)}")
-        await self._apply(step, hook.obj)
+                            report=self.control.report, what=f"{step.phase} hook {display_key(hook.key)}",
+                            watch=self.watch, wakers=self.control.wakers)
+        created = await self._apply(step, hook.obj)
         words = f"dry run: {step.phase} hook would run" if self.dry_run else f"{step.phase} hook started"
         index = self._result(step, hook.key, ResourceAction.CREATED, words, hook=True)
-        return _Pending(index, hook.key, hook_verdict, hook)
+        return _Pending(index, hook.key, hook_verdict, hook, _version(created) or None)
 
     async def _settle(self, pending: list[_Pending], label: str) -> list[str]:
         """Wait for the wave: prunes gone, hooks finished, applied resources healthy; then hook clean-up."""
         judges: dict[ResourceKey, Judge] = {}
+        written: dict[ResourceKey, str] = {}
         for item in pending:
             judges[item.key] = item.judge or _gone
+            if item.version:
+                written[item.key] = item.version
         verdicts = await wait_for(self.client, judges, settings=self.wait, should_stop=self.control.should_stop,
-                                  report=self.control.report, what=label)
+                                  report=self.control.report, what=label, watch=self.watch, written=written,
+                                  wakers=self.control.wakers)
         failures: list[str] = []
         for item in pending:
             verdict = verdicts.get(item.key, Verdict(True))
