@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from gitops_tui.cluster.errors import ClusterError
 from gitops_tui.cluster.kubeconfig import KubeConfig
 from gitops_tui.engine.app_worker import AppWorker, Pools, compare_pass, run_in, same_state
 from gitops_tui.engine.auto_sync import AutoSyncPolicy
+from gitops_tui.engine.auto_sync_driver import AutoSyncDriver
 from gitops_tui.engine.change_feed import ChangeFeed, Subscription
 from gitops_tui.engine.clusters_runtime import ClusterRuntime, ClusterRuntimes
 from gitops_tui.engine.diff import ResourceDiff
@@ -48,6 +48,9 @@ from gitops_tui.engine.operations import (
     UnknownAppError,
 )
 from gitops_tui.engine.operations_runner import OperationsRunner, release_leases
+from gitops_tui.engine.resource_tree import TreeNode, resource_tree
+from gitops_tui.engine.sync_plan import SyncPlan
+from gitops_tui.engine.sync_preview import preview_plan
 from gitops_tui.model import (
     AppActivity,
     AppSpec,
@@ -119,10 +122,10 @@ class Reconciler:
         self._again: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[object]] = set()
-        self._timers: dict[str, asyncio.TimerHandle] = {}
         self._pools: Pools | None = None
         self._ops: OperationsRunner | None = None
         self._executor = executor
+        self._auto = AutoSyncDriver(self, getattr(executor, "leases", None))
         self._running = False
         self._stopped = False
 
@@ -151,6 +154,7 @@ class Reconciler:
                                           RepoSchedule(worker.spec.source.repo_url, []))
             repo.workers.append(worker)
         await self._runtimes.start()
+        self._auto.start(list(self._workers.values()))
         for worker in self._workers.values():
             if worker.spec.sync_policy.automated:
                 self._spawn(self._ops.load_pause(worker), f"read auto-sync pause {worker.name}")
@@ -166,14 +170,13 @@ class Reconciler:
         if not self._running:
             return
         self._running, self._stopped = False, True
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await release_leases(self._executor)  # now, so another console need not wait for them to expire
+        # Now, so another console need not wait for them to expire: operation leases, auto-sync claims.
+        await release_leases(self._executor)
+        await self._auto.stop()
         self._feed.close()
         for worker in self._workers.values():  # nobody is left to answer them: answer with what is known
             worker.resolve(worker.poll_waiters + worker.take_compare_waiters())
@@ -211,15 +214,32 @@ class Reconciler:
         worker = self._worker(app)
         repo = self._repos.get(mirror_key(worker.spec.source.repo_url))
         policy = worker.sync_policy
-        note = worker.auto_note or ("" if policy.automated else "automated sync is not configured")
+        note = worker.auto_note or self._auto.note(worker) or ("" if policy.automated else
+                                                               "automated sync is not configured")
         return AppActivity(repo.next_poll_wall_clock() if repo is not None and self._running else None,
                            repo.last_polled_at if repo is not None else None, policy.automated, note,
-                           self._ops.latest(app) if self._ops is not None else None)
+                           self._ops.latest(app) if self._ops is not None else None, self._auto.holder(worker))
 
     def children(self, app: str, key: ResourceKey) -> list[tuple[ResourceKey, Health | None]]:
         """The resource tree one level below one of the app's resources (ReplicaSets, Pods), with health."""
         runtime = self._worker(app).runtime
         return runtime.children(key) if runtime is not None else []
+
+    def resource_tree(self, app: str, key: ResourceKey) -> list[TreeNode]:
+        """Everything controllers made below one of the app's resources (ReplicaSets, their Pods), depth first."""
+        runtime = self._worker(app).runtime
+        return resource_tree(runtime.cache, key) if runtime is not None else []
+
+    async def plan(self, app: str, request: SyncRequest | None = None) -> SyncPlan:
+        """What `sync(app, request)` would do now (waves, hooks, prunes); writes nothing, takes no operation slot."""
+        worker = self._worker(app)
+        if worker.desired is None or worker.runtime is None or self._pools is None:
+            raise ReconcilerError(worker.source_error or worker.destination_error or f"{app}: not compared yet")
+        cache = worker.runtime.cache
+        keys = worker.desired.keys | cache.store.keys_by_app(app)
+        live = {key: obj for key in keys if (obj := cache.get(key)) is not None}
+        desired = [item.obj for item in worker.desired.items]
+        return await run_in(self._pools.compute, preview_plan, worker.state, desired, live, request or SyncRequest())
 
     async def diff(self, app: str, key: ResourceKey) -> ResourceDiff | None:
         """One resource's diff (desired against predicted live), for the diff view; None if unknown."""
@@ -397,22 +417,7 @@ class Reconciler:
                     self._mark_dirty(worker.name)
         self._feed.clusters_changed()
 
-    # ---- internals: automated sync ------------------------------------------------------------------
+    # ---- internals: automated sync (engine/auto_sync_driver.py) ---------------------------------------
 
     def _consider_auto_sync(self, worker: AppWorker) -> None:
-        policy = worker.sync_policy
-        if not policy.automated or self.settings.read_only or self._ops is None or not worker.pause_checked:
-            return
-        now = time.monotonic()
-        decision = self.settings.auto_sync.decide(policy, worker.state, worker.auto_memory, now,
-                                                  enabled=worker.auto_override is not False,
-                                                  operation_running=self._ops.running(worker.name) is not None)
-        timer = self._timers.pop(worker.name, None)
-        if timer is not None:
-            timer.cancel()
-        if decision.retry_at is not None:
-            loop = asyncio.get_running_loop()
-            self._timers[worker.name] = loop.call_at(loop.time() + decision.retry_at - now,
-                                                     self._consider_auto_sync, worker)
-        if decision.sync and worker.state.revision is not None:
-            self._ops.auto_sync(worker, decision)
+        self._auto.consider(worker)
