@@ -323,6 +323,9 @@ class AppActivity:
     """Why automated sync is off or held back ("paused after rollback to 1a2b3c4"), for the UI to say."""
     operation: Operation | None = None
     """The running operation, else the last one."""
+    auto_sync_by: str = ""
+    """Another console (its id) runs this app's automated syncs; this one only watches (auto_sync_note says
+    so in words). "" when this console does, or when nothing coordinates consoles."""
 
 
 @dataclass(frozen=True)

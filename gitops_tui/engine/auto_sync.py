@@ -45,6 +45,9 @@ class AutoSyncPolicy:
     heal_backoff: float = 2.0
     heal_factor: float = 3.0
     heal_max: float = 300.0
+    claim_seconds: int = 60
+    """Where several consoles watch an app, the one holding its claim auto-syncs it (auto_sync_claims.py); a
+    console that stops renewing is taken over after this long (at once when it stops cleanly)."""
 
     def heal_delay(self, attempts: int) -> float:
         """Seconds to wait after the last attempt before heal attempt number `attempts + 1`."""

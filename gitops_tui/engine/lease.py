@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONSOLE_NAMESPACE = "gitops-tui"
 LEASE_API = "/apis/coordination.k8s.io/v1"
-_MICRO_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+MICRO_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def console_identity() -> str:
@@ -259,7 +259,7 @@ class LeaseManager:
             lease = self._read_lease(client, app)
         except ForbiddenError:
             return self._local_holder(client, app)
-        return _holder_of(lease, self._where(client, app)) if lease is not None else None
+        return holder_of(lease, self._where(client, app)) if lease is not None else None
 
     def _acquire_blocking(self, client: ClusterClient, app: str) -> LeaseAttempt:
         refuse_read_only(client, f"take the sync lease of {app}")
@@ -288,13 +288,13 @@ class LeaseManager:
                 except ConflictError:
                     continue  # created by another console a moment ago: read it again
                 return LeaseAttempt(LeaseGrant(app, client.context, self.identity, where))
-            holder = _holder_of(lease, where)
+            holder = holder_of(lease, where)
             ours = holder.identity == self.identity
             if holder.identity and not ours and not holder.expired(now):
                 return LeaseAttempt(None, holder)
             spec = lease.get("spec") or {}
             transitions = int(spec.get("leaseTransitions") or 0) + (0 if ours else 1)
-            acquired = _parse_time(spec.get("acquireTime")) if ours else now
+            acquired = parse_time(spec.get("acquireTime")) if ours else now
             lease["spec"] = self._spec(now, acquired=acquired or now, transitions=transitions)
             try:
                 self._put(client, lease)
@@ -306,7 +306,7 @@ class LeaseManager:
 
     def _spec(self, now: datetime, *, acquired: datetime, transitions: int) -> dict[str, Any]:
         return {"holderIdentity": self.identity, "leaseDurationSeconds": self.duration_seconds,
-                "acquireTime": acquired.strftime(_MICRO_TIME), "renewTime": now.strftime(_MICRO_TIME),
+                "acquireTime": acquired.strftime(MICRO_TIME), "renewTime": now.strftime(MICRO_TIME),
                 "leaseTransitions": transitions}
 
     def _put(self, client: ClusterClient, lease: dict[str, Any]) -> dict[str, Any]:
@@ -318,13 +318,13 @@ class LeaseManager:
     def _renew_blocking(self, client: ClusterClient, grant: LeaseGrant) -> bool:
         for _ in range(3):
             lease = self._read_lease(client, grant.app)
-            holder = _holder_of(lease, grant.where) if lease is not None else None
+            holder = holder_of(lease, grant.where) if lease is not None else None
             if holder is None or holder.identity != self.identity:
                 grant.lost = (f"lost the sync lease: {holder.describe()}" if holder and holder.identity
                               else "lost the sync lease: it was deleted or released by someone else")
                 return False
             spec = lease["spec"]  # type: ignore[index]  # holder is not None, so the lease was read
-            spec["renewTime"] = self._now().strftime(_MICRO_TIME)
+            spec["renewTime"] = self._now().strftime(MICRO_TIME)
             try:
                 self._put(client, lease)  # type: ignore[arg-type]
                 return True
@@ -379,13 +379,13 @@ class LeaseManager:
         return LeaseHolder(identity or "another console on this host", None, 0, f"local lock {path}")
 
 
-def _holder_of(lease: dict[str, Any], where: str) -> LeaseHolder:
+def holder_of(lease: dict[str, Any], where: str) -> LeaseHolder:
     spec = lease.get("spec") or {}
-    return LeaseHolder(str(spec.get("holderIdentity") or ""), _parse_time(spec.get("renewTime")),
+    return LeaseHolder(str(spec.get("holderIdentity") or ""), parse_time(spec.get("renewTime")),
                        int(spec.get("leaseDurationSeconds") or 0), where)
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     text = value.replace("Z", "+00:00")

@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 from typing import TYPE_CHECKING
 
 from gitops_tui.engine.app_worker import AppWorker, run_in
-from gitops_tui.engine.auto_sync import AutoSyncDecision, AutoSyncMemory
 from gitops_tui.engine.change_feed import ChangeFeed
 from gitops_tui.engine.desired import DesiredSet, build_desired
 from gitops_tui.engine.events import EventLog
@@ -125,32 +123,6 @@ class OperationsRunner:
             log.warning("history %s for %s failed: %s", method, worker.name, exc)
             self._events.warning(worker.name, f"{worker.name}: could not {method.replace('_', ' ')}: {exc}")
             return None
-
-    def auto_sync(self, worker: AppWorker, decision: AutoSyncDecision) -> None:
-        """Start the sync the policy decided on. The attempt is remembered at once, before any await, so a
-        second verdict arriving meanwhile sees it and does not start another."""
-        state = worker.state
-        assert state.revision is not None
-        sha = state.revision.sha
-        policy = self._reconciler.settings.auto_sync
-        before = worker.auto_memory
-        worker.auto_memory = policy.attempted(before, sha, time.monotonic(), self_heal=decision.self_heal)
-        self._events.info(worker.name, f"{worker.name}: automated sync to {sha[:7]} ({decision.reason})")
-        request = SyncRequest(revision=sha, prune=decision.prune, initiated_by="automated",
-                              self_heal=decision.self_heal)
-        self._reconciler._spawn(self._auto_sync(worker, request, before), f"auto-sync {worker.name}")
-
-    async def _auto_sync(self, worker: AppWorker, request: SyncRequest, before: AutoSyncMemory) -> None:
-        policy = self._reconciler.settings.auto_sync
-        try:
-            await self.start(worker, "sync", request)
-        except OperationInProgressError:
-            worker.auto_memory = before  # someone else's sync got there first: not an attempt of ours
-        except (ReconcilerError, NotImplementedError) as exc:
-            worker.auto_memory = policy.finished(worker.auto_memory, request.revision, succeeded=False)
-            message = exc.message if isinstance(exc, ReconcilerError) else str(exc)
-            self._events.error(worker.name, f"{worker.name}: automated sync to {request.revision[:7]} could not "
-                                            f"start: {message}")
 
     async def _desired_at(self, worker: AppWorker, revision: str) -> DesiredSet:
         current = worker.desired

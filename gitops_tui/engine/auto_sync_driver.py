@@ -1,0 +1,286 @@
+"""Automated sync and self-heal in the running reconciler: when to act, whether this console acts, starting it.
+
+When: the pure policy of auto_sync.py, asked again whenever an app's state changes or an operation ends,
+and at the moment a held-back self-heal becomes due (a timer per app).
+
+Whether: where several consoles watch the same app, only the one holding the app's claim
+(auto_sync_claims.py) syncs it automatically; the others show "auto-sync by <console>" and take over when
+that console stops or its heartbeat lapses, and say so. Without a lease manager (no `executor.leases`)
+nothing is coordinated and this console auto-syncs everything it watches.
+
+Starting: before an automated sync the holder takes the app's operation Lease itself (counted: the sync
+takes it again), so a manual sync another console runs meanwhile makes the automated one wait and start
+again later, instead of failing and never retrying that revision. It also reads the persisted auto-sync
+pause again, so a rollback made in another console is not undone here by the next automated sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from gitops_tui.cluster.errors import ClusterError
+from gitops_tui.engine.app_worker import AppWorker, run_in
+from gitops_tui.engine.auto_sync import AutoSyncDecision, AutoSyncMemory
+from gitops_tui.engine.auto_sync_claims import AutoSyncClaims, ClaimsRound
+from gitops_tui.engine.lease import LeaseGrant, LeaseManager
+from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncRequest
+
+if TYPE_CHECKING:
+    from gitops_tui.engine.reconciler import Reconciler
+
+log = logging.getLogger(__name__)
+
+
+class AutoSyncDriver:
+    def __init__(self, reconciler: Reconciler, leases: LeaseManager | None) -> None:
+        self._r = reconciler
+        self._leases = leases
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._claims: dict[str, AutoSyncClaims] = {}
+        """By context: this console's claims on each cluster with automated apps."""
+        self._waiting_on: dict[str, str] = {}
+        """Apps whose automated sync waits for another console's operation, and that console (said once)."""
+
+    # ---- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self, workers: list[AppWorker]) -> None:
+        """Start claiming the automated apps, per cluster (after the clusters' runtimes are set)."""
+        leases = self._leases
+        if leases is None:
+            return
+        settings = self._r.settings
+        by_context: dict[str, list[AppWorker]] = {}
+        for worker in workers:
+            if worker.spec.sync_policy.automated and worker.runtime is not None:
+                by_context.setdefault(worker.runtime.context, []).append(worker)
+        for context, group in by_context.items():
+            runtime = group[0].runtime
+            assert runtime is not None
+            claims = AutoSyncClaims(
+                runtime.client,
+                [w.name for w in group],
+                identity=leases.identity,
+                namespace=leases.namespace,
+                duration_seconds=settings.auto_sync.claim_seconds,
+                locks_dir=leases.locks_dir,
+                read_only=settings.read_only,
+            )
+            self._claims[context] = claims
+            self._r._spawn(self._claim_loop(claims, group), f"auto-sync claims {context}")
+
+    async def stop(self) -> None:
+        """Cancel the timers and give the claims back, so another console takes over at its next round."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for claims in self._claims.values():
+            try:
+                await asyncio.to_thread(claims.release)
+            except Exception:  # they lapse by themselves: never keep the console from stopping
+                log.exception("releasing the auto-sync claims on %s failed", claims.client.context)
+
+    async def _claim_loop(self, claims: AutoSyncClaims, workers: list[AppWorker]) -> None:
+        pools = self._r._pools
+        assert pools is not None
+        interval = max(claims.duration.total_seconds() / 3, 0.05)
+        said_who = False
+        while True:
+            try:
+                news = await run_in(pools.cluster, claims.round)
+            except Exception:  # a bug costs one round, never the claims
+                log.exception("auto-sync claims round on %s failed", claims.client.context)
+                news = ClaimsRound()
+            if not said_who and any(claims.holder(w.name) for w in workers):
+                said_who = True
+                self._say_who(claims, workers)
+                for worker in workers:
+                    self._r._feed.app_changed(worker.name)
+            self._say(news)
+            await asyncio.sleep(interval)
+
+    def _say_who(self, claims: AutoSyncClaims, workers: list[AppWorker]) -> None:
+        ours = sum(claims.owns(w.name) for w in workers)
+        others = sorted({claims.holder(w.name) for w in workers} - {claims.identity, ""})
+        text = (
+            f"context {claims.client.context}: this console ({claims.identity}) runs the automated syncs "
+            f"of {ours} of {len(workers)} automated apps"
+        )
+        self._r._events.info("", text + (f"; other consoles run the rest: {', '.join(others)}" if others else ""))
+
+    def _say(self, news: ClaimsRound) -> None:
+        events = self._r._events
+        if news.fallback:
+            events.warning("", news.fallback)
+        for app, before in news.gained:
+            if before:
+                events.warning(
+                    app,
+                    f"{app}: this console runs its automated syncs now: the console that did "
+                    f"({before}) stopped renewing its lease",
+                )
+            self._changed(app)
+        for app, holder in news.lost:
+            events.warning(app, f"{app}: automated syncs are run by {holder} now (this console's lease lapsed)")
+            self._changed(app)
+
+    def _changed(self, app: str) -> None:
+        self._r._feed.app_changed(app)
+        worker = self._r._workers.get(app)
+        if worker is not None:
+            self.consider(worker)
+
+    # ---- what the UI is told --------------------------------------------------------------------------
+
+    def _claims_for(self, worker: AppWorker) -> AutoSyncClaims | None:
+        if not worker.spec.sync_policy.automated or worker.runtime is None:
+            return None
+        return self._claims.get(worker.runtime.context)
+
+    def holder(self, worker: AppWorker) -> str:
+        """The other console that runs the app's automated syncs; "" when this one does (or nobody says)."""
+        claims = self._claims_for(worker)
+        if claims is None:
+            return ""
+        holder = claims.holder(worker.name)
+        return "" if holder in ("", claims.identity) else holder
+
+    def note(self, worker: AppWorker) -> str:
+        claims = self._claims_for(worker)
+        if claims is None:
+            return ""
+        holder = self.holder(worker)
+        if holder:
+            return f"auto-sync by {holder}: this console only watches, and takes over if that console stops"
+        return claims.local_note
+
+    # ---- deciding -----------------------------------------------------------------------------------
+
+    def consider(self, worker: AppWorker) -> None:
+        r = self._r
+        policy = worker.sync_policy
+        ops = r._ops
+        if not policy.automated or r.settings.read_only or ops is None or not worker.pause_checked:
+            return
+        self._cancel_timer(worker.name)
+        claims = self._claims_for(worker)
+        if claims is not None and not claims.owns(worker.name):
+            return  # the holder syncs it; the claim loop calls again when this console takes over
+        now = time.monotonic()
+        decision = r.settings.auto_sync.decide(
+            policy,
+            worker.state,
+            worker.auto_memory,
+            now,
+            enabled=worker.auto_override is not False,
+            operation_running=ops.running(worker.name) is not None,
+        )
+        if decision.retry_at is not None:
+            self._call_later(worker, decision.retry_at - now)
+        if decision.sync and worker.state.revision is not None:
+            self._begin(worker, decision)
+
+    def _cancel_timer(self, app: str) -> None:
+        timer = self._timers.pop(app, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _call_later(self, worker: AppWorker, delay: float) -> None:
+        self._cancel_timer(worker.name)
+        self._timers[worker.name] = asyncio.get_running_loop().call_later(max(delay, 0.0), self.consider, worker)
+
+    def _begin(self, worker: AppWorker, decision: AutoSyncDecision) -> None:
+        """The attempt is remembered at once, before any await, so a second verdict arriving meanwhile sees
+        it and does not start another."""
+        state = worker.state
+        assert state.revision is not None
+        sha = state.revision.sha
+        before = worker.auto_memory
+        worker.auto_memory = self._r.settings.auto_sync.attempted(
+            before, sha, time.monotonic(), self_heal=decision.self_heal
+        )
+        request = SyncRequest(
+            revision=sha, prune=decision.prune, initiated_by="automated", self_heal=decision.self_heal
+        )
+        self._r._spawn(self._run(worker, request, decision.reason, before), f"auto-sync {worker.name}")
+
+    # ---- starting -----------------------------------------------------------------------------------
+
+    async def _run(self, worker: AppWorker, request: SyncRequest, reason: str, before: AutoSyncMemory) -> None:
+        coordinated = self._claims_for(worker) is not None
+        grant = await self._operation_lease(worker) if coordinated else None
+        if grant is False:
+            worker.auto_memory = before  # not an attempt: look again when the other console's operation ends
+            return
+        try:
+            if coordinated and await self._paused_elsewhere(worker):
+                worker.auto_memory = before
+                return
+            self._r._events.info(worker.name, f"{worker.name}: automated sync to {request.revision[:7]} ({reason})")
+            await self._start(worker, request, before)
+        finally:
+            if isinstance(grant, LeaseGrant) and self._leases is not None and worker.runtime is not None:
+                await asyncio.shield(self._leases.release(worker.runtime.client, worker.name))
+
+    async def _start(self, worker: AppWorker, request: SyncRequest, before: AutoSyncMemory) -> None:
+        ops = self._r._operations()
+        try:
+            await ops.start(worker, "sync", request)
+        except OperationInProgressError:
+            worker.auto_memory = before  # someone else's sync got there first: not an attempt of ours
+            return
+        except (ReconcilerError, NotImplementedError) as exc:
+            policy = self._r.settings.auto_sync
+            worker.auto_memory = policy.finished(worker.auto_memory, request.revision, succeeded=False)
+            message = exc.message if isinstance(exc, ReconcilerError) else str(exc)
+            self._r._events.error(
+                worker.name, f"{worker.name}: automated sync to {request.revision[:7]} could not start: {message}"
+            )
+            return
+        await ops.settled(worker.name)
+
+    async def _operation_lease(self, worker: AppWorker) -> LeaseGrant | bool | None:
+        """The app's operation Lease held for the automated sync: the grant; False when another console's
+        operation holds it (said once, and asked again later); None when it could not be asked."""
+        leases, runtime = self._leases, worker.runtime
+        if leases is None or runtime is None:
+            return None
+        try:
+            attempt = await leases.try_acquire(runtime.client, worker.name)
+        except (ReconcilerError, ClusterError):
+            return None  # the sync will meet the same problem and report it
+        if attempt.grant is not None:
+            self._waiting_on.pop(worker.name, None)
+            return attempt.grant
+        holder = attempt.holder
+        who = holder.identity if holder is not None else "another console"
+        if self._waiting_on.get(worker.name) != who:
+            self._waiting_on[worker.name] = who
+            described = holder.describe() if holder is not None else who
+            self._r._events.info(
+                worker.name, f"{worker.name}: automated sync waits for another console's operation: {described}"
+            )
+        self._call_later(worker, max(leases.duration_seconds / 3, 0.05))
+        return False
+
+    async def _paused_elsewhere(self, worker: AppWorker) -> bool:
+        """A rollback in another console pauses the app's auto-sync in the cluster: honour it here too."""
+        read = getattr(self._r.history_store, "auto_sync_pause", None)
+        if read is None:
+            return False
+        try:
+            pause = await read(worker.spec)
+        except Exception as exc:  # cannot tell: the sync goes ahead, as it would have without the check
+            log.warning("reading the auto-sync pause of %s failed: %s", worker.name, exc)
+            return False
+        if pause is None:
+            return False
+        worker.auto_override = False
+        worker.auto_note = str(getattr(pause, "reason", "") or "paused after a rollback")
+        self._r._events.warning(
+            worker.name, f"{worker.name}: automated sync paused by a rollback in another console: {worker.auto_note}"
+        )
+        self._r._feed.app_changed(worker.name)
+        return True
