@@ -18,8 +18,6 @@ never the others'. Read-only mode is enforced here, on every write path.
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -29,11 +27,12 @@ from gitops_tui.cluster.client import ClientSettings
 from gitops_tui.cluster.clusters import Clusters
 from gitops_tui.cluster.errors import ClusterError
 from gitops_tui.cluster.kubeconfig import KubeConfig
-from gitops_tui.engine.app_worker import AppWorker, Pools, compare_pass, run_in, same_state
+from gitops_tui.engine.app_worker import AppWorker, Pools, run_in, same_state
 from gitops_tui.engine.auto_sync import AutoSyncPolicy
 from gitops_tui.engine.auto_sync_driver import AutoSyncDriver
 from gitops_tui.engine.change_feed import ChangeFeed, Subscription
 from gitops_tui.engine.clusters_runtime import ClusterRuntime, ClusterRuntimes
+from gitops_tui.engine.compare_queue import CompareQueue
 from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.events import EventLog, record_transitions
 from gitops_tui.engine.git_poller import GitPoller, RepoSchedule
@@ -66,8 +65,6 @@ from gitops_tui.model import (
 from gitops_tui.source.cachedir import mirror_key
 from gitops_tui.source.git import MirrorPool
 from gitops_tui.source.render import Renderer
-
-log = logging.getLogger(__name__)
 
 RENDER_CACHE_SIZE = 32
 
@@ -117,10 +114,7 @@ class Reconciler:
         self._workers: dict[str, AppWorker] = {spec.name: AppWorker(spec) for spec in apps}
         self._states: dict[str, AppState] = {name: w.state for name, w in self._workers.items()}
         self._repos: dict[str, RepoSchedule] = {}
-        self._dirty: OrderedDict[str, None] = OrderedDict()
-        self._comparing: set[str] = set()
-        self._again: set[str] = set()
-        self._wake = asyncio.Event()
+        self._queue = CompareQueue(self._workers, self._publish, server_dry_run=settings.server_dry_run)
         self._tasks: set[asyncio.Task[object]] = set()
         self._pools: Pools | None = None
         self._ops: OperationsRunner | None = None
@@ -163,7 +157,7 @@ class Reconciler:
         for repo in self._repos.values():
             self._spawn(poller.run(repo), f"poll {repo.url}")
         for index in range(max(1, s.compare_workers)):
-            self._spawn(self._compare_loop(), f"compare {index}")
+            self._spawn(self._queue.run(pools), f"compare {index}")
 
     async def stop(self) -> None:
         """Cancel every task, stop the caches' watch threads and join the reconciler's threads."""
@@ -338,35 +332,7 @@ class Reconciler:
         return self._ops
 
     def _mark_dirty(self, app: str) -> None:
-        if app in self._comparing:
-            self._again.add(app)
-            return
-        self._dirty[app] = None
-        self._wake.set()
-
-    async def _compare_loop(self) -> None:
-        assert self._pools is not None
-        while True:
-            while not self._dirty:
-                self._wake.clear()
-                await self._wake.wait()
-            name, _ = self._dirty.popitem(last=False)
-            worker = self._workers[name]
-            self._comparing.add(name)
-            waiters = worker.take_compare_waiters()
-            try:
-                state = await compare_pass(worker, self._pools, server_dry_run=self.settings.server_dry_run)
-                if state is not None:
-                    self._publish(worker, state)
-            except Exception as exc:  # a bug must cost one app one pass, never the loop
-                log.exception("comparing %s failed", name)
-                self._publish(worker, worker.failed(f"{name}: internal error while comparing: {exc!r}"))
-            finally:
-                self._comparing.discard(name)
-                worker.resolve(waiters)
-                if name in self._again:
-                    self._again.discard(name)
-                    self._mark_dirty(name)
+        self._queue.mark(app)
 
     def _publish(self, worker: AppWorker, state: AppState) -> None:
         before = worker.state
