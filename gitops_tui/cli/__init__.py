@@ -16,6 +16,7 @@ from pathlib import Path
 from gitops_tui import __version__
 from gitops_tui.cli.cluster_commands import add_cluster_commands
 from gitops_tui.cli.common import EXIT_ERROR, EXIT_OK, CommandError
+from gitops_tui.cli.health_options import add_argocd_cm_option, custom_health
 from gitops_tui.cli.source_commands import add_source_commands
 from gitops_tui.cli.write_commands import add_write_commands
 from gitops_tui.config import SettingsError, state_home
@@ -34,7 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     try:
-        return int(args.handler(args) or EXIT_OK)
+        with custom_health(args):
+            return int(args.handler(args) or EXIT_OK)
     except (CommandError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -74,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     cluster_options.add_argument("--context", help="kubeconfig context for apps whose destination is the current one")
     cluster_options.add_argument("--read-only", action="store_true",
                                  help="write nothing to clusters: every write (sync, rollback, autosync) is refused")
+    add_argocd_cm_option(cluster_options)
     add_source_commands(commands, apps_options)
     add_cluster_commands(commands, cluster_options)
     add_write_commands(commands, cluster_options)

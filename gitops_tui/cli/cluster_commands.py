@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from gitops_tui.cli.answers import print_diff, print_status
 from gitops_tui.cli.common import (
-    EXIT_DRIFT,
     EXIT_ERROR,
     EXIT_OK,
     CommandError,
-    dump,
     find_app,
     load_apps,
     paint,
@@ -25,14 +22,19 @@ from gitops_tui.cli.common import (
     status_colour,
     use_colour,
 )
-from gitops_tui.cli.diffview import resource_path, side_by_side, unified
-from gitops_tui.model import AppState, ResourceState, SyncStatus
+from gitops_tui.cli.console_client import ask_console, console_identity
+from gitops_tui.cli.health_options import add_argocd_cm_option
+from gitops_tui.engine.query_protocol import NO_CONSOLE_ENV, diff_answer, status_entry
+
+answered_by = ""
+"""Who answered the last `status` / `diff` of this process: "console" or "standalone" (tests look)."""
 
 
 def add_cluster_commands(commands: Any, cluster_options: argparse.ArgumentParser) -> None:
     status = commands.add_parser("status", parents=[cluster_options], help="sync status and health of apps")
     status.add_argument("names", nargs="*", metavar="APP", help="apps to show (default: all)")
     status.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
+    _no_console_option(status)
     status.set_defaults(handler=cmd_status)
 
     diff = commands.add_parser(
@@ -41,6 +43,7 @@ def add_cluster_commands(commands: Any, cluster_options: argparse.ArgumentParser
     diff.add_argument("app", metavar="APP")
     diff.add_argument("--revision", help="compare against this branch, tag or commit instead of targetRevision")
     diff.add_argument("--side-by-side", action="store_true", help="live on the left, desired on the right")
+    _no_console_option(diff)
     diff.set_defaults(handler=cmd_diff)
 
     console = commands.add_parser("console", parents=[cluster_options],
@@ -50,7 +53,14 @@ def add_cluster_commands(commands: Any, cluster_options: argparse.ArgumentParser
 
     health = commands.add_parser("health", help="assess the health of live objects saved in YAML/JSON files")
     health.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add_argocd_cm_option(health)
     health.set_defaults(handler=cmd_health)
+
+
+def _no_console_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-console", action="store_true",
+                        help="work it out here even if a running console could answer "
+                             f"(also ${NO_CONSOLE_ENV}=1)")
 
 
 def _comparer(args: argparse.Namespace) -> Any:
@@ -79,53 +89,39 @@ def cmd_console(args: argparse.Namespace) -> int:
         kubeconfig = load_kubeconfig(args.kubeconfig, context=args.context)
     except KubeconfigError as exc:
         raise CommandError(exc.message) from None
-    reconciler = build_reconciler(list(result.apps), kubeconfig, read_only=args.read_only)
+    reconciler = build_reconciler(list(result.apps), kubeconfig, read_only=args.read_only,
+                                  answer_queries_as=console_identity(args, kubeconfig))
     return run_console(reconciler, high_contrast=args.high_contrast)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    global answered_by
     result = load_apps(args.apps)
     apps = [find_app(result, name) for name in args.names] if args.names else list(result.apps)
-    with _comparer(args) as comparer:
-        states = [comparer.compare(app).state for app in apps]
-    if args.output == "table":
-        colour = use_colour()
-        print_table(
-            ["NAME", "SYNC", "HEALTH", "REVISION", "MESSAGE"],
-            [_status_row(state) for state in states],
-            colour=lambda column, text: paint(text, status_colour(text), colour and column in ("SYNC", "HEALTH")),
-        )
+    answer = ask_console(args, "status", apps)
+    if answer is not None:
+        answered_by, entries = "console", answer["apps"]
     else:
-        dump({"apps": [_state_document(s) for s in states]}, args.output)
+        with _comparer(args) as comparer:
+            answered_by, entries = "standalone", [status_entry(comparer.compare(app).state) for app in apps]
+    print_status(entries, args.output)
     report_problems(result)
     # Out of sync is an answer, not an error; an app we could not compare at all is.
-    return EXIT_ERROR if result.errors or any(s.error and not s.resources for s in states) else EXIT_OK
+    return EXIT_ERROR if result.errors or any(entry["failed"] for entry in entries) else EXIT_OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    global answered_by
     app = find_app(load_apps(args.apps), args.app)
-    with _comparer(args) as comparer:
-        comparison = comparer.compare(app, args.revision)
-    state = comparison.state
-    if state.error:
-        raise CommandError(f"app '{app.name}': {state.error}")
-    colour = use_colour()
-    width = shutil.get_terminal_size((160, 40)).columns
-    drift = False
-    for resource in state.resources:
-        diff = comparison.diffs.get(resource.key)
-        if resource.sync is SyncStatus.UNKNOWN:
-            print(f"error: {resource_path(resource.key)}: {resource.reason}", file=sys.stderr)
-        if diff is None or diff.in_sync:
-            continue
-        drift = True
-        print(paint(f"# {resource.key}: {diff.reason}", "\033[1m", colour))
-        lines: Iterator[str] = side_by_side(diff, width, colour) if args.side_by_side else unified(diff, colour)
-        for line in lines:
-            print(line)
-    if drift:
-        return EXIT_DRIFT
-    return EXIT_ERROR if any(r.sync is SyncStatus.UNKNOWN for r in state.resources) else EXIT_OK
+    # A console diffs against the app's targetRevision; another revision is worked out here.
+    answer = None if args.revision else ask_console(args, "diff", [app])
+    if answer is not None:
+        answered_by = "console"
+    else:
+        with _comparer(args) as comparer:
+            comparison = comparer.compare(app, args.revision)
+        answered_by, answer = "standalone", diff_answer(comparison.state, comparison.diffs)
+    return print_diff(answer, args.side_by_side)
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -167,35 +163,3 @@ def _objects_in(path: Path) -> Iterator[dict[str, Any]]:
             yield from (item for item in doc["items"] if isinstance(item, dict))
         elif isinstance(doc, dict):
             yield doc
-
-
-def _status_row(state: AppState) -> list[str]:
-    revision = f"{state.revision.short_sha} {state.revision.subject}" if state.revision else "-"
-    message = state.error or state.health.message
-    return [state.name, state.sync.value, state.health.status.value, revision[:50], message]
-
-
-def _state_document(state: AppState) -> dict[str, Any]:
-    revision = state.revision
-    return {
-        "name": state.name,
-        "targetRevision": state.spec.source.target_revision,
-        "revision": {"sha": revision.sha, "subject": revision.subject, "author": revision.author} if revision else None,
-        "sync": state.sync.value,
-        "health": {"status": state.health.status.value, "message": state.health.message},
-        "error": state.error,
-        "resources": [_resource_document(r) for r in state.resources],
-    }
-
-
-def _resource_document(resource: ResourceState) -> dict[str, Any]:
-    key = resource.key
-    return {
-        "group": key.group, "kind": key.kind, "namespace": key.namespace, "name": key.name,
-        "sync": resource.sync.value,
-        "health": resource.health.status.value if resource.health else None,
-        "message": resource.health.message if resource.health else "",
-        "reason": resource.reason,
-        "requiresPruning": resource.requires_pruning,
-        "hook": resource.hook,
-    }  # fmt: skip

@@ -8,13 +8,19 @@ app's health: the worst status in `HealthStatus` order, with Argo CD's exclusion
 The per-kind checks live next door: `health_workloads` (Deployment, StatefulSet, DaemonSet,
 ReplicaSet), `health_pods`, `health_batch` (Job, CronJob), `health_network` (Service, Ingress)
 and `health_platform` (PVC, HPA, PDB, APIService, Application).
+
+Custom checks (Argo CD's Lua `resource.customizations.health.*`, in `health_lua`) are installed once
+for the process with `install_custom_checks`, before the reconciler or a command starts; every caller
+of `assess_health` (the reconciler, `status`, the sync waits, the resource tree, `gitops-tui health`)
+then sees them. A custom check overrides the built-in one for its kind, as in Argo CD.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from gitops_tui.engine.health_batch import cronjob_health, job_health
 from gitops_tui.engine.health_fields import progressing, unknown
@@ -36,6 +42,36 @@ from gitops_tui.engine.health_workloads import (
 from gitops_tui.model import Health, HealthStatus, ResourceKey
 
 HealthCheck = Callable[[Mapping[str, Any]], Health]
+
+
+class CustomHealthChecks(Protocol):
+    """Checks configured by the user (`health_lua.LuaHealthChecks`); they come before the built-in ones."""
+
+    def covers(self, group: str, kind: str) -> bool: ...
+
+    def assess(self, obj: Mapping[str, Any]) -> Health | None: ...
+
+
+_custom_checks: CustomHealthChecks | None = None
+
+
+def install_custom_checks(checks: CustomHealthChecks | None) -> CustomHealthChecks | None:
+    """Use `checks` for every assessment from now on (None: built-in checks only); returns the previous ones.
+
+    Process-wide on purpose: health rules are configuration, like the table below, and threading them
+    through every caller would change half the engine for one setting read at start-up."""
+    global _custom_checks
+    previous, _custom_checks = _custom_checks, checks
+    return previous
+
+
+@contextmanager
+def custom_checks_installed(checks: CustomHealthChecks | None) -> Iterator[None]:
+    previous = install_custom_checks(checks)
+    try:
+        yield
+    finally:
+        install_custom_checks(previous)
 
 HEALTH_CHECKS: Mapping[tuple[str, str], HealthCheck] = MappingProxyType(
     {
@@ -92,7 +128,8 @@ def _is_being_deleted(obj: Mapping[str, Any]) -> bool:
 
 
 def has_health_check(group: str, kind: str) -> bool:
-    return (group, kind) in HEALTH_CHECKS
+    custom = _custom_checks
+    return (group, kind) in HEALTH_CHECKS or (custom is not None and custom.covers(group, kind))
 
 
 def assess_health(obj: Mapping[str, Any]) -> Health | None:
@@ -103,6 +140,11 @@ def assess_health(obj: Mapping[str, Any]) -> Health | None:
     """
     if _is_being_deleted(obj):
         return progressing("Pending deletion")
+    custom = _custom_checks
+    if custom is not None:
+        health = custom.assess(obj)  # never raises: a failing script is the resource's Unknown
+        if health is not None:
+            return health
     check = HEALTH_CHECKS.get(_group_kind(obj))
     if check is None:
         return None
