@@ -364,6 +364,8 @@ class ResourceAction(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+    REPLACED = "replaced"
+    """Replace=true: the whole object written with a PUT (or deleted and created, with Force=true)."""
 class ResourceResult:
     """What a sync did to one resource (or, in a dry run, what it would do: `Operation.dry_run`)."""
 

@@ -32,6 +32,7 @@ from . import transport
 from .discovery import ApiResource, RESTMapper
 from .errors import (
     ClusterError,
+    ConflictError,
     CredentialsError,
     InvalidManifestError,
     NotFoundError,
@@ -40,12 +41,14 @@ from .errors import (
     Target,
 )
 from .kubeconfig import KubeConfig
+from .merge_patch import last_applied, three_way_patch, with_last_applied
 from .tracking import DEFAULT_TRACKING_ANNOTATION, stamp_tracking
 
 log = logging.getLogger(__name__)
 
 FIELD_MANAGER = "gitops-tui"
 APPLY_PATCH = "application/apply-patch+yaml"
+MERGE_PATCH = "application/merge-patch+json"
 # Fields the server owns: sending them in an apply would claim them or trip a precondition.
 _SERVER_OWNED_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation")
 
@@ -269,34 +272,94 @@ class ClusterClient:
                                 origin=self.origin, target=Target(verb))
 
     def apply(
-        self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False, force: bool = False
+        self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False, force: bool = False,
+        validate: bool = True,
     ) -> dict[str, Any]:
         """Server-side apply as field manager `gitops-tui`; returns the resulting (or predicted) object.
 
         With `app`, our tracking annotation is stamped on the object. A dry run writes nothing, so it is
-        allowed in read-only mode: it is how diffs get the server's predicted object.
+        allowed in read-only mode: it is how diffs get the server's predicted object. `validate=False`
+        (Argo CD's Validate=false) lets unknown fields through instead of failing the request.
         """
+        resource, key, body = self._write_body(obj, app, "apply", dry_run)
+        query = self._write_query(dry_run, validate)
+        if force:
+            query.append(("force", "true"))
+        target = Target("patch", resource.group_resource, key.name, key.namespace)
+        return self.request_json("PATCH", resource.path(key.namespace, key.name), target, query=query, body=body,
+                                 content_type=APPLY_PATCH)
+
+    def create(self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False,
+               validate: bool = True) -> dict[str, Any]:
+        """POST the object (409 AlreadyExists when it exists); returns what the server stored."""
+        resource, key, body = self._write_body(obj, app, "create", dry_run)
+        target = Target("create", resource.group_resource, key.name, key.namespace)
+        query = self._write_query(dry_run, validate)
+        return self.request_json("POST", resource.path(key.namespace), target, query=query, body=body,
+                                 content_type="application/json")
+
+    def replace(self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False,
+                validate: bool = True) -> tuple[str, dict[str, Any]]:
+        """Argo CD's Replace=true (`kubectl replace`, or create when missing): the object becomes exactly what
+        is given, whoever owned its fields. PUT with the live resourceVersion, so a write made meanwhile is
+        never overwritten unseen: on a conflict the object is read again and the PUT repeated.
+        Returns ("replaced" or "created", the object)."""
+        resource, key, body = self._write_body(obj, app, "replace", dry_run)
+        target = Target("update", resource.group_resource, key.name, key.namespace)
+        for attempt in range(1, self.settings.max_retries + 2):
+            live = self.get(key)
+            try:
+                if live is None:  # created by someone else meanwhile: 409, and the next round replaces it
+                    return "created", self.create(obj, app=app, dry_run=dry_run, validate=validate)
+                body["metadata"]["resourceVersion"] = live["metadata"].get("resourceVersion", "")
+                return "replaced", self.request_json("PUT", resource.path(key.namespace, key.name), target,
+                                                     query=self._write_query(dry_run, validate), body=body,
+                                                     content_type="application/json")
+            except ConflictError:
+                if attempt > self.settings.max_retries:
+                    raise
+        raise AssertionError("unreachable")
+
+    def apply_client_side(self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False,
+                          validate: bool = True) -> tuple[str, dict[str, Any]]:
+        """Argo CD's ServerSideApply=false: kubectl's client-side apply, a three-way merge patch against the
+        last-applied-configuration annotation (cluster/merge_patch.py says how it differs from kubectl).
+        Returns ("configured" or "created", the object)."""
+        resource, key, body = self._write_body(obj, app, "apply", dry_run)
+        desired = with_last_applied(body)
+        live = self.get(key)
+        if live is None:
+            return "created", self.create(desired, dry_run=dry_run, validate=validate)
+        patch = three_way_patch(last_applied(live), desired, live)
+        target = Target("patch", resource.group_resource, key.name, key.namespace)
+        patch.setdefault("metadata", {})["resourceVersion"] = live["metadata"].get("resourceVersion", "")
+        return "configured", self.request_json("PATCH", resource.path(key.namespace, key.name), target,
+                                               query=self._write_query(dry_run, validate), body=patch,
+                                               content_type=MERGE_PATCH)
+
+    def _write_body(self, obj: Mapping[str, Any], app: str | None, verb: str,
+                    dry_run: bool) -> tuple[ApiResource, ResourceKey, dict[str, Any]]:
         api_version, kind, name = (str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""),
                                    str((obj.get("metadata") or {}).get("name") or ""))
         if not (api_version and kind and name):
-            raise InvalidManifestError(f"cannot apply an object without apiVersion, kind and metadata.name "
+            raise InvalidManifestError(f"cannot {verb} an object without apiVersion, kind and metadata.name "
                                        f"({kind or '?'} {name or '?'}) on context {self.context}", origin=self.origin)
         if not dry_run:  # before anything touches the network, discovery included
-            self._refuse_if_read_only("apply", str(ResourceKey.of(obj)))
+            self._refuse_if_read_only(verb, str(ResourceKey.of(obj)))
         resource = self.mapper.resource_for(api_version, kind)
         body = self._apply_body(obj, resource)
-        namespace = body["metadata"].get("namespace", "")
-        key = ResourceKey(resource.group, kind, namespace, name)
+        key = ResourceKey(resource.group, kind, body["metadata"].get("namespace", ""), name)
         if app:
             body = stamp_tracking(body, app, key, self.settings.tracking_annotation)
+        return resource, key, body
+
+    def _write_query(self, dry_run: bool, validate: bool) -> list[tuple[str, Any]]:
         query: list[tuple[str, Any]] = [("fieldManager", self.settings.field_manager)]
-        if force:
-            query.append(("force", "true"))
         if dry_run:
             query.append(("dryRun", "All"))
-        target = Target("patch", resource.group_resource, name, namespace)
-        return self.request_json("PATCH", resource.path(namespace, name), target, query=query, body=body,
-                                 content_type=APPLY_PATCH)
+        if not validate:
+            query.append(("fieldValidation", "Ignore"))
+        return query
 
     def _apply_body(self, obj: Mapping[str, Any], resource: ApiResource) -> dict[str, Any]:
         body = dict(obj)

@@ -45,6 +45,7 @@ from gitops_tui.engine.sync_plan_model import (
     SyncOptions,
     SyncPlan,
     WaveGroup,
+    WriteMode,
 )
 from gitops_tui.engine.sync_plan_text import display_key
 from gitops_tui.model import AppSpec, ResourceKey, SyncStatus
@@ -58,6 +59,7 @@ __all__ = [
     "SyncPhase",
     "SyncPlan",
     "WaveGroup",
+    "WriteMode",
     "plan_sync",
 ]
 
@@ -206,9 +208,9 @@ class _Planner:
                 action, reason = SyncAction.CONFIGURE, f"out of sync: {why or MODIFIED}"
             else:
                 action, reason = SyncAction.CONFIGURE, f"sync status unknown: {why or 'not compared'}"
-        self.steps.append(
-            PlannedStep(key, action, SyncPhase.SYNC, wave, wave, reason, obj, sync_options=resource_sync_options(obj))
-        )
+        options = resource_sync_options(obj)
+        step = PlannedStep(key, action, SyncPhase.SYNC, wave, wave, reason, obj, sync_options=options)
+        self.steps.append(_with_write_mode(step, self.options))
 
     def _compare(self, key: ResourceKey, obj: Mapping[str, Any], live_obj: Mapping[str, Any]) -> tuple[SyncStatus, str]:
         if self.diffs is None:
@@ -274,6 +276,23 @@ class _Planner:
         return any(_prunable(obj) for obj in self.live.values())
 
 
+def _with_write_mode(step: PlannedStep, options: SyncOptions) -> PlannedStep:
+    """Say how the step writes when it is not the default server-side apply; Replace turns an update of a
+    live object into a replace (or, with Force, a delete and create)."""
+    mode = step.write_mode(options)
+    if mode is WriteMode.SERVER_SIDE_APPLY or step.action is SyncAction.UNCHANGED:
+        return step
+    if step.action is SyncAction.CONFIGURE and mode is WriteMode.REPLACE:
+        return dataclasses.replace(step, action=SyncAction.REPLACE, reason=f"{step.reason}; Replace=true: the "
+                                   "whole object is replaced, fields other managers own included")
+    if step.action is SyncAction.CONFIGURE and mode is WriteMode.RECREATE:
+        return dataclasses.replace(step, action=SyncAction.RECREATE, reason=f"{step.reason}; Force=true,Replace=true: "
+                                   "deleted and created again")
+    if mode in (WriteMode.REPLACE, WriteMode.RECREATE):
+        return dataclasses.replace(step, reason=f"{step.reason}; Replace=true: created")
+    return dataclasses.replace(step, reason=f"{step.reason}; {mode.value}")
+
+
 def _hook_skip_reason(spec: HookSpec, options: SyncOptions) -> str:
     if spec.skip:
         return "hook Skip: never applied"
@@ -304,7 +323,7 @@ def _move(step: PlannedStep, wave: int, why: str) -> PlannedStep:
 
 def _dependents_matcher(step: PlannedStep) -> Callable[[ResourceKey], bool] | None:
     """For a Namespace or CRD being applied: which other resources need it to exist first."""
-    if step.action not in (SyncAction.CREATE, SyncAction.CONFIGURE):
+    if step.action not in (SyncAction.CREATE, SyncAction.CONFIGURE, SyncAction.REPLACE, SyncAction.RECREATE):
         return None
     if step.key.group == "" and step.key.kind == "Namespace":
         namespace = step.key.name

@@ -25,6 +25,20 @@ class SyncAction(enum.StrEnum):
     PRUNE = "prune"
     HOOK = "hook"
     """Run a hook: (re)create it, honouring its delete policies."""
+    REPLACE = "replace"
+    """Replace=true on a live object: PUT the whole object (`kubectl replace`), whoever owns its fields."""
+    RECREATE = "recreate"
+    """Force=true,Replace=true on a live object: delete it, wait until it is gone, create it again."""
+
+
+class WriteMode(enum.StrEnum):
+    """How a step that creates or updates an object writes it (Argo CD's sync options, per app or resource)."""
+
+    SERVER_SIDE_APPLY = "server-side apply"
+    CLIENT_SIDE_APPLY = "client-side apply"
+    """ServerSideApply=false: a three-way merge patch with the last-applied-configuration annotation."""
+    REPLACE = "replace"
+    RECREATE = "delete and create"
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,27 @@ class PlannedStep:
 
     def has_option(self, option: str) -> bool:
         return has_option(self.sync_options, option)
+
+    def write_mode(self, app_options: SyncOptions) -> WriteMode:
+        """The resource's annotation wins over the app's syncOptions, as in Argo CD; Replace before
+        ServerSideApply; Force=true (named by the user, never implied by a forced sync) only with Replace."""
+
+        def chosen(name: str, app_value: bool) -> bool:
+            if self.has_option(f"{name}=true"):
+                return True
+            return False if self.has_option(f"{name}=false") else app_value
+
+        if chosen("Replace", app_options.replace):
+            return WriteMode.RECREATE if chosen("Force", app_options.force_replace) else WriteMode.REPLACE
+        if not chosen("ServerSideApply", app_options.server_side_apply):
+            return WriteMode.CLIENT_SIDE_APPLY
+        return WriteMode.SERVER_SIDE_APPLY
+
+    def validates(self, app_options: SyncOptions) -> bool:
+        """Validate=false lets fields the server does not know through (fieldValidation=Ignore)."""
+        if self.has_option("Validate=false"):
+            return False
+        return True if self.has_option("Validate=true") else app_options.validate
 
 
 @dataclass(frozen=True)
@@ -77,6 +112,13 @@ class SyncOptions:
     """Sync without hooks (Argo CD's apply strategy; rollbacks)."""
     create_namespace: bool = False
     prune_last: bool = False
+    replace: bool = False
+    """Replace=true for every resource (a resource's own sync-options annotation may say otherwise)."""
+    force_replace: bool = False
+    """Force=true in the app's syncOptions: with Replace, delete and create instead of replacing."""
+    server_side_apply: bool = True
+    """ServerSideApply=false in the app's syncOptions: client-side apply (we apply server-side by default)."""
+    validate: bool = True
 
     @property
     def selective(self) -> bool:
@@ -92,6 +134,10 @@ class SyncOptions:
             apply_out_of_sync_only=policy.has_option("ApplyOutOfSyncOnly=true"),
             create_namespace=policy.has_option("CreateNamespace=true"),
             prune_last=policy.has_option("PruneLast=true"),
+            replace=policy.has_option("Replace=true"),
+            force_replace=policy.has_option("Force=true"),
+            server_side_apply=not policy.has_option("ServerSideApply=false"),
+            validate=not policy.has_option("Validate=false"),
         )
         return dataclasses.replace(options, **overrides)
 

@@ -29,6 +29,7 @@ from gitops_tui.engine.sync_waits import (
     wait_gone,
 )
 from gitops_tui.engine.sync_watch import CacheReader
+from gitops_tui.engine.sync_writes import Written, write_step
 from gitops_tui.model import ResourceAction, ResourceKey, ResourceResult
 
 if TYPE_CHECKING:
@@ -148,26 +149,34 @@ class PlanWalker:
         if step.action is SyncAction.HOOK:
             return await self._start_hook(step)
         assert step.obj is not None
-        applied = await self._apply(step)
-        live = self.live.get(step.key)
-        if step.action is SyncAction.CREATE or live is None:
-            action, words = ResourceAction.CREATED, "created"
-        elif _version(applied) == _version(live):
-            action, words = ResourceAction.UNCHANGED, "no change"  # the server wrote nothing: same resourceVersion
-        else:
-            action, words = ResourceAction.CONFIGURED, "configured"
-        if self.dry_run:
-            words = f"dry run: would be {words}" if action is not ResourceAction.UNCHANGED else "dry run: no change"
-        index = self._result(step, step.key, action, words)
-        return _Pending(index, step.key, health_verdict, version=_version(applied) or None)
+        try:
+            written = await write_step(self.client, step, step.obj, app=self.app, options=self.plan.options,
+                                       live=self.live.get(step.key), wait_deleted=self._wait_deleted)
+        except NotFoundError:
+            if not self._placed_later(step):
+                raise
+            written = Written(ResourceAction.CREATED, "dry run: would be created", None)
+        index = self._result(step, step.key, written.action, written.words)
+        return _Pending(index, step.key, health_verdict, version=written.version or None)
+
+    async def _wait_deleted(self, key: ResourceKey) -> None:
+        verdicts = await wait_gone(self.client, [key], settings=self.wait, should_stop=self.control.should_stop,
+                                   report=self.control.report, what=f"recreating {display_key(key)}",
+                                   watch=self.watch, wakers=self.control.wakers)
+        verdict = verdicts.get(key)
+        if verdict is not None and not verdict.ok:
+            raise ClusterError(f"not recreated: the old object was not deleted: {verdict.message}")
+
+    def _placed_later(self, step: PlannedStep) -> bool:
+        """A dry run cannot place an object in a namespace the same sync would create first."""
+        return self.dry_run and bool(step.key.namespace) and step.key.namespace in self._created_namespaces()
 
     async def _apply(self, step: PlannedStep, obj: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         try:
             return await asyncio.to_thread(self.client.apply, obj or step.obj, app=self.app, dry_run=self.dry_run,
                                            force=self.plan.options.force)
         except NotFoundError:
-            # A dry run cannot place an object in a namespace the same sync would create first.
-            if self.dry_run and step.key.namespace and step.key.namespace in self._created_namespaces():
+            if self._placed_later(step):
                 return None
             raise
 
