@@ -8,9 +8,10 @@ one line and exit 2; a sync that ran and failed exits 1 (it is an answer, like d
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
+
+# asyncio is imported by the functions that run a loop: `status`/`diff` answered by a console never do.
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -152,6 +153,8 @@ def _result_line(result: ResourceResult, planned: bool = False) -> str:
 
 async def _follow(reconciler: Any, started: Operation, timeout: float, quiet: bool = False) -> Operation:
     """Wait for the operation to end, printing each resource's result as it changes (unless `quiet`)."""
+    import asyncio
+
     shown: dict[int, str] = {}
     deadline = time.monotonic() + timeout
     last_message = ""
@@ -272,6 +275,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     async def run(reconciler: Any) -> int:
         print(f"watching {len(result.apps)} app(s); Ctrl-C to stop", file=sys.stderr, flush=True)
+        if getattr(reconciler, "query_problem", ""):
+            print(f"warning: {reconciler.query_problem}", file=sys.stderr, flush=True)
         seen = 0
         deadline = None if args.duration is None else time.monotonic() + args.duration
         async for _changes in _ticks(reconciler, deadline):
@@ -280,11 +285,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 print(_event_line(event), flush=True)
         return EXIT_OK
 
-    return _with_reconciler(args, list(result.apps), run)
+    return _with_reconciler(args, list(result.apps), run, answer_queries=True)
 
 
 async def _ticks(reconciler: Any, deadline: float | None) -> Any:
     """Yield at start, then whenever events may be new, until the deadline (forever without one)."""
+    import asyncio
+
     wake = asyncio.Event()
     subscription = reconciler.subscribe(lambda _changes: wake.set())
     try:
@@ -319,6 +326,8 @@ def _app(args: argparse.Namespace) -> AppSpec:
 
 async def _ready(reconciler: Any, app: str) -> None:
     """Wait for the app's first comparison: a sync needs what Git holds and what the cluster has."""
+    import asyncio
+
     try:
         state = await asyncio.wait_for(reconciler.refresh(app), READY_TIMEOUT)
     except TimeoutError:
@@ -338,6 +347,8 @@ def _kubeconfig(args: argparse.Namespace) -> Any:
 
 
 def _run(main: Awaitable[int]) -> int:
+    import asyncio
+
     from gitops_tui.cluster.errors import ClusterError
     from gitops_tui.engine.operations import ReconcilerError
 
@@ -347,14 +358,20 @@ def _run(main: Awaitable[int]) -> int:
         raise CommandError(exc.message) from None
 
 
-def _with_reconciler(args: argparse.Namespace, apps: list[AppSpec], body: Callable[[Any], Awaitable[int]]) -> int:
-    """Build the console's reconciler, run `body` with it, always stop it; reconciler refusals become one line."""
+def _with_reconciler(args: argparse.Namespace, apps: list[AppSpec], body: Callable[[Any], Awaitable[int]],
+                     answer_queries: bool = False) -> int:
+    """Build the console's reconciler, run `body` with it, always stop it; reconciler refusals become one line.
+
+    With `answer_queries` it is a console: it answers `diff` and `status` for the same apps and kubeconfig."""
+    from gitops_tui.cli.console_client import console_identity
     from gitops_tui.engine.console import build_reconciler
 
     kubeconfig = _kubeconfig(args)
+    identity = console_identity(args, kubeconfig) if answer_queries else None
 
     async def main() -> int:
-        reconciler = build_reconciler(apps, kubeconfig, read_only=getattr(args, "read_only", False))
+        reconciler = build_reconciler(apps, kubeconfig, read_only=getattr(args, "read_only", False),
+                                      answer_queries_as=identity)
         try:
             await reconciler.start()
             return await body(reconciler)

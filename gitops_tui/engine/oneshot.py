@@ -18,6 +18,7 @@ from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, Inval
 from gitops_tui.cluster.kubeconfig import KubeConfig
 from gitops_tui.cluster.tracking import ARGOCD_TRACKING_ANNOTATION, tracked_apps
 from gitops_tui.engine.app_compare import AppComparison, DesiredObject, compare_app, failed_state, place_in_namespace
+from gitops_tui.engine.diff import compare_resource
 from gitops_tui.engine.health import is_hook
 from gitops_tui.engine.prediction import needs_server_prediction
 from gitops_tui.model import AppSpec, CommitInfo, ResourceKey
@@ -121,15 +122,17 @@ class OneShotComparer:
             if not is_hook(d.obj) and d.key in local.diffs
             and needs_server_prediction(local.diffs[d.key], d.obj, live.get(d.key), client.settings.field_manager)
         ]  # fmt: skip
-        if not candidates:
-            return local
         predicted: dict[ResourceKey, dict[str, Any]] = {}
+        if not candidates:
+            return _secrets_masked_alone(app, local, desired, live, predicted)
         for key, outcome in self._map(lambda d: (d.key, self._predict(client, app, d)), candidates):
             if isinstance(outcome, str):
                 errors[key] = outcome
             elif outcome is not None:
                 predicted[key] = outcome
-        return compare_app(app, desired, live, revision=target.commit, predicted=predicted, resource_errors=errors)
+        comparison = compare_app(app, desired, live, revision=target.commit, predicted=predicted,
+                                 resource_errors=errors)
+        return _secrets_masked_alone(app, comparison, desired, live, predicted)
 
     def _predict(self, client: ClusterClient, app: AppSpec, item: DesiredObject) -> dict[str, Any] | str | None:
         """The server's dry-run result; a message when the server rejects the object; None to predict locally."""
@@ -179,6 +182,22 @@ class OneShotComparer:
 
     def _map(self, func: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return list(self._executor.map(func, items))
+
+
+def _secrets_masked_alone(app: AppSpec, comparison: AppComparison, desired: list[DesiredObject],
+                          live: Mapping[ResourceKey, Any], predicted: Mapping[ResourceKey, Any]) -> AppComparison:
+    """Each Secret's diff masked on its own, as the console's diff view (and a console answering `diff`) masks
+    it: the masks of one Secret then do not depend on the other Secrets of the app."""
+    secrets = [key for key, diff in comparison.diffs.items() if key.kind == "Secret" and not key.group
+               and not diff.in_sync]  # fmt: skip
+    if not secrets:
+        return comparison
+    objects = {d.key: d.obj for d in desired}
+    diffs = dict(comparison.diffs)
+    for key in secrets:
+        diffs[key] = compare_resource(key, objects.get(key), live.get(key), predicted=predicted.get(key),
+                                      ignore=app.ignore_differences)
+    return AppComparison(comparison.state, diffs)
 
 
 def _list_or_none(client: ClusterClient, resource: Any, namespace: str) -> list[Mapping[str, Any]] | None:
