@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+OPERATION_RECHECK_SECONDS = 2.0
+"""How often an automated sync that waits for another console's operation asks for the Lease again (one
+GET each time, and only while it waits): the other operation may end without any change to see here."""
+
 
 class AutoSyncDriver:
     def __init__(self, reconciler: Reconciler, leases: LeaseManager | None) -> None:
@@ -42,6 +46,8 @@ class AutoSyncDriver:
         self._claims: dict[str, AutoSyncClaims] = {}
         """By context: this console's claims on each cluster with automated apps."""
         self._waiting_on: dict[str, str] = {}
+        self._adopting: set[str] = set()
+        """Apps just claimed whose deployed revision is being read from the history: not decided on yet."""
         """Apps whose automated sync waits for another console's operation, and that console (said once)."""
 
     # ---- lifecycle ----------------------------------------------------------------------------------
@@ -66,7 +72,7 @@ class AutoSyncDriver:
                 namespace=leases.namespace,
                 duration_seconds=settings.auto_sync.claim_seconds,
                 locks_dir=leases.locks_dir,
-                read_only=settings.read_only,
+                read_only=settings.read_only or context in settings.read_only_contexts,
             )
             self._claims[context] = claims
             self._r._spawn(self._claim_loop(claims, group), f"auto-sync claims {context}")
@@ -115,16 +121,33 @@ class AutoSyncDriver:
         if news.fallback:
             events.warning("", news.fallback)
         for app, before in news.gained:
+            worker = self._r._workers.get(app)
+            if worker is not None:
+                self._adopting.add(app)
+                self._r._spawn(self._adopt(worker), f"adopt auto-sync {app}")
             if before:
                 events.warning(
                     app,
                     f"{app}: this console runs its automated syncs now: the console that did "
                     f"({before}) stopped renewing its lease",
                 )
-            self._changed(app)
         for app, holder in news.lost:
             events.warning(app, f"{app}: automated syncs are run by {holder} now (this console's lease lapsed)")
             self._changed(app)
+
+    async def _adopt(self, worker: AppWorker) -> None:
+        """Start from the revision the history says is deployed, as the console that synced it would: drift on
+        it is then healed as drift (force, backoff, only with selfHeal), not synced as a new revision."""
+        try:
+            if not worker.auto_memory.attempted_revision:
+                entries = await self._r.history_store.entries(worker.spec)
+                if entries and not worker.auto_memory.attempted_revision:
+                    worker.auto_memory = AutoSyncMemory(entries[-1].revision)
+        except Exception as exc:  # no history to go by: the app's revision counts as new, as on a first start
+            log.warning("reading the history of %s failed: %s", worker.name, exc)
+        finally:
+            self._adopting.discard(worker.name)
+        self._changed(worker.name)
 
     def _changed(self, app: str) -> None:
         self._r._feed.app_changed(app)
@@ -166,7 +189,7 @@ class AutoSyncDriver:
             return
         self._cancel_timer(worker.name)
         claims = self._claims_for(worker)
-        if claims is not None and not claims.owns(worker.name):
+        if claims is not None and (not claims.owns(worker.name) or worker.name in self._adopting):
             return  # the holder syncs it; the claim loop calls again when this console takes over
         now = time.monotonic()
         decision = r.settings.auto_sync.decide(
@@ -262,7 +285,7 @@ class AutoSyncDriver:
             self._r._events.info(
                 worker.name, f"{worker.name}: automated sync waits for another console's operation: {described}"
             )
-        self._call_later(worker, max(leases.duration_seconds / 3, 0.05))
+        self._call_later(worker, min(OPERATION_RECHECK_SECONDS, leases.duration_seconds / 3))
         return False
 
     async def _paused_elsewhere(self, worker: AppWorker) -> bool:
