@@ -178,7 +178,7 @@ class _LuaState:
         with self._lock:
             chunk = self._compiled(script)
             try:
-                lua_obj = self.runtime.table_from(json_like(obj), recursive=True)
+                lua_obj = self.runtime.table_from(obj if _is_plain(obj) else json_like(obj), recursive=True)
                 try:
                     returned = self._run(chunk, lua_obj, self.limits.instructions)
                 finally:
@@ -193,6 +193,20 @@ class _LuaState:
             except self._lupa.LuaError as exc:
                 message = _readable(str(exc))
                 raise LuaScriptError(message, over_limit=LIMIT_MARKER in message) from None
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def _is_plain(value: Any) -> bool:
+    """Only dicts, lists and JSON scalars (objects from the API always are): checking is 3x cheaper than
+    copying, so the copy is made only for objects read from YAML files."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(key) is str for key in value) and all(map(_is_plain, value.values()))
+    if kind is list:
+        return all(map(_is_plain, value))
+    return kind in _SCALARS
 
 
 def json_like(value: Any) -> Any:
