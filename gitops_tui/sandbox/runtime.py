@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +31,12 @@ from .server import ApiServer
 from .store import Store
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+STOP_DEADLINE = 2.0
+"""Seconds `Sandbox.stop()` gives connections and controllers before it stops without them."""
+SAVE_ALLOWANCE = 5.0
+"""Extra seconds for the final save of a state file (a large store takes a moment to write)."""
 
 
 def check_loopback(host: str) -> None:
@@ -133,25 +141,47 @@ class Sandbox:
             self._runner = ControllerRunner(store, clock, nodes=self.nodes)
             await self._runner.start()
 
-    def stop(self) -> None:
+    def stop(self, deadline: float = STOP_DEADLINE) -> None:
+        """Stop within about `deadline` seconds (plus the final state save), even with clients that vanished.
+
+        Connections go first (listener, watch streams, open sockets), so nothing a client does or fails
+        to do can hold the rest up; controllers stop and the state is saved; whatever still runs on the
+        sandbox's loop after the deadline is abandoned (its thread is a daemon) rather than waited for.
+        """
         if self._loop is None or self._thread is None:
             return
         if self._loop.is_running():
-            asyncio.run_coroutine_threadsafe(self._stop_async(), self._loop).result(timeout=30)
+            stopping = asyncio.run_coroutine_threadsafe(self._stop_async(deadline), self._loop)
+            try:
+                stopping.result(timeout=deadline + SAVE_ALLOWANCE)
+            except FutureTimeout:
+                log.warning("sandbox: shutdown took longer than %.1f s; leaving the rest behind", deadline)
+                stopping.cancel()
             self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=deadline)
         self._loop = None
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
 
-    async def _stop_async(self) -> None:
-        if self._runner is not None:
-            await self._runner.stop()
+    async def _stop_async(self, deadline: float) -> None:
         if self.server is not None:
-            await self.server.stop()
+            await self.server.stop(timeout=deadline / 2)
+        if self._runner is not None:
+            try:
+                await asyncio.wait_for(self._runner.stop(), deadline / 2)
+            except TimeoutError:
+                log.warning("sandbox: controllers did not stop within %.1f s", deadline / 2)
         if self._saver is not None:
             await self._saver.close()
+        # Anything else still running on this loop (a handler that ignored cancellation) is cancelled,
+        # so the loop closes without "Task was destroyed but it is pending".
+        current = asyncio.current_task()
+        leftovers = [task for task in asyncio.all_tasks() if task is not current]
+        for task in leftovers:
+            task.cancel()
+        if leftovers:
+            await asyncio.wait(leftovers, timeout=0.2)
 
     def __enter__(self) -> Sandbox:
         return self.start()

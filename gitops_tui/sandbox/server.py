@@ -52,6 +52,8 @@ class ApiServer:
         self.watches = WatchRegistry()
         self.requests: Counter[str] = Counter()
         """Resource requests served, by RBAC verb (get, list, watch, patch...): how chatty a client is."""
+        self.requests_by_resource: Counter[str] = Counter()
+        """The same, by verb and resource ("get configmaps", "patch deployments.apps")."""
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._watch_closer: asyncio.Task[None] | None = None
@@ -74,14 +76,28 @@ class ApiServer:
         if self.port == 0 and server is not None and getattr(server, "sockets", None):
             self.port = server.sockets[0].getsockname()[1]
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 1.0) -> None:
+        """Stop serving within about `timeout` seconds, whatever the clients do.
+
+        The listener closes first (nothing new arrives), then every watch stream ends and every open
+        connection is closed by force: a client that vanished without closing its socket (killed, its
+        network gone) would otherwise keep its handler waiting on a write that never drains. The
+        runner's graceful cleanup then has nothing left to wait for; it is bounded all the same.
+        """
         if self._watch_closer:
             self._watch_closer.cancel()
         if self._reopen:
             self._reopen.cancel()
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
         self.watches.close_all()
+        self._drop_connections(abort=True)
         if self._runner is not None:
-            await self._runner.cleanup()
+            try:
+                await asyncio.wait_for(self._runner.cleanup(), timeout)
+            except TimeoutError:
+                log.warning("sandbox: connections still open after %.1f s; stopping anyway", timeout)
 
     @property
     def url(self) -> str:
@@ -107,10 +123,15 @@ class ApiServer:
             self._drop_connections()
         self._reopen = loop.call_later(seconds, lambda: asyncio.ensure_future(self._listen()))
 
-    def _drop_connections(self) -> None:
+    def _drop_connections(self, abort: bool = False) -> None:
+        """Close every open connection; with `abort`, drop unsent data too (a closing socket otherwise
+        waits until a client that stopped reading takes what is buffered for it)."""
         if self._runner is not None and self._runner.server is not None:
             for connection in list(self._runner.server.connections):
+                transport = connection.transport
                 connection.force_close()
+                if abort and transport is not None:
+                    transport.abort()
 
     def close_watches_every(self, seconds: float | None) -> None:
         if self._watch_closer:
@@ -177,6 +198,7 @@ class ApiServer:
         watch_param = request.query.get("watch") in ("true", "1")
         target = resolve_target(registry, group, version, rest, request.method, watch_param)
         self.requests[target.verb] += 1
+        self.requests_by_resource[f"{target.verb} {target.rt.group_resource}"] += 1
         if target.rt.group_resource != "selfsubjectaccessreviews.authorization.k8s.io":
             self.access.check(target)  # asking about oneself is always allowed (system:basic-user)
         delay = self.faults.latency_for(target)
@@ -257,7 +279,8 @@ class ApiServer:
         elif action == "refuse-connections":
             await self.refuse_connections(float(body.get("seconds", 1)), drop_after=0.05)
         elif action == "requests":
-            return handlers.respond(dict(self.requests))
+            by_resource = request.query.get("by") == "resource"
+            return handlers.respond(dict(self.requests_by_resource if by_resource else self.requests))
         elif action == "state":
             return handlers.respond({"resourceVersion": self.store.resource_version, "watches": len(self.watches)})
         else:

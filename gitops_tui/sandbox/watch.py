@@ -158,8 +158,8 @@ async def serve_watch(
         if initial:
             await response.write(b"".join(initial))
         await _pump(store, registry, response, queue, closer, rt, timeout, bookmarks, encode)
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+    except ConnectionResetError:
+        pass  # the client went away; a cancellation (shutdown) goes on up: no goodbye to write then
     finally:
         subscription.close()
         if crd_watch is not None:
