@@ -190,7 +190,7 @@ def test_memory_is_capped() -> None:
     [
         ('os.execute("true")', "attempt to call a nil value (field 'execute')"),
         ('io.open("/etc/passwd")', "attempt to index a nil value (global 'io')"),
-        ('require("os")', "attempt to call a nil value (global 'require')"),
+        ('require("io")', "module 'io' is not available to health checks without useOpenLibs"),
         ('load("return 1")', "attempt to call a nil value (global 'load')"),
         ('python.eval("1")', "attempt to index a nil value (global 'python')"),
     ],
@@ -198,6 +198,11 @@ def test_memory_is_capped() -> None:
 def test_without_use_open_libs_the_script_cannot_reach_the_machine(expression: str, error: str) -> None:
     health = assess_with({WIDGET_KEY: f"local x = {expression}\nreturn {{status = 'Healthy'}}"}, widget())
     assert health == Health(HealthStatus.UNKNOWN, f"{WIDGET_KEY}: line 1: {error}")
+
+
+def test_require_finds_the_safe_os_as_in_argo_cd() -> None:
+    script = 'local os = require("os")\nreturn {status = "Healthy", message = os.date("!%Y", 86400 * 366)}'
+    assert assess_with({WIDGET_KEY: script}, widget()) == Health(HealthStatus.HEALTHY, "1971")
 
 
 def test_harmless_libraries_are_there_without_use_open_libs() -> None:
