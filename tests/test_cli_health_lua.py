@@ -182,10 +182,14 @@ class Shop:
             body={"status": {"conditions": [condition]}}, content_type="application/merge-patch+json",
         )  # fmt: skip
 
-    def status(self, *extra: str) -> dict[str, Any]:
+    def run(self, *extra: str) -> tuple[int, str, str]:
         code = main(["status", "shop", "-o", "json", "--apps", str(self.apps),
                      "--kubeconfig", str(self.server.kubeconfig_path), *extra])  # fmt: skip
         out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def status(self, *extra: str) -> dict[str, Any]:
+        code, out, err = self.run(*extra)
         assert code == 0, err
         return json.loads(out)["apps"][0]
 
@@ -225,3 +229,13 @@ def test_a_missing_custom_resource_with_a_check_makes_the_app_missing(shop: Shop
     app = shop.status("--argocd-cm", str(shop.argocd_cm))
     assert app["health"]["status"] == "Missing"
     assert app["resources"][0]["health"] == "Missing"
+
+
+def test_the_checks_can_come_from_the_argocd_cm_in_the_cluster(shop: Shop) -> None:
+    code, _, err = shop.run("--argocd-cm", "cluster:")
+    assert code == 2
+    assert err.startswith("error: no ConfigMap argocd/argocd-cm (context ")
+    shop.client.ensure_namespace("argocd")
+    shop.client.apply(yaml.safe_load(ARGOCD_CM))
+    assert shop.status("--argocd-cm", "cluster:")["health"]["status"] == "Progressing"
+    assert shop.status("--argocd-cm", "cluster:argocd/argocd-cm")["health"]["status"] == "Progressing"
