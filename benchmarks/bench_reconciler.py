@@ -13,7 +13,11 @@ annotation), so the reconciler starts on a cluster that is in sync. Measured:
 - latency of a live change (another client edits one ConfigMap) to the app's new state, one change at a
   time: end to end, and from the watch event reaching the loop (the engine's part, which still includes
   one dry-run round trip to the sandbox, measured apart);
-- the loop's worst stall while all this runs, and the console's RSS.
+- the loop's worst stall while all this runs, and the console's RSS;
+- what coordinating consoles costs the API server for N automated apps (`--leases-only` runs just this):
+  requests per round and per second at steady state, counted by the sandbox, for the console's design
+  (auto_sync_claims.py: per-app claim Leases kept alive by one console Lease) against renewing one Lease
+  per app (what lease.py's operation Leases would cost if they were held all the time).
 
 Publication times are taken by wrapping the reconciler's private `_publish` (a benchmark-only probe).
 """
@@ -41,6 +45,9 @@ from gitops_tui.cluster.cache import CacheEvent
 from gitops_tui.cluster.client import ClientSettings, ClusterClient
 from gitops_tui.cluster.errors import Target
 from gitops_tui.cluster.kubeconfig import load_kubeconfig
+from gitops_tui.engine.auto_sync import AutoSyncPolicy
+from gitops_tui.engine.auto_sync_claims import AutoSyncClaims
+from gitops_tui.engine.lease import LeaseManager
 from gitops_tui.engine.reconciler import Reconciler, ReconcilerSettings
 from gitops_tui.model import AppSource, AppSpec, AppState, Destination, ResourceKey, SyncStatus
 from gitops_tui.source.git import MirrorPool
@@ -234,9 +241,52 @@ async def measure_latency(reconciler: Reconciler, client: ClusterClient, apps: i
     return end_to_end, engine, dry_runs
 
 
-async def run(kubeconfig: str, apps: int, samples: int, workdir: Path) -> None:
+def served_requests(client: ClusterClient) -> int:
+    """Resource requests the sandbox has served so far (its own count, every verb)."""
+    return sum(client.request_json("GET", "/_sandbox/requests", Target("read the sandbox's request counts")).values())
+
+
+async def measure_lease_load(client: ClusterClient, apps: int, workdir: Path, rounds: int = 5) -> None:
+    """Steady-state API load of keeping `apps` automated apps claimed, against per-app Lease renewals."""
+    names = [f"app-{index:04d}" for index in range(apps)]
+    seconds = AutoSyncPolicy().claim_seconds
+    interval = seconds / 3
+    claims = AutoSyncClaims(client, names, identity="bench-console", namespace="gitops-tui", duration_seconds=seconds,
+                            locks_dir=workdir / "locks")
+    await asyncio.to_thread(claims.round)  # the first round writes every claim once
+    before, started = await asyncio.to_thread(served_requests, client), time.perf_counter()
+    for _ in range(rounds):
+        await asyncio.to_thread(claims.round)
+    per_round = (await asyncio.to_thread(served_requests, client) - before) / rounds
+    round_ms = (time.perf_counter() - started) / rounds * 1000
+    owned = sum(claims.owns(name) for name in names)
+    print(f"auto-sync claims for {apps} automated apps ({owned} held), lease {seconds} s renewed every {interval:g} s:"
+          f"\n  claims (one console Lease):   {per_round:6.1f} requests a round = {per_round / interval:7.2f} "
+          f"requests/s, {round_ms:.0f} ms a round (LIST of every claim included)", flush=True)
+    await asyncio.to_thread(claims.release)
+
+    # Held for an hour so that no background renewal runs while the rounds are counted; a round costs the
+    # same whatever the duration, and is scaled to the same 20 s interval as the claims above.
+    manager = LeaseManager(identity="bench-per-app", duration_seconds=3600, locks_dir=workdir / "locks")
+    await asyncio.gather(*(manager.try_acquire(client, name) for name in names))
+    rounds = 2
+    before, started = await asyncio.to_thread(served_requests, client), time.perf_counter()
+    for _ in range(rounds):
+        renewed = await asyncio.gather(*(manager.renew(client, name) for name in names))
+        assert all(renewed)
+    per_round = (await asyncio.to_thread(served_requests, client) - before) / rounds
+    print(f"  per-app Leases (each renewed): {per_round:6.1f} requests a round = {per_round / interval:7.2f} "
+          f"requests/s, {(time.perf_counter() - started) / rounds * 1000:.0f} ms a round", flush=True)
+    await manager.release_all()
+
+
+async def run(kubeconfig: str, apps: int, samples: int, workdir: Path, leases_only: bool = False) -> None:
     config = load_kubeconfig(kubeconfig)
     client = ClusterClient.from_kubeconfig(config, settings=ClientSettings(read_timeout=60))
+    if leases_only:
+        await measure_lease_load(client, apps, workdir)
+        client.close()
+        return
     url = await asyncio.to_thread(make_repo, workdir / "repo", apps)
     seeded = await asyncio.to_thread(seed, client, apps)
     print(f"seeded {apps} apps x {RESOURCES_PER_APP} resources through HTTP in {seeded:.1f} s "
@@ -286,6 +336,7 @@ async def run(kubeconfig: str, apps: int, samples: int, workdir: Path) -> None:
     gc.callbacks.remove(collector)
     lag.stop()
     await reconciler.stop()
+    await measure_lease_load(client, apps, workdir)
     client.close()
 
 
@@ -293,6 +344,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--apps", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--leases-only", action="store_true", help="measure only what coordinating consoles costs")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     # Known arguments only: `python -m benchmarks bench_reconciler` leaves the module's name in sys.argv.
     args, _ = parser.parse_known_args(argv)
@@ -302,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
     server, kubeconfig = start_server()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-reconciler-") as workdir:
-            asyncio.run(run(kubeconfig, args.apps, args.samples, Path(workdir)))
+            asyncio.run(run(kubeconfig, args.apps, args.samples, Path(workdir), args.leases_only))
     finally:
         assert server.stdin is not None
         server.stdin.write("done\n")
