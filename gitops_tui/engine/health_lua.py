@@ -87,7 +87,9 @@ class LuaHealthChecks:
                 f"({_shown(result.status)}; expected one of {', '.join(_STATUSES)})",
             )
         message = result.message
-        if isinstance(message, float) and message.is_integer():
+        if isinstance(message, bool):  # as Lua would print it, not Python
+            message = "true" if message else "false"
+        elif isinstance(message, float) and message.is_integer():
             message = int(message)
         return Health(status, "" if message is None else str(message))
 
