@@ -19,7 +19,8 @@ annotation), so the reconciler starts on a cluster that is in sync. Measured:
   (auto_sync_claims.py: per-app claim Leases kept alive by one console Lease) against renewing one Lease
   per app (what lease.py's operation Leases would cost if they were held all the time).
 
-Publication times are taken by wrapping the reconciler's private `_publish` (a benchmark-only probe).
+Publication times are taken by wrapping the publish callback of the reconciler's private compare queue (a
+benchmark-only probe).
 """
 
 from __future__ import annotations
@@ -203,7 +204,8 @@ async def measure_latency(reconciler: Reconciler, client: ClusterClient, apps: i
     """(end to end, from the watch event on the loop, bare dry-run round trip) per change, in seconds."""
     published: dict[str, asyncio.Future[float]] = {}
     event_at: dict[ResourceKey, float] = {}
-    original = reconciler._publish
+    queue = reconciler._queue
+    original = queue._publish
 
     def probe(worker: Any, state: AppState) -> None:
         original(worker, state)
@@ -211,7 +213,7 @@ async def measure_latency(reconciler: Reconciler, client: ClusterClient, apps: i
         if waiter is not None and not waiter.done() and state.sync is SyncStatus.OUT_OF_SYNC:
             waiter.set_result(time.perf_counter())
 
-    reconciler._publish = probe  # type: ignore[method-assign]
+    queue._publish = probe
     runtime = next(iter(reconciler._runtimes))
     runtime.cache.subscribe(lambda event: event_at.setdefault(event.key, time.perf_counter())
                             if isinstance(event, CacheEvent) else None)
@@ -237,7 +239,7 @@ async def measure_latency(reconciler: Reconciler, client: ClusterClient, apps: i
         started = time.perf_counter()
         await asyncio.to_thread(client.apply, desired, app=name, dry_run=True, force=True)
         dry_runs.append(time.perf_counter() - started)
-    reconciler._publish = original  # type: ignore[method-assign]
+    queue._publish = original
     return end_to_end, engine, dry_runs
 
 
