@@ -9,9 +9,11 @@ reduced to one object per app, with the same fields, so `kubectl get lease -n gi
 Where Leases cannot be written (403), the console says so and falls back to a file lock under
 `$XDG_STATE_HOME/gitops-tui/locks`: that still keeps two consoles on one host apart, not two hosts.
 
-Auto-sync runs only where the app's lease is held: the reconciler asks `try_acquire` before an automated
-sync. Grants are counted, so a lease held for auto-sync and again for the sync it starts is released once
-both are done. While held, a background task renews it every `duration / 3`.
+These Leases serialise writes: they are held only while an operation runs. Which console *starts*
+automated syncs is decided apart, by per-app claims (auto_sync_claims.py); the claim holder takes this
+Lease with `try_acquire` before its automated sync, so another console's running operation makes it wait
+rather than fail. Grants are counted, so a lease held for auto-sync and again for the sync it starts is
+released once both are done. While held, a background task renews it every `duration / 3`.
 """
 
 from __future__ import annotations
