@@ -8,10 +8,12 @@ once asking the console and once with `--no-console`, and both answers must be i
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from gitops_tui.sandbox import testing as sandbox_testing
 from gitops_tui.sandbox.runtime import Sandbox
 from gitops_tui.sandbox.testing import wait_until
 from tests.gitrepos import GitRemote
+from tests.test_cli_imports import imported_by
 
 sandbox_session = sandbox_testing.sandbox_session
 
@@ -83,14 +86,15 @@ class Served:
             + "---\n"
             + application("calm", self.remote.url, "calm", namespace)
         )
+        # A short runtime directory: a socket path must fit in 108 bytes, pytest's temp paths may not.
+        self.runtime = Path(tempfile.mkdtemp(prefix="gtq-"))
         self.env = {
             **os.environ,
-            "XDG_RUNTIME_DIR": str(root / "run"),
+            "XDG_RUNTIME_DIR": str(self.runtime),
             "XDG_CACHE_HOME": str(root / "cache"),
             "XDG_STATE_HOME": str(root / "state"),
         }
         self.env.pop(NO_CONSOLE_ENV, None)
-        (root / "run").mkdir(mode=0o700)
         self.client = ClusterClient.from_kubeconfig(load_kubeconfig(self.kubeconfig), settings=ClientSettings())
         self.client.ensure_namespace(namespace)
         for text in (SHOP, CALM):
@@ -115,10 +119,12 @@ class Served:
             command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
 
-    def stop_console(self) -> None:
+    def close(self) -> None:
         if self.console is not None and self.console.poll() is None:
             self.console.terminate()
             self.console.wait(15)
+        self.client.close()
+        shutil.rmtree(self.runtime, ignore_errors=True)
 
     def identity(self) -> ConsoleIdentity:
         return ConsoleIdentity.of([self.apps], load_kubeconfig(self.kubeconfig))
@@ -148,8 +154,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, sandbox_session: Sandbox) -
     world = Served(tmp_path_factory.mktemp("served"), sandbox_session)
     world.start_console()
     yield world
-    world.stop_console()
-    world.client.close()
+    world.close()
 
 
 @pytest.fixture
@@ -218,7 +223,7 @@ def test_the_socket_is_private(console_env: Served) -> None:
     path = console_env.socket()
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert path.parent == Path(console_env.env["XDG_RUNTIME_DIR"]) / "gitops-tui"
+    assert path.parent == console_env.runtime / "gitops-tui"
 
 
 def test_the_console_only_reads_and_refuses_what_it_cannot_vouch_for(console_env: Served) -> None:
@@ -261,5 +266,12 @@ def test_a_stale_socket_file_falls_back(tmp_path: Path, sandbox_session: Sandbox
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
         dead.bind(str(path))  # a console that died without removing its socket
     code, out, err, who = world.run(capsys, "diff", "calm")
+    world.close()
     assert (code, out, who) == (0, "", "standalone"), err
-    world.client.close()
+
+
+def test_answered_by_the_console_the_cli_loads_no_client_library(console_env: Served) -> None:
+    # The fast path's whole point: no kubernetes client, GitPython, textual, deepdiff or asyncio to import.
+    args = ("diff", "shop", "--apps", str(console_env.apps), "--kubeconfig", console_env.kubeconfig)
+    assert imported_by(*args, env=console_env.env) == set()
+    assert imported_by(*args, "--no-console", env=console_env.env) >= {"kubernetes", "git"}  # the probe sees them

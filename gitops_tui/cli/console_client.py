@@ -89,9 +89,9 @@ def exchange(path: str, message: dict[str, Any], timeout: float) -> dict[str, An
 
 def console_identity(args: argparse.Namespace, kubeconfig: Any) -> ConsoleIdentity:
     """What a console started with these options watches (the console and the CLI both ask this)."""
-    from gitops_tui.cli.health_options import argocd_cm_path
+    from gitops_tui.cli.health_options import argocd_cm_source
 
-    checks = argocd_cm_path(args) if hasattr(args, "argocd_cm") else None
+    checks = argocd_cm_source(args) if hasattr(args, "argocd_cm") else None
     return ConsoleIdentity.of(resolve_app_paths(args.apps), kubeconfig, checks)
 
 

@@ -62,7 +62,7 @@ class ConsoleIdentity:
     clusters: str
     """A digest of the kubeconfig's clusters and contexts: a destination means the same cluster on both sides."""
     health_checks: str = ""
-    """The argocd-cm file of custom health checks, if any: health is judged the same way on both sides."""
+    """Where custom health checks come from (argocd-cm), if anywhere: health is judged alike on both sides."""
 
     @classmethod
     def of(
@@ -79,13 +79,22 @@ class ConsoleIdentity:
             kubeconfig=tuple(str(Path(p).expanduser().absolute()) for p in kubeconfig.sources),
             context=str(kubeconfig.current_context or ""),
             clusters=hashlib.sha256(shape.encode()).hexdigest(),
-            health_checks=str(Path(health_checks).expanduser().absolute()) if health_checks else "",
+            health_checks=_health_checks_source(health_checks),
         )
 
     @property
     def key(self) -> str:
         text = json.dumps([self.apps, self.kubeconfig, self.context, self.clusters, self.health_checks])
         return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _health_checks_source(source: Path | str | None) -> str:
+    """A file by its absolute path; `cluster:NAMESPACE/NAME` (the ConfigMap in the cluster) as it is."""
+    if not source:
+        return ""
+    if str(source).startswith("cluster:"):
+        return str(source)
+    return str(Path(source).expanduser().absolute())
 
 
 def spec_fingerprint(spec: AppSpec) -> str:
