@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.kubeconfig import load_kubeconfig
-from gitops_tui.config import load_applications
+from gitops_tui.config import Settings, load_applications
 from gitops_tui.demo_env import DemoEnvironment, DemoError
 from gitops_tui.demo_scenario import ScenarioError, run_story
 from gitops_tui.engine.console import build_reconciler
@@ -29,7 +30,9 @@ from gitops_tui.model import AppSpec, AppState
 DEMO_SETTINGS = ReconcilerSettings(poll_interval=20.0, poll_jitter=5.0)
 
 
-def run_demo(state_dir: Path | None, *, headless: bool, scenario: bool, duration: float | None) -> int:
+def run_demo(state_dir: Path | None, *, headless: bool, scenario: bool, duration: float | None,
+             mouse: bool | None = None, settings: Settings | None = None) -> int:
+    """`mouse`: --mouse/--no-mouse (None: the config file's, else off over ssh); `settings`: the config file."""
     try:
         with DemoEnvironment(state_dir) as env:
             assert env.repo is not None
@@ -39,7 +42,7 @@ def run_demo(state_dir: Path | None, *, headless: bool, scenario: bool, duration
             print(f"demo: sandbox cluster at {env.sandbox_url}, kubeconfig {env.kubeconfig}", flush=True)
             print(f"demo: Git repository {env.repo.url}, apps in {env.repo.apps_dir}", flush=True)
             if not headless and _console_available():
-                return _run_console(env, loaded.apps, scenario)
+                return _run_console(env, loaded.apps, scenario, mouse, settings or Settings())
             if not headless:
                 print("demo: the console is not built yet; showing the event log instead", flush=True)
             return asyncio.run(_headless(env, list(loaded.apps), scenario, duration))
@@ -58,15 +61,19 @@ def _console_available() -> bool:
     return True
 
 
-def _run_console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool) -> int:
-    return asyncio.run(_console(env, apps, scenario))
+def _run_console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool, mouse: bool | None,
+                 settings: Settings) -> int:
+    return asyncio.run(_console(env, apps, scenario, mouse, settings))
 
 
-async def _console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool) -> int:
-    from gitops_tui.tui.app import GitOpsApp
+async def _console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool, mouse: bool | None,
+                   settings: Settings) -> int:
+    from gitops_tui.tui.app import console_app
+    from gitops_tui.tui.mouse import capture_mouse
 
+    # The config file's keys and mouse apply; its read-only contexts name the user's clusters, not the sandbox.
     reconciler = build_reconciler(apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS)
-    app = GitOpsApp(reconciler)  # starts the reconciler on mount, stops it on exit
+    app = console_app(reconciler, settings)  # starts the reconciler on mount, stops it on exit
     story: asyncio.Task[None] | None = None
     client = ClusterClient.from_kubeconfig(load_kubeconfig(env.kubeconfig))
     if scenario:
@@ -75,7 +82,7 @@ async def _console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool
         story = asyncio.create_task(run_story(reconciler, env.repo, client,
                                               lambda line: app.notify(line.removeprefix("scenario: "), timeout=8)))
     try:
-        await app.run_async()
+        await app.run_async(mouse=capture_mouse(mouse, settings.mouse, os.environ))
     finally:
         if story is not None:
             story.cancel()

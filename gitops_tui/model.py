@@ -326,6 +326,12 @@ class AppActivity:
     auto_sync_by: str = ""
     """Another console (its id) runs this app's automated syncs; this one only watches (auto_sync_note says
     so in words). "" when this console does, or when nothing coordinates consoles."""
+    read_only_reason: str = ""
+    """Why writes to this app are refused by its context ("context prod is read-only in ~/.config/…"), else "".
+
+    The console-wide read-only mode is the reconciler's `settings.read_only`, not repeated here."""
+    progress: str = ""
+    """Long Git work running for the app's repository ("cloning https://… 45% (receiving objects 1200/2700)")."""
 
 
 @dataclass(frozen=True)
@@ -358,14 +364,14 @@ class Changes:
 class ResourceAction(enum.StrEnum):
     CREATED = "created"
     CONFIGURED = "configured"
+    REPLACED = "replaced"
+    """Replace=true: the whole object written with a PUT (or deleted and created, with Force=true)."""
     UNCHANGED = "unchanged"
     PRUNED = "pruned"
     FAILED = "failed"
 
 
 @dataclass(frozen=True)
-    REPLACED = "replaced"
-    """Replace=true: the whole object written with a PUT (or deleted and created, with Force=true)."""
 class ResourceResult:
     """What a sync did to one resource (or, in a dry run, what it would do: `Operation.dry_run`)."""
 

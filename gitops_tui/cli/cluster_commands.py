@@ -23,6 +23,7 @@ from gitops_tui.cli.common import (
     use_colour,
 )
 from gitops_tui.cli.console_client import ask_console, console_identity
+from gitops_tui.cli.console_options import add_mouse_option, console_config
 from gitops_tui.cli.health_options import add_argocd_cm_option
 from gitops_tui.engine.query_protocol import NO_CONSOLE_ENV, diff_answer, status_entry
 
@@ -49,6 +50,7 @@ def add_cluster_commands(commands: Any, cluster_options: argparse.ArgumentParser
     console = commands.add_parser("console", parents=[cluster_options],
                                   help="open the console on your clusters (Textual UI; q quits)")
     console.add_argument("--high-contrast", action="store_true", help="the high-contrast theme")
+    add_mouse_option(console)
     console.set_defaults(handler=cmd_console)
 
     health = commands.add_parser("health", help="assess the health of live objects saved in YAML/JSON files")
@@ -79,8 +81,10 @@ def cmd_console(args: argparse.Namespace) -> int:
     from gitops_tui.cluster.errors import KubeconfigError
     from gitops_tui.cluster.kubeconfig import load_kubeconfig
     from gitops_tui.engine.console import build_reconciler
+    from gitops_tui.engine.reconciler import ReconcilerSettings
     from gitops_tui.tui.app import run_console
 
+    settings = console_config()
     result = load_apps(args.apps)
     report_problems(result)
     if not result.apps:
@@ -90,8 +94,9 @@ def cmd_console(args: argparse.Namespace) -> int:
     except KubeconfigError as exc:
         raise CommandError(exc.message) from None
     reconciler = build_reconciler(list(result.apps), kubeconfig, read_only=args.read_only,
+                                  settings=ReconcilerSettings(read_only_contexts=settings.read_only_contexts()),
                                   answer_queries_as=console_identity(args, kubeconfig))
-    return run_console(reconciler, high_contrast=args.high_contrast)
+    return run_console(reconciler, high_contrast=args.high_contrast, settings=settings, mouse=args.mouse)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from gitops_tui.cli.common import (
     print_table,
     report_problems,
 )
+from gitops_tui.cli.console_options import add_mouse_option, console_config
 from gitops_tui.engine.masking import SecretMasker
 from gitops_tui.model import AppSpec
 
@@ -46,6 +47,7 @@ def add_source_commands(commands: Any, apps_options: argparse.ArgumentParser) ->
                       help="play a story: a new commit auto-syncs, a hand edit is healed, a bad build degrades")
     demo.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
                       help="stop by itself after this long (headless)")
+    add_mouse_option(demo)
     demo.set_defaults(handler=cmd_demo)
 
 
@@ -92,7 +94,8 @@ def cmd_manifests(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from gitops_tui.demo import run_demo
 
-    return run_demo(args.state_dir, headless=args.headless, scenario=args.scenario, duration=args.duration)
+    return run_demo(args.state_dir, headless=args.headless, scenario=args.scenario, duration=args.duration,
+                    mouse=args.mouse, settings=console_config(strict=False))
 
 
 def sync_policy_word(app: AppSpec) -> str:

@@ -47,6 +47,7 @@ from gitops_tui.engine.operations import (
     UnknownAppError,
 )
 from gitops_tui.engine.operations_runner import OperationsRunner, release_leases
+from gitops_tui.engine.read_only import context_read_only, refuse_context_writes
 from gitops_tui.engine.resource_tree import TreeNode, resource_tree
 from gitops_tui.engine.sync_plan import SyncPlan
 from gitops_tui.engine.sync_preview import preview_plan
@@ -87,6 +88,8 @@ class ReconcilerSettings:
     client: ClientSettings = field(default_factory=ClientSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     auto_sync: AutoSyncPolicy = field(default_factory=AutoSyncPolicy)
+    read_only_contexts: Mapping[str, str] = field(default_factory=dict)
+    """Kubeconfig context -> why its apps take no writes (config file `contexts:`); see read_only.py."""
 
 
 class Reconciler:
@@ -212,7 +215,8 @@ class Reconciler:
                                                                "automated sync is not configured")
         return AppActivity(repo.next_poll_wall_clock() if repo is not None and self._running else None,
                            repo.last_polled_at if repo is not None else None, policy.automated, note,
-                           self._ops.latest(app) if self._ops is not None else None, self._auto.holder(worker))
+                           self._ops.latest(app) if self._ops is not None else None, self._auto.holder(worker),
+                           context_read_only(self.settings.read_only_contexts, self._runtimes, worker))
 
     def children(self, app: str, key: ResourceKey) -> list[tuple[ResourceKey, Health | None]]:
         """The resource tree one level below one of the app's resources (ReplicaSets, Pods), with health."""
@@ -283,6 +287,8 @@ class Reconciler:
         if self.settings.read_only and not request.dry_run:
             raise ReadOnlyModeError(f"read-only mode: refusing to sync {app} (the console writes nothing to "
                                     "clusters in read-only mode; a dry-run sync is allowed)")
+        if not request.dry_run:
+            refuse_context_writes(self.settings.read_only_contexts, self._runtimes, worker, f"sync {app}")
         return await self._operations().start(worker, "sync", request)
 
     async def rollback(self, app: str, history_id: int | None = None, prune: bool = False) -> Operation:
@@ -292,6 +298,7 @@ class Reconciler:
         if self.settings.read_only:
             raise ReadOnlyModeError(f"read-only mode: refusing to roll {app} back (the console writes nothing "
                                     "to clusters in read-only mode)")
+        refuse_context_writes(self.settings.read_only_contexts, self._runtimes, worker, f"roll {app} back")
         return await self._operations().rollback(worker, history_id, prune)
 
     async def settled(self, app: str) -> None:
@@ -310,6 +317,8 @@ class Reconciler:
         if self.settings.read_only:
             raise ReadOnlyModeError(f"read-only mode: refusing to switch auto-sync {'on' if enabled else 'off'} "
                                     f"for {app} (nothing is synced in read-only mode)")
+        refuse_context_writes(self.settings.read_only_contexts, self._runtimes, worker,
+                              f"switch auto-sync {'on' if enabled else 'off'} for {app}")
         worker.auto_override = enabled
         worker.auto_note = "" if enabled else "automated sync switched off by the user"
         if enabled and self._ops is not None:
@@ -386,4 +395,6 @@ class Reconciler:
     # ---- internals: automated sync (engine/auto_sync_driver.py) ---------------------------------------
 
     def _consider_auto_sync(self, worker: AppWorker) -> None:
+        if context_read_only(self.settings.read_only_contexts, self._runtimes, worker):
+            return  # automated sync writes like any other sync
         self._auto.consider(worker)

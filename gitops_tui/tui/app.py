@@ -11,7 +11,8 @@ holds the keys, look_actions.py the keys that only look, screens/flows.py the on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -21,13 +22,16 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
+from gitops_tui.config.settings import Settings
 from gitops_tui.engine.reconciler import ReconcilerError
 from gitops_tui.model import AppActivity, AppState, ResourceKey, SyncStatus
 from gitops_tui.tui import glyphs
-from gitops_tui.tui.bindings import CONSOLE_BINDINGS
+from gitops_tui.tui.bindings import CONSOLE_BINDINGS, remappable_bindings
 from gitops_tui.tui.console_source import ConsoleSource, DiffLoaded, ReconcilerChanged
 from gitops_tui.tui.errors import ErrorsMixin
+from gitops_tui.tui.keymap import check_keymap
 from gitops_tui.tui.look_actions import LookActionsMixin
+from gitops_tui.tui.mouse import capture_mouse
 from gitops_tui.tui.screens.flows import CommandsMixin
 from gitops_tui.tui.widgets.app_tree import AppTree
 from gitops_tui.tui.widgets.details import DetailsPane, app_details, resource_details
@@ -57,15 +61,28 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         high_contrast: bool = False,
         clock: Callable[[], datetime] | None = None,
         manage_lifecycle: bool = True,
+        keys: Mapping[str, str] | None = None,
+        config_file: str = "",
+        notices: Sequence[str] = (),
     ) -> None:
         """`clock` (aware datetimes) fixes "now" for tests and screenshots; its zone is the displayed zone.
 
-        With `manage_lifecycle`, the app starts the reconciler on mount and stops it on exit.
+        With `manage_lifecycle`, the app starts the reconciler on mount and stops it on exit. `keys` are the
+        config file's remapped keys (binding id -> keys), `config_file` names that file in messages, and
+        `notices` are its problems that did not stop the console (shown once it is up).
         """
         super().__init__()
         self.source = reconciler
         settings = getattr(reconciler, "settings", None)
         self.read_only = bool(getattr(settings, "read_only", False)) if read_only is None else read_only
+        self.read_only_contexts: Mapping[str, str] = dict(getattr(settings, "read_only_contexts", None) or {})
+        """Context -> why it takes no writes (config file `contexts: {prod: {readOnly: true}}`)."""
+        self.config_file = config_file or "the config file"
+        checked = check_keymap(keys or {}, remappable_bindings(), self.config_file)
+        self.keymap = checked.keymap
+        self.notices = [*notices, *checked.problems]
+        if self.keymap:
+            self.set_keymap(self.keymap)
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.manage_lifecycle = manage_lifecycle
         glyphs.display.monochrome = self.no_color
@@ -109,6 +126,8 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         self._update_header()
         self.set_interval(1.0, self._update_header)
         self.tree.focus()
+        for notice in self.notices:  # the config file's problems, once the screen can show them
+            self.notify(notice, severity="warning", title="config file", timeout=12)
 
     async def on_unmount(self) -> None:
         if self._subscription is not None:
@@ -164,6 +183,8 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
             self.source.freshness(),
             read_only=self.read_only,
             app=app,
+            read_only_contexts=self.read_only_contexts,
+            progress=activity.progress if activity else "",
             next_poll=activity.next_poll_at if activity else None,
             now=self.clock(),
             polling=activity is not None,
@@ -256,13 +277,42 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         self.diff_shown_for = message.selection
 
 
-def run_console(reconciler: ConsoleSource, *, read_only: bool | None = None, high_contrast: bool = False) -> int:
+def console_app(
+    reconciler: ConsoleSource,
+    settings: Settings | None = None,
+    *,
+    read_only: bool | None = None,
+    high_contrast: bool = False,
+    notices: Sequence[str] = (),
+) -> GitOpsApp:
+    """The console with the config file's keys (and its problems shown as notices once it is up)."""
+    settings = settings or Settings()
+    return GitOpsApp(
+        reconciler,
+        read_only=read_only,
+        high_contrast=high_contrast,
+        keys=settings.keys,
+        config_file=settings.shown_path,
+        notices=[*notices, *settings.warnings],
+    )
+
+
+def run_console(
+    reconciler: ConsoleSource,
+    *,
+    read_only: bool | None = None,
+    high_contrast: bool = False,
+    settings: Settings | None = None,
+    mouse: bool | None = None,
+) -> int:
     """Run the console in this terminal until the user quits; returns the exit code.
 
     The console starts the reconciler on its own event loop and stops it on exit, so the caller hands
     over a reconciler that has not been started. `read_only` defaults to the reconciler's own setting
-    (which is what enforces it); the console shows the badge and explains disabled keys.
+    (which is what enforces it); the console shows the badge and explains disabled keys. `mouse` is
+    --mouse/--no-mouse (None: the config file's `mouse:`, else off over ssh; see mouse.py).
     """
-    app = GitOpsApp(reconciler, read_only=read_only, high_contrast=high_contrast)
-    code = app.run()
+    settings = settings or Settings()
+    app = console_app(reconciler, settings, read_only=read_only, high_contrast=high_contrast)
+    code = app.run(mouse=capture_mouse(mouse, settings.mouse, os.environ))
     return app.return_code if app.return_code is not None else (code or 0)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 
+from gitops_tui.tui.keymap import binding_ids
+from gitops_tui.tui.widgets.event_log import EventLogView
+
 CONSOLE_BINDINGS: list[BindingType] = [
     Binding("question_mark", "help", "Help", id="help"),
     Binding("s", "sync(False)", "Sync", id="sync"),
@@ -24,3 +27,8 @@ CONSOLE_BINDINGS: list[BindingType] = [
     Binding("q", "quit_console", "Quit", id="quit"),
     Binding("escape", "back", "Back", show=False, id="back"),
 ]
+
+
+def remappable_bindings() -> dict[str, Binding]:
+    """Binding id -> binding, for every key the config file may remap (the console's and the event log's)."""
+    return binding_ids([*CONSOLE_BINDINGS, *EventLogView.BINDINGS])

@@ -89,6 +89,8 @@ CLUSTER_CONNECTING = Glyph("◐", "connecting", "cyan")
 CLUSTER_STALE = Glyph("!", "stale", "yellow")
 
 READ_ONLY = Glyph("⊘", "READ-ONLY", "bold reverse yellow")
+GIT_WORK = Glyph("⇣", "Git", "cyan")
+"""Long Git work (a first clone) in progress; the words say what and how far."""
 
 # Diff gutters: a changed line is marked by its glyph, not only by its colour.
 DIFF_REMOVED = Glyph("-", "live only", "red")

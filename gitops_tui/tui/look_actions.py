@@ -12,7 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from gitops_tui.tui import glyphs
-from gitops_tui.tui.screens.help import HelpScreen
+from gitops_tui.tui.screens.help import HelpScreen, KeyHelp, collect_keys
+from gitops_tui.tui.widgets.app_tree import AppTree
 from gitops_tui.tui.widgets.diff_view import DiffView
 from gitops_tui.tui.widgets.event_log import EventLogView
 from gitops_tui.tui.widgets.tree_rows import RowFilter, SortOrder
@@ -30,7 +31,12 @@ class LookActionsMixin(_Base):
     # so the filter box's Changed/Submitted handlers are in app.py.
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.key_help()))
+
+    def key_help(self) -> KeyHelp:
+        """The keys as they are bound now on the main screen (the config file's remapping applied)."""
+        nodes = [self, self.screen, *self.query(AppTree), *self.query(DiffView), *self.query(EventLogView)]
+        return collect_keys(nodes, self.keymap, self.get_key_display, self.config_file)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter-input", Input)

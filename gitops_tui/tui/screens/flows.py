@@ -14,7 +14,6 @@ from textual import work
 from gitops_tui.engine.reconciler import ReconcilerError, SyncRequest
 from gitops_tui.model import AppState, OperationPhase
 from gitops_tui.tui.screens.command_line import CommandError, CommandLine, parse_command
-from gitops_tui.tui.screens.help import HelpScreen
 from gitops_tui.tui.screens.rollback_modal import RollbackModal
 from gitops_tui.tui.screens.sync_modal import ConfirmModal, SyncModal
 
@@ -27,6 +26,7 @@ else:
 
 READ_ONLY_WHY = "read-only mode: {what} is disabled (the console was started read-only and writes nothing)"
 
+CONTEXT_READ_ONLY_WHY = "read-only: {why}; {what} is disabled for {app}"
 
 class CommandsMixin(_Base):
     def _selected_app(self) -> AppState | None:
@@ -35,16 +35,24 @@ class CommandsMixin(_Base):
             return None
         return self.tree.states.get(self.selection[0])
 
-    def _refuse_read_only(self, what: str) -> bool:
+    def _refuse_read_only(self, what: str, app: str) -> bool:
+        """Say why a write key does nothing: the console is read-only, or the app's context is (config file)."""
+        activity = self._activity(app)
+        context_why = getattr(activity, "read_only_reason", "")
         if self.read_only:
-            self.notify(READ_ONLY_WHY.format(what=what), severity="warning", title="⊘ READ-ONLY", timeout=4)
-        return self.read_only
+            why = READ_ONLY_WHY.format(what=what)
+        elif context_why:
+            why = CONTEXT_READ_ONLY_WHY.format(why=context_why, what=what, app=app)
+        else:
+            return False
+        self.notify(why, severity="warning", title="⊘ READ-ONLY", timeout=6)
+        return True
 
     # ---- sync ------------------------------------------------------------------------------------
 
     def action_sync(self, prune: bool = False, app: str | None = None) -> None:
         state = self.tree.states.get(app) if app else self._selected_app()
-        if state is None or self._refuse_read_only("sync"):
+        if state is None or self._refuse_read_only("sync", state.name):
             return
 
         def confirmed(yes: bool | None) -> None:
@@ -63,7 +71,7 @@ class CommandsMixin(_Base):
 
     def action_rollback(self, app: str | None = None, history_id: int | None = None) -> None:
         state = self.tree.states.get(app) if app else self._selected_app()
-        if state is None or self._refuse_read_only("rollback"):
+        if state is None or self._refuse_read_only("rollback", state.name):
             return
         if history_id is not None:
             self._confirm_rollback(state, history_id)
@@ -116,7 +124,7 @@ class CommandsMixin(_Base):
 
     def action_auto_sync(self) -> None:
         state = self._selected_app()
-        if state is None or self._refuse_read_only("switching auto-sync"):
+        if state is None or self._refuse_read_only("switching auto-sync", state.name):
             return
         if not state.spec.sync_policy.automated:
             self.notify(f"{state.name} has no automated sync configured (spec.syncPolicy.automated in its "
@@ -174,7 +182,7 @@ class CommandsMixin(_Base):
             return
         handlers: dict[str, Any] = {
             "quit": self.action_quit_console,
-            "help": lambda: self.push_screen(HelpScreen()),
+            "help": self.action_help,
             "sync": lambda: self.action_sync("prune" in command.flags, command.app),
             "rollback": lambda: self.action_rollback(command.app, int(command.args[0])),
             "refresh": lambda: self.action_refresh(command.app, "hard" in command.flags),

@@ -33,7 +33,7 @@ class EventLogView(ScrollView, can_focus=True):
         Binding("pageup", "scroll_lines(-10)", "Page up", show=False),
         Binding("g,home", "top", "Oldest", show=False),
         Binding("G,end", "follow", "Follow", show=False),
-        Binding("F", "toggle_follow", "Follow"),
+        Binding("F", "toggle_follow", "Follow", id="follow-events"),
     ]
     DEFAULT_CSS = """
     EventLogView { background: $surface; }

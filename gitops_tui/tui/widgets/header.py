@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -36,8 +36,18 @@ def cluster_text(cluster: ClusterFreshness) -> Text:
     return text.append(f", {age(seen)} ago" if seen is not None else "")
 
 
-def header_text(clusters: Sequence[ClusterFreshness], *, read_only: bool, app: str | None,
-                next_poll: datetime | None, now: datetime, polling: bool = True) -> Text:
+def header_text(
+    clusters: Sequence[ClusterFreshness],
+    *,
+    read_only: bool,
+    app: str | None,
+    next_poll: datetime | None,
+    now: datetime,
+    polling: bool = True,
+    read_only_contexts: Collection[str] = (),
+    progress: str = "",
+) -> Text:
+    """`read_only_contexts` get a READ-ONLY badge of their own (config file); `progress` is long Git work."""
     text = Text("gitops-tui", style="bold")
     if read_only:
         text.append("  ")
@@ -45,8 +55,12 @@ def header_text(clusters: Sequence[ClusterFreshness], *, read_only: bool, app: s
     for cluster in clusters:
         text.append(" │ ", style="dim")
         text.append_text(cluster_text(cluster))
+        if cluster.context in read_only_contexts and not read_only:
+            text.append(" ").append_text(glyphs.READ_ONLY.text())
     if not clusters:
         text.append(" │ ", style="dim").append("no clusters", style="dim")
-    if app is not None and polling:
+    if app is not None and progress:
+        text.append(" │ ", style="dim").append(f"{glyphs.GIT_WORK.symbol} {app}: {progress}", glyphs.GIT_WORK.style)
+    elif app is not None and polling:
         text.append(" │ ", style="dim").append(f"{app}: Git poll {countdown(next_poll, now)}")
     return text
