@@ -41,7 +41,7 @@ def argocd_cm_source(args: argparse.Namespace) -> str | None:
         return from_env
     from gitops_tui.config import load_settings
 
-    configured = getattr(load_settings(), "argocd_cm", None)
+    configured = load_settings().argocd_cm
     return str(configured) if configured else None
 
 
