@@ -39,3 +39,10 @@ def test_a_wrong_value_in_the_config_file_is_a_clear_error(config: Path, capsys:
     config.write_text("argocdCM: [a, b]\n")
     assert main(["health", str(config.parents[2] / "widgets.yaml")]) == 2
     assert f"error: {config}: 'argocdCM' must be the path of an argocd-cm ConfigMap file" in capsys.readouterr().err
+
+
+def test_cluster_in_the_config_file_is_not_a_path(config: Path) -> None:
+    from gitops_tui.config import load_settings
+
+    config.write_text("argocdCM: cluster:argocd/argocd-cm\n")
+    assert str(load_settings(config).argocd_cm) == "cluster:argocd/argocd-cm"

@@ -188,6 +188,8 @@ def _parse_argocd_cm(path: Path, value: Any, warn: Warn) -> Path | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise SettingsError(f"{path}: 'argocdCM' must be the path of an argocd-cm ConfigMap file, got {value!r}")
+    if value.strip().startswith("cluster:"):  # the ConfigMap in the cluster, not a file
+        return Path(value.strip())
     return path.parent / Path(value.strip()).expanduser()
 
 
