@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 FIELD_MANAGER = "gitops-tui"
 APPLY_PATCH = "application/apply-patch+yaml"
 MERGE_PATCH = "application/merge-patch+json"
+POOL_SIZE = 64
 # Fields the server owns: sending them in an apply would claim them or trip a precondition.
 _SERVER_OWNED_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation")
 
@@ -118,6 +119,9 @@ class ClusterClient:
                                    origin=Origin(info.name, info.user, info.server)) from exc
         # Our own retry policy decides what is safe to repeat; urllib3's would repeat blindly.
         configuration.retries = False
+        # Every watch stream holds a connection, and syncs and compares run side by side: the default pool
+        # (5 per core) would keep closing and reopening connections ("Connection pool is full").
+        configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, POOL_SIZE)
         return cls(ApiClient(configuration), context=info.name, user=info.user,
                    default_namespace=info.namespace, settings=settings)
 

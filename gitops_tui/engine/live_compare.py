@@ -174,6 +174,14 @@ class IncrementalComparer:
     def prediction_for(self, key: ResourceKey) -> Prediction | None:
         return self._predictions.get(key)
 
+    def remember_written(self, key: ResourceKey, digest: int, written: Mapping[str, Any]) -> None:
+        """A sync's server-side apply of the desired object with `digest` returned `written`. Applying the same
+        object again (the dry-run a compare makes) would predict exactly that, so the compare after a sync
+        needs no request for it until the object changes again."""
+        version = str((written.get("metadata") or {}).get("resourceVersion") or "")
+        if version:
+            self._predictions[key] = Prediction(digest, version, json.dumps(written, separators=(",", ":")).encode())
+
     # ---- threads ------------------------------------------------------------------------------------
 
     def compute(self, plan: ComparePlan) -> ComparePlan:

@@ -70,6 +70,8 @@ class SyncJob:
     update: Callable[[Operation], None]
     cache: LiveCache | None = None
     """The reconciler's watch cache of the cluster: the executor's waits read it instead of polling."""
+    on_written: Callable[[ResourceKey, Mapping[str, Any]], None] | None = None
+    """Told each object a (non-dry-run) server-side apply returned: the compare reuses it as its prediction."""
 
 
 class SyncExecutor(Protocol):

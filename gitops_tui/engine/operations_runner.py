@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from gitops_tui.engine.app_worker import AppWorker, run_in
 from gitops_tui.engine.change_feed import ChangeFeed
@@ -27,7 +28,7 @@ from gitops_tui.engine.operations import (
     SyncJob,
     SyncRequest,
 )
-from gitops_tui.model import Operation, OperationPhase
+from gitops_tui.model import Operation, OperationPhase, ResourceKey
 from gitops_tui.source.errors import GitError, RenderError
 
 if TYPE_CHECKING:
@@ -71,7 +72,8 @@ class OperationsRunner:
         keys = {item.key for item in desired.items} | runtime.cache.store.keys_by_app(worker.name)
         live = {key: obj for key in keys if (obj := runtime.cache.get(key)) is not None}
         job = SyncJob(operation, worker.spec, desired.revision, tuple(i.as_desired_object() for i in desired.items),
-                      live, request, runtime.client, self.book.update, runtime.cache)
+                      live, request, runtime.client, self.book.update, runtime.cache,
+                      _prediction_seeder(worker, desired))
         self._tasks[worker.name] = self._reconciler._spawn(self._run(worker, job), f"{kind} {worker.name}")
         return operation
 
@@ -182,6 +184,20 @@ class OperationsRunner:
             else:
                 self._events.error(name, text)
         self._feed.app_changed(name)
+
+
+def _prediction_seeder(worker: AppWorker, desired: DesiredSet) -> Callable[[ResourceKey, Mapping[str, Any]], None]:
+    """What the sync's applies returned becomes the compare's prediction: the compare after a first sync of
+    20 resources then makes no dry-run for the 17 that nothing else changes (the Deployment's controller
+    moves its resourceVersion on, so it is predicted again)."""
+    digests = {item.key: item.digest for item in desired.items}
+
+    def seed(key: ResourceKey, written: Mapping[str, Any]) -> None:
+        digest = digests.get(key)
+        if digest is not None:
+            worker.comparer.remember_written(key, digest, written)
+
+    return seed
 
 
 async def release_leases(executor: SyncExecutor | None) -> None:

@@ -4,6 +4,7 @@
 one `SyncJob` it:
 
 - refuses a second operation on an app while one runs, naming the running one;
+- runs at most `operations_per_cluster` operations per cluster at once; the others queue (sync_slots.py);
 - takes the app's Lease (engine/lease.py) before writing, renews it while it runs, gives it back after;
 - plans (`plan_sync`) and walks the plan (`sync_walk.PlanWalker`): namespace first, then per (phase, wave)
   prunes, applies and hooks in plan order, waiting for the wave to be healthy before the next; SyncFail
@@ -35,6 +36,7 @@ from gitops_tui.cluster.errors import ClusterError, NotFoundError
 from gitops_tui.engine.lease import LeaseGrant, LeaseHeldError, LeaseManager
 from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncJob
 from gitops_tui.engine.sync_plan import SyncOptions, plan_sync
+from gitops_tui.engine.sync_slots import DEFAULT_PER_CLUSTER, ClusterSlots
 from gitops_tui.engine.sync_waits import WaitSettings, sleep_unless_stopped
 from gitops_tui.engine.sync_walk import PlanWalker, WalkOutcome
 from gitops_tui.engine.sync_watch import reader_for
@@ -51,6 +53,8 @@ class SyncSettings:
     wait: WaitSettings = field(default_factory=WaitSettings)
     lease_release_timeout: float = 5.0
     """Longest a finishing (or interrupted) sync waits to give its lease back; it expires by itself anyway."""
+    operations_per_cluster: int = DEFAULT_PER_CLUSTER
+    """Operations writing to one cluster at once; more wait their turn, saying so (engine/sync_slots.py)."""
 
 
 class OperationControl:
@@ -106,6 +110,7 @@ class SyncRunner:
         """Without `leases`, nothing keeps another console out (tests, single-user setups)."""
         self.leases = leases
         self.settings = settings or SyncSettings()
+        self.slots = ClusterSlots(self.settings.operations_per_cluster)
         self._controls: dict[str, OperationControl] = {}
 
     def running(self, app: str) -> Operation | None:
@@ -152,6 +157,17 @@ class SyncRunner:
         if not dry_run and client.settings.read_only:
             return control.finish(OperationPhase.ERROR, f"read-only mode: refusing to sync {app} on context "
                                                         f"{client.context}")
+        if self.slots.busy(client.context):
+            control.report(f"queued: {self.slots.per_cluster} operations already run on context {client.context}")
+        async with self.slots.hold(client.context, should_stop=control.should_stop, wakers=control.wakers,
+                                   check_every=self.settings.wait.idle_check) as stopped:
+            if stopped:
+                return control.finish(OperationPhase.FAILED, stopped)
+            return await self._run_in_slot(job, control)
+
+    async def _run_in_slot(self, job: SyncJob, control: OperationControl) -> Operation:
+        client, app = job.client, job.app.name
+        dry_run = job.request.dry_run
         if self.leases is not None and not dry_run:
             control.report(f"taking the sync lease of {app}")
             try:
@@ -181,7 +197,7 @@ class SyncRunner:
         while True:
             plan = plan_sync(job.app, desired, live, None, options)
             walker = PlanWalker(job.client, job.app.name, plan, live, control, self.settings.wait,
-                                reader_for(job.cache))
+                                reader_for(job.cache), job.on_written)
             outcome = await walker.walk()
             if outcome.ok:
                 return control.finish(OperationPhase.SUCCEEDED, outcome.message)

@@ -8,7 +8,7 @@ Each step's outcome becomes a `ResourceResult` through the operation control, as
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import ClusterError, NotFoundError, ReadOnlyError
 from gitops_tui.engine.sync_hooks import PreparedHook, delete_after, delete_before_creation, prepare_hook
-from gitops_tui.engine.sync_plan import PlannedStep, SyncAction, SyncPlan
+from gitops_tui.engine.sync_plan import PlannedStep, SyncAction, SyncPlan, WriteMode
 from gitops_tui.engine.sync_plan_text import display_key
 from gitops_tui.engine.sync_waits import (
     Judge,
@@ -59,8 +59,10 @@ class _Pending:
 class PlanWalker:
     def __init__(self, client: ClusterClient, app: str, plan: SyncPlan,
                  live: Mapping[ResourceKey, Mapping[str, Any]], control: OperationControl,
-                 wait: WaitSettings, watch: CacheReader | None = None) -> None:
-        """`watch` reads the reconciler's watch cache for the waits; without it they poll with GETs."""
+                 wait: WaitSettings, watch: CacheReader | None = None,
+                 on_written: Callable[[ResourceKey, Mapping[str, Any]], None] | None = None) -> None:
+        """`watch` reads the reconciler's watch cache for the waits; without it they poll with GETs.
+        `on_written` hears what each server-side apply returned (SyncJob.on_written)."""
         self.client = client
         self.app = app
         self.plan = plan
@@ -68,6 +70,7 @@ class PlanWalker:
         self.control = control
         self.wait = wait
         self.watch = watch
+        self.on_written = on_written
         self.dry_run = plan.options.dry_run
         self.counts: dict[ResourceAction, int] = dict.fromkeys(ResourceAction, 0)
 
@@ -157,6 +160,9 @@ class PlanWalker:
                 raise
             written = Written(ResourceAction.CREATED, "dry run: would be created", None)
         index = self._result(step, step.key, written.action, written.words)
+        if self.on_written is not None and written.obj is not None and not self.dry_run \
+                and step.write_mode(self.plan.options) is WriteMode.SERVER_SIDE_APPLY:
+            self.on_written(step.key, written.obj)
         return _Pending(index, step.key, health_verdict, version=written.version or None)
 
     async def _wait_deleted(self, key: ResourceKey) -> None:
