@@ -51,8 +51,10 @@ MICRO_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def console_identity() -> str:
-    """host + pid + random: unique per running console, readable in `kubectl get lease`."""
-    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    """`$GITOPS_TUI_CONSOLE_ID` (one per running console: two with one id would each take the other's Leases
+    for their own), else host + pid + random; readable in `kubectl get lease`."""
+    chosen = os.environ.get("GITOPS_TUI_CONSOLE_ID", "").strip()
+    return chosen or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 def state_dir() -> Path:

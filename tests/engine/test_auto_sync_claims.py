@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from gitops_tui.engine.auto_sync_claims import AutoSyncClaims
+from gitops_tui.engine.lease import LeaseManager
 from gitops_tui.sandbox import ForbidRule
 from tests.engine.test_sync_execute_support import SyncWorld, cluster, world
 
@@ -115,3 +120,11 @@ async def test_forbidden_leases_fall_back_to_file_locks_on_this_host(world: Sync
     first.release()
     assert second.round().gained == [("shop", "bastion-a")] and second.owns("shop")
     second.release()
+
+
+def test_a_console_id_is_chosen_with_an_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITOPS_TUI_CONSOLE_ID", "bastion-a")
+    assert LeaseManager().identity == "bastion-a"
+    monkeypatch.delenv("GITOPS_TUI_CONSOLE_ID")
+    first, second = LeaseManager().identity, LeaseManager().identity
+    assert first.startswith(f"{socket.gethostname()}-{os.getpid()}-") and first != second
