@@ -16,7 +16,6 @@ step, so threads may assess health concurrently.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -167,21 +166,18 @@ class _LuaState:
         self._run, self._disarm, self._load = self.runtime.execute(_SETUP, sandboxed, self.limit_message)
         self._lock = threading.Lock()
         self._chunks: dict[str, Any] = {}
-        """Compiled chunks by script hash; a script that does not compile keeps its LuaScriptError."""
+        """Compiled chunks by script text (Python keeps a string's hash, so a lookup costs no hashing);
+        a script that does not compile keeps its error message."""
 
     def _compiled(self, script: str) -> Any:
-        digest = hashlib.sha256(script.encode()).hexdigest()
-        found = self._chunks.get(digest)
+        found = self._chunks.get(script)
         if found is None:
             loaded = self._load(script, "=" + _CHUNK_NAME, "t", self.runtime.table())
             # Lua's load returns the chunk, or nil and the error message.
-            if isinstance(loaded, tuple):
-                found = LuaScriptError(f"syntax error: {_readable(str(loaded[1]))}")
-            else:
-                found = loaded
-            self._chunks[digest] = found
-        if isinstance(found, LuaScriptError):
-            raise found
+            found = f"syntax error: {_readable(str(loaded[1]))}" if isinstance(loaded, tuple) else loaded
+            self._chunks[script] = found
+        if isinstance(found, str):
+            raise LuaScriptError(found)
         return found
 
     def run(self, script: str, obj: Mapping[str, Any]) -> LuaResult:
