@@ -15,7 +15,12 @@ from gitops_tui.engine.health import (
     has_health_check,
 )
 from gitops_tui.engine.health_lua import LuaHealthChecks
-from gitops_tui.engine.health_lua_config import HealthConfigError, load_health_scripts, parse_health_scripts
+from gitops_tui.engine.health_lua_config import (
+    HealthConfigError,
+    HealthScript,
+    load_health_scripts,
+    parse_health_scripts,
+)
 from gitops_tui.model import Health, HealthStatus, ResourceKey
 
 # The shape of check a cert-manager or Crossplane user writes: conditions first, then the phase.
@@ -136,6 +141,28 @@ def test_wildcards_match_group_and_kind_and_an_exact_key_wins() -> None:
     assert assess_with(data, {"apiVersion": "example.org/v1", "kind": "Gadget", "metadata": {"name": "g"}}) is None
     everything = {"resource.customizations.health.all": 'return {status = "Healthy", message = obj.kind}'}
     assert assess_with(everything, gadget) == Health(HealthStatus.HEALTHY, "Gadget")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "matches", "misses"),
+    [
+        ("*.crossplane.io/*", ["ec2.aws.crossplane.io/Instance"], ["crossplane.io/Provider", "Pod"]),
+        (
+            "{cert-manager.io,acme.cert-manager.io}/*",
+            ["acme.cert-manager.io/Order", "cert-manager.io/Issuer"],
+            ["x.cert-manager.io/Order"],
+        ),
+        ("example.com/Widget?", ["example.com/Widgets"], ["example.com/Widget"]),
+        ("example.com/[A-G]*", ["example.com/Gadget"], ["example.com/Widget"]),
+        ("example.com/[!A-G]*", ["example.com/Widget"], ["example.com/Gadget"]),
+        ("*/*", ["apps/Deployment"], ["Pod"]),  # Argo CD's key for core kinds has no group and no slash
+    ],
+)
+def test_wildcards_follow_argo_cds_glob(pattern: str, matches: list[str], misses: list[str]) -> None:
+    custom = LuaHealthChecks([HealthScript(pattern, 'return {status = "Healthy"}', False, "key")])
+    for name in matches + misses:
+        group, _, kind = name.rpartition("/")
+        assert custom.covers(group, kind) is (name in matches), name
 
 
 def test_syntax_error_is_unknown_naming_the_key_and_line() -> None:
