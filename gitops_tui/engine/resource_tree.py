@@ -136,8 +136,8 @@ def _pod_facts(obj: Mapping[str, Any], status: Mapping[str, Any]) -> str:
     ready = sum(bool(s.get("ready")) for s in statuses)
     restarts = sum(_int(s.get("restartCount")) for s in statuses)
     words = [state]
+    if restarts:  # before readiness: a cut line still shows how often it died
+        words.append(f"{restarts} restart{'s' if restarts != 1 else ''}")
     if statuses:
         words.append(f"{ready}/{len(statuses)} ready")
-    if restarts:
-        words.append(f"{restarts} restart{'s' if restarts != 1 else ''}")
     return " · ".join(words)

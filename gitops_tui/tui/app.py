@@ -34,7 +34,7 @@ from gitops_tui.tui.look_actions import LookActionsMixin
 from gitops_tui.tui.mouse import capture_mouse
 from gitops_tui.tui.screens.flows import CommandsMixin
 from gitops_tui.tui.widgets.app_tree import AppTree
-from gitops_tui.tui.widgets.details import DetailsPane, app_details, resource_details
+from gitops_tui.tui.widgets.details import DetailsPane
 from gitops_tui.tui.widgets.diff_view import DiffView
 from gitops_tui.tui.widgets.event_log import EventLogView
 from gitops_tui.tui.widgets.header import ConsoleHeader, header_text
@@ -119,15 +119,16 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         if self.manage_lifecycle:
             await self.source.start()
         self._subscription = self.source.subscribe(lambda changes: self.post_message(ReconcilerChanged(changes)))
+        self.tree.connect(getattr(self.source, "resource_tree", None), self._activity)
         snapshot = self.source.snapshot()
         self.tree.update_states(snapshot, {name: self._auto_glyph(state) for name, state in snapshot.items()})
         self._take_events()
         self._update_tree_title()
         self._update_header()
         self.set_interval(1.0, self._update_header)
-        self.tree.focus()
         for notice in self.notices:  # the config file's problems, once the screen can show them
             self.notify(notice, severity="warning", title="config file", timeout=12)
+        self.tree.focus()
 
     async def on_unmount(self) -> None:
         if self._subscription is not None:
@@ -182,9 +183,9 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         text = header_text(
             self.source.freshness(),
             read_only=self.read_only,
-            app=app,
             read_only_contexts=self.read_only_contexts,
             progress=activity.progress if activity else "",
+            app=app,
             next_poll=activity.next_poll_at if activity else None,
             now=self.clock(),
             polling=activity is not None,
@@ -232,17 +233,7 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         self._schedule_diff()
 
     def _show_details(self) -> None:
-        if self.selection is None:
-            return
-        app, key = self.selection
-        state = self.tree.states.get(app)
-        if state is None:
-            return
-        details = self.query_one(DetailsPane)
-        if key is None:
-            details.show(app_details(state, self._activity(app), self.clock()))
-        else:
-            details.show(resource_details(state, key))
+        self.query_one(DetailsPane).show_selection(self)  # an app, a resource or a child; live while syncing
 
     def _schedule_diff(self, keep_scroll: bool = False) -> None:
         if self._diff_timer is not None:
@@ -260,6 +251,8 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         if key is None:
             keys = [r.key for r in state.resources if r.sync is not SyncStatus.SYNCED][:DIFF_RESOURCE_LIMIT]
             note = f"{app} is in sync with Git: nothing differs." if not keys else ""
+        elif not any(r.key == key for r in state.resources):  # a ReplicaSet or Pod in the resource tree
+            keys, note = [], f"{key.kind} {key.name} is made by a controller, not kept in Git: nothing to diff."
         else:
             keys, note = [key], ""
         if state.error and not keys:

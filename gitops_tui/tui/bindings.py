@@ -18,6 +18,7 @@ CONSOLE_BINDINGS: list[BindingType] = [
     Binding("d", "diff", "Diff", id="diff"),
     Binding("r", "refresh", "Refresh", id="refresh"),
     Binding("R", "rollback", "Rollback", id="rollback"),
+    Binding("ctrl+k", "terminate", "Terminate", id="terminate"),  # k9s's kill key
     Binding("a", "auto_sync", "Auto-sync", id="auto-sync"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("colon", "command_line", "Cmd", key_display=":", id="command-line"),

@@ -18,6 +18,9 @@ from typing import Any
 from gitops_tui.engine.diff import ResourceDiff, compare_resource
 from gitops_tui.engine.masking import SecretMasker
 from gitops_tui.engine.reconciler import ReadOnlyModeError, SyncRequest, UnknownAppError
+from gitops_tui.engine.resource_tree import TreeNode
+from gitops_tui.engine.sync_plan_model import SyncPlan
+from gitops_tui.engine.sync_preview import preview_plan
 from gitops_tui.model import (
     AppActivity,
     AppSource,
@@ -75,6 +78,8 @@ class StaticSource:
     subscriptions: list[_Subscription] = field(default_factory=list)
     calls: list[tuple[str, ...]] = field(default_factory=list)
     """Commands received, for tests: ("sync", "web", "prune")."""
+    trees: dict[tuple[str, ResourceKey], list[TreeNode]] = field(default_factory=dict)
+    """What controllers made below a resource (ReplicaSets, Pods), per app and resource."""
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -128,6 +133,29 @@ class StaticSource:
     async def history(self, app: str) -> Sequence[HistoryEntry]:
         return list(self.histories.get(app, []))
 
+    def resource_tree(self, app: str, key: ResourceKey) -> list[TreeNode]:
+        self._state(app)
+        return list(self.trees.get((app, key), []))
+
+    async def plan(self, app: str, request: SyncRequest | None = None) -> SyncPlan:
+        """The engine's own plan over the fleet's objects (desired from Git, live from the cluster)."""
+        state = self._state(app)
+        pairs = [pair for (owner, _), pair in self.objects.items() if owner == app]
+        desired = [dict(d) for _, d in pairs if d is not None]
+        live = {ResourceKey.of(obj): obj for obj, _ in pairs if obj is not None}
+        return preview_plan(state, desired, live, request or SyncRequest())
+
+    def terminate(self, app: str) -> Operation | None:
+        operation = self.operations.get(app)
+        if operation is None or operation.phase.completed:
+            return None
+        self.calls.append(("terminate", app))
+        stopping = replace(operation, phase=OperationPhase.TERMINATING, message="terminating: stops after the "
+                                                                                 "current step")
+        self.operations[app] = stopping
+        self.publish([self._state(app)])
+        return stopping
+
     def refresh(self, app: str, hard: bool = False) -> Awaitable[AppState]:
         self.calls.append(("refresh", app, "hard" if hard else ""))
         future: asyncio.Future[AppState] = asyncio.get_running_loop().create_future()
@@ -141,8 +169,9 @@ class StaticSource:
         state = self._state(app)
         self.calls.append(("sync", app, "prune" if request.prune else ""))
         operation = Operation(len(self.calls), app, "sync", state.revision.sha if state.revision else "", "user",
-                              NOW, prune=request.prune)
+                              NOW, prune=request.prune, dry_run=request.dry_run)
         self.operations[app] = operation
+        self.publish([state])  # as the reconciler's feed says an operation started
         return operation
 
     async def rollback(self, app: str, history_id: int) -> Operation:
@@ -273,6 +302,7 @@ def demo_fleet(scenario: str = "mixed") -> StaticSource:
     ])
     b.app(spec("reports", "reports", automated=False), commit(8, "reports: kustomize overlay for prod"), [],
           error="reports: apps/reports/kustomization.yaml: resource 'cronjob.yaml' not found")
+    workload_trees(b.source)
     b.source.operations["checkout"] = Operation(7, "checkout", "sync", commit(5, "").sha, "automated",
                                                 NOW - timedelta(minutes=9), OperationPhase.SUCCEEDED,
                                                 finished_at=NOW - timedelta(minutes=9))
@@ -289,6 +319,41 @@ def demo_fleet(scenario: str = "mixed") -> StaticSource:
     b.event(2, "monitoring", Severity.WARNING, "monitoring: Healthy → Missing")
     b.event(1, "reports", Severity.ERROR, "reports: apps/reports/kustomization.yaml: resource 'cronjob.yaml' not found")
     return b.source
+
+
+def _rs(app: str, name: str, revision: int, ready: int, replicas: int, health: Health = HEALTHY) -> TreeNode:
+    owner = ResourceKey("apps", "Deployment", app, app)
+    facts = f"rev {revision} · {ready}/{replicas} ready"
+    return TreeNode(ResourceKey("apps", "ReplicaSet", app, name), health, owner, 1, facts, retired=replicas == 0)
+
+
+def _pod(app: str, replica_set: str, suffix: str, health: Health = HEALTHY, facts: str = "Running · 1/1 ready"
+         ) -> TreeNode:
+    return TreeNode(ResourceKey("", "Pod", app, f"{replica_set}-{suffix}"), health,
+                    ResourceKey("apps", "ReplicaSet", app, replica_set), 2, facts)
+
+
+def workload_trees(source: StaticSource) -> None:
+    """ReplicaSets and Pods under the fleet's Deployments: web rolled out twice, payments crashlooping."""
+    web = ResourceKey("apps", "Deployment", "web", "web")
+    source.trees[("web", web)] = [
+        _rs("web", "web-7c9f5d8b6", 3, 3, 3),
+        *(_pod("web", "web-7c9f5d8b6", s) for s in ("4kq2x", "9wz7m", "tr5bn")),
+        _rs("web", "web-5b8d4c7f9", 2, 0, 0),
+        _rs("web", "web-64f7b9c5d", 1, 0, 0),
+    ]
+    payments = ResourceKey("apps", "Deployment", "payments", "payments")
+    back_off = Health(HealthStatus.DEGRADED, "back-off 2m40s restarting failed container=payments "
+                                             "pod=payments-6d5f9c7b8-k2x9p")
+    source.trees[("payments", payments)] = [
+        _rs("payments", "payments-6d5f9c7b8", 4, 0, 2, Health(HealthStatus.PROGRESSING, "Waiting for rollout to "
+                                                                "finish: 0 out of 2 new replicas are available...")),
+        _pod("payments", "payments-6d5f9c7b8", "k2x9p", back_off, "CrashLoopBackOff · 7 restarts · 0/1 ready"),
+        _pod("payments", "payments-6d5f9c7b8", "m8v4d", replace(back_off, message=back_off.message.replace(
+            "k2x9p", "m8v4d")), "CrashLoopBackOff · 6 restarts · 0/1 ready"),
+        _rs("payments", "payments-84c6f7d9b", 3, 2, 2),
+        *(_pod("payments", "payments-84c6f7d9b", s) for s in ("2bx8c", "zq6lp")),
+    ]
 
 
 # ---- the screenshots ---------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from gitops_tui.model import AppState, OperationPhase
 from gitops_tui.tui.screens.command_line import CommandError, CommandLine, parse_command
 from gitops_tui.tui.screens.rollback_modal import RollbackModal
 from gitops_tui.tui.screens.sync_modal import ConfirmModal, SyncModal
+from gitops_tui.tui.widgets.operation_view import Wave
 
 if TYPE_CHECKING:
     from gitops_tui.tui.app import GitOpsApp
@@ -25,8 +26,8 @@ else:
     _Base = object
 
 READ_ONLY_WHY = "read-only mode: {what} is disabled (the console was started read-only and writes nothing)"
-
 CONTEXT_READ_ONLY_WHY = "read-only: {why}; {what} is disabled for {app}"
+
 
 class CommandsMixin(_Base):
     def _selected_app(self) -> AppState | None:
@@ -54,18 +55,62 @@ class CommandsMixin(_Base):
         state = self.tree.states.get(app) if app else self._selected_app()
         if state is None or self._refuse_read_only("sync", state.name):
             return
+        modal = SyncModal(state, prune=prune, planner=getattr(self.source, "plan", None))
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.start_sync(state.name, prune)
+        def confirmed(request: SyncRequest | None) -> None:
+            if request is not None:
+                plan = modal.plan
+                self.operation_waves[state.name] = tuple((str(g.phase), g.wave) for g in plan.waves()) if plan else ()
+                self.tree.select_app(state.name)  # the progress shows in its details
+                self.start_sync(state.name, request)
 
-        self.push_screen(SyncModal(state, prune=prune), confirmed)
+        self.push_screen(modal, confirmed)
+
+    @property
+    def operation_waves(self) -> dict[str, tuple[Wave, ...]]:
+        """Per app, the (phase, wave) groups of the plan its running sync was confirmed with ("wave 2 of 3")."""
+        return self.__dict__.setdefault("_operation_waves", {})  # type: ignore[no-any-return]
 
     @work(group="operations", name="sync", exit_on_error=False)
-    async def start_sync(self, app: str, prune: bool) -> None:
-        operation = await self.source.sync(app, SyncRequest(prune=prune))
-        self.notify(f"⟳ Sync of {app} started (operation #{operation.id}); follow it in Details and Events.",
+    async def start_sync(self, app: str, request: SyncRequest) -> None:
+        operation = await self.source.sync(app, request)
+        what = "Dry run" if request.dry_run else "Sync"
+        self.notify(f"⟳ {what} of {app} started (operation #{operation.id}); follow it in Details and Events.",
                     timeout=4)
+
+    # ---- terminate -------------------------------------------------------------------------------
+
+    def action_terminate(self) -> None:
+        state = self._selected_app()
+        if state is None or self._refuse_read_only("terminate", state.name):
+            return
+        activity = self._activity(state.name)
+        operation = activity.operation if activity is not None else None
+        if operation is None or operation.phase.completed:
+            self.notify(f"{state.name}: no operation is running; nothing to terminate.", timeout=3)
+            return
+        if operation.phase is OperationPhase.TERMINATING:
+            self.notify(f"{state.name}: {operation.kind} #{operation.id} is already stopping.", timeout=3)
+            return
+        question = (f"Stop {operation.kind} #{operation.id} of {state.name} to {operation.revision[:7] or '?'}?\n"
+                    "It stops after its current step: what it applied stays applied, the rest is not applied, "
+                    "and the operation ends Failed (terminated by user). Sync again to finish the job.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._terminate(state.name)
+
+        self.push_screen(ConfirmModal(f"Terminate the {operation.kind} of {state.name}?", question), answered)
+
+    def _terminate(self, app: str) -> None:
+        terminate = getattr(self.source, "terminate", None)
+        stopping = terminate(app) if terminate is not None else None
+        if stopping is None:
+            self.notify(f"{app}: the operation had already ended (or cannot be stopped); nothing was terminated.",
+                        severity="warning", timeout=4)
+        else:
+            self.notify(f"■ Terminating {stopping.kind} #{stopping.id} of {app}: it stops after the current step.",
+                        timeout=4)
 
     # ---- rollback --------------------------------------------------------------------------------
 

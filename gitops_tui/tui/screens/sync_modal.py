@@ -1,87 +1,232 @@
-"""`s` / `S`: the sync plan first (what will be applied, what pruned), then an explicit yes.
+"""`s` / `S`: the sync plan first (per wave: create, configure, prune, hooks), the options (dry run, prune,
+force, only OutOfSync) that change it, and for a prune the app's name typed; then `enter`.
 
-Also the yes/no question asked before quitting while an operation runs.
+Also the yes/no question asked before quitting (or terminating) while an operation runs.
 """
 
 from __future__ import annotations
 
-from rich.table import Table
+from collections.abc import Awaitable, Callable
+
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
-from gitops_tui.model import AppState, SyncStatus
+from gitops_tui.engine.reconciler import ReconcilerError, SyncRequest
+from gitops_tui.engine.sync_plan_model import SyncPlan
+from gitops_tui.model import AppState
 from gitops_tui.tui import glyphs
+from gitops_tui.tui.screens.sync_plan_view import plan_renderable, state_plan_text
 
-PLAN_LIMIT = 200
-
-
-def sync_plan_text(state: AppState, prune: bool) -> Table:
-    """What a sync of `state` would do, from its compared resources."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")
-    apply = [r for r in state.resources if r.sync is not SyncStatus.SYNCED and not r.requires_pruning]
-    prunes = [r for r in state.resources if r.requires_pruning]
-    target = state.revision.short_sha if state.revision else state.spec.source.target_revision
-    subject = f"  {state.revision.subject}" if state.revision else ""
-    table.add_row(Text("Revision", style="bold"), Text.assemble((target, "bold"), subject))
-    dest = state.spec.destination
-    table.add_row(Text("Into", style="bold"), f"{dest.name or dest.server} namespace {dest.namespace or '—'}")
-    table.add_row("", "")
-    if not apply and not (prune and prunes):
-        table.add_row(glyphs.SYNC[SyncStatus.SYNCED].text(), "nothing differs: the sync re-applies and runs hooks")
-    for resource in apply[:PLAN_LIMIT]:
-        verb = "create" if not resource.in_cluster else "apply"
-        mark = Text(f"{glyphs.SYNC[resource.sync].symbol} {verb}", style=glyphs.CAUTION.style)
-        table.add_row(mark, str(resource.key))
-    if prune and prunes:
-        table.add_row("", "")
-        table.add_row(Text("! prune", style=glyphs.ALARM.style),
-                      Text(f"{len(prunes)} resource(s) below are deleted from the cluster; they are not in Git.",
-                           style="bold"))
-    if len(apply) > PLAN_LIMIT:
-        table.add_row("", Text(f"… and {len(apply) - PLAN_LIMIT} more", style="dim"))
-    for resource in prunes[:PLAN_LIMIT]:
-        if prune:
-            table.add_row(Text("✂ delete", style=glyphs.ALARM.style), str(resource.key))
-        else:
-            table.add_row(Text("✂ keep", style="dim"), Text(f"{resource.key} (not in Git; S prunes it)", style="dim"))
-    return table
+SyncPlanner = Callable[[str, SyncRequest], Awaitable[SyncPlan]]
+"""`Reconciler.plan`: what a sync with these options would do, without writing."""
 
 
-class SyncModal(ModalScreen[bool]):
+class Toggle(Static, can_focus=False):
+    """An option of the dialog, switched by its letter (or a click): enter stays "confirm" everywhere.
+
+    Its state is a glyph and a word (`[x] prune` / `[ ] prune`), never colour alone.
+    """
+
+    class Changed(Message):
+        def __init__(self, toggle: Toggle) -> None:
+            super().__init__()
+            self.toggle = toggle
+
+    def __init__(self, key: str, label: str, value: bool = False, *, id: str) -> None:
+        super().__init__(id=id)
+        self.letter = key
+        self.words = label
+        self.value = value
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        mark = Text("[x]" if self.value else "[ ]", style="bold reverse" if self.value else "")
+        self.update(Text.assemble(mark, " ", (self.letter, "bold underline"), f" {self.words}"))
+        self.set_class(self.value, "-on")
+
+    def toggle(self) -> None:
+        self.value = not self.value
+        self._draw()
+        self.post_message(self.Changed(self))
+
+    def on_click(self) -> None:
+        self.toggle()
+
+
+class SyncModal(ModalScreen[SyncRequest | None]):
+    """`s` / `S`: the plan per wave, the options, and for a prune the app's name typed; enter confirms."""
+
+    CSS_PATH = "sync_modal.tcss"
     BINDINGS = [
-        Binding("y", "confirm", "Sync"),
-        Binding("escape,n,q", "cancel", "Cancel"),
+        Binding("enter,y", "confirm", "Sync", id="sync-dialog.confirm"),
+        Binding("escape,n,q", "cancel", "Cancel", id="sync-dialog.cancel"),
+        Binding("p", "toggle('prune')", "Prune", id="sync-dialog.prune"),
+        Binding("d", "toggle('dry-run')", "Dry run", id="sync-dialog.dry-run"),
+        Binding("f", "toggle('force')", "Force", id="sync-dialog.force"),
+        Binding("o", "toggle('out-of-sync-only')", "Only OutOfSync", id="sync-dialog.out-of-sync-only"),
     ]
 
-    def __init__(self, state: AppState, *, prune: bool) -> None:
+    def __init__(self, state: AppState, *, prune: bool, planner: SyncPlanner | None = None) -> None:
         super().__init__()
         self.state = state
         self.prune = prune
+        self.dry_run = False
+        self.force = False
+        self.out_of_sync_only = False
+        self.planner = planner
+        self.plan: SyncPlan | None = None
+        """The plan on show for the current options (None until it arrives, or when none can be made)."""
+        self.plan_error = ""
+        self._needed_name: bool | None = None
+
+    # ---- what the dialog asks for --------------------------------------------------------------------
+
+    @property
+    def request(self) -> SyncRequest:
+        return SyncRequest(prune=self.prune, dry_run=self.dry_run, force=self.force,
+                           apply_out_of_sync_only=self.out_of_sync_only)
+
+    @property
+    def prune_count(self) -> int:
+        """How many resources this sync would delete (from the plan, else from the compared state)."""
+        if not self.prune:
+            return 0
+        if self.plan is not None:
+            return len(self.plan.prunes)
+        return sum(r.requires_pruning for r in self.state.resources)
+
+    @property
+    def needs_name(self) -> bool:
+        """Deleting anything for real asks for the app's name, typed (k9s asks for less; a prune is forever)."""
+        return self.prune_count > 0 and not self.dry_run
+
+    @property
+    def confirmed_name(self) -> bool:
+        if not self.needs_name:
+            return True
+        return self.query_one("#sync-name", Input).value.strip() == self.state.name
+
+    # ---- layout --------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        title = f"Sync {self.state.name}" + (" with prune" if self.prune else "")
         with Vertical(classes="dialog", id="sync-box") as box:
-            box.border_title = title
+            box.border_title = f"Sync {self.state.name}"
+            with Horizontal(id="sync-options"):
+                yield Toggle("p", "prune", self.prune, id="prune")
+                yield Toggle("d", "dry run", id="dry-run")
+                yield Toggle("f", "force", id="force")
+                yield Toggle("o", "only OutOfSync", id="out-of-sync-only")
             with VerticalScroll(id="sync-plan"):
-                yield Static(sync_plan_text(self.state, self.prune))
+                yield Static(state_plan_text(self.state, self.prune, "working out the plan…"), id="sync-plan-body")
+            yield Static(id="sync-name-why")
+            yield Input(placeholder=f"type {self.state.name} to confirm", id="sync-name")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Sync (y)", id="sync-yes", variant="warning" if self.prune else "primary")
+                yield Button("Sync (enter)", id="sync-yes", variant="primary")
                 yield Button("Cancel (esc)", id="sync-no")
 
+    def on_mount(self) -> None:
+        self._refresh_controls()
+        self._load_plan()
+
+    def _refresh_controls(self) -> None:
+        """Title, the name box and the button follow the options and the plan."""
+        box = self.query_one("#sync-box")
+        modes = [m for m, on in (("prune", self.prune), ("dry run", self.dry_run), ("force", self.force),
+                                 ("only OutOfSync", self.out_of_sync_only)) if on]
+        box.border_title = f"Sync {self.state.name}" + (f" · {', '.join(modes)}" if modes else "")
+        name_box = self.query_one("#sync-name", Input)
+        why = self.query_one("#sync-name-why", Static)
+        needs = self.needs_name
+        name_box.display = why.display = needs
+        if needs:
+            n = self.prune_count
+            why.update(Text.assemble(("✂ prune: ", glyphs.ALARM.style),
+                                     (f"{n} resource{'s' if n != 1 else ''} will be deleted from the cluster. "
+                                      f"Type {self.state.name} to confirm.", "bold"),
+                                     ("  (tab leaves the box: then p d f o switch the options)", "dim")))
+        button = self.query_one("#sync-yes", Button)
+        button.label = "Dry run (enter)" if self.dry_run else ("Sync and prune (enter)" if needs else "Sync (enter)")
+        button.variant = "warning" if needs or self.force else "primary"
+        button.disabled = not self.confirmed_name
+        if needs != self._needed_name or self.focused is None:  # enter confirms: keep focus where it does
+            (name_box if needs else button).focus()
+        self._needed_name = needs
+
+    # ---- the plan, worked out off the keys -----------------------------------------------------------
+
+    def _load_plan(self) -> None:
+        if self.planner is None:
+            self._show_plan(None, "")
+            return
+        self.run_worker(self._plan_worker(self.request), exclusive=True, group="sync-plan", exit_on_error=False)
+
+    async def _plan_worker(self, request: SyncRequest) -> None:
+        assert self.planner is not None
+        try:
+            plan = await self.planner(self.state.name, request)
+        except ReconcilerError as exc:
+            self._show_plan(None, f"no plan: {exc.message}")
+            return
+        except Exception as exc:  # a plan is a courtesy: the dialog still works from the compared state
+            self._show_plan(None, f"no plan: {exc}")
+            return
+        if request == self.request:  # the options did not change meanwhile
+            self._show_plan(plan, "")
+
+    def _show_plan(self, plan: SyncPlan | None, error: str) -> None:
+        self.plan, self.plan_error = plan, error
+        body = self.query_one("#sync-plan-body", Static)
+        if plan is not None:
+            body.update(plan_renderable(self.state, plan))
+        else:
+            body.update(state_plan_text(self.state, self.prune, error))
+        self._refresh_controls()
+
+    # ---- keys ----------------------------------------------------------------------------------------
+
+    def action_toggle(self, option: str) -> None:
+        self.query_one(f"#{option}", Toggle).toggle()
+
+    def on_toggle_changed(self, event: Toggle.Changed) -> None:
+        option = (event.toggle.id or "").replace("-", "_")
+        if option in ("prune", "dry_run", "force", "out_of_sync_only"):
+            setattr(self, option, event.toggle.value)
+        self.plan = None
+        self._refresh_controls()
+        self._load_plan()
+
+    @on(Input.Changed, "#sync-name")
+    def _name_typed(self) -> None:
+        self.query_one("#sync-yes", Button).disabled = not self.confirmed_name
+
+    @on(Input.Submitted, "#sync-name")
+    def _name_submitted(self) -> None:
+        self.action_confirm()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "sync-yes")
+        if event.button.id == "sync-yes":
+            self.action_confirm()
+        else:
+            self.action_cancel()
 
     def action_confirm(self) -> None:
-        self.dismiss(True)
+        if not self.confirmed_name:
+            self.notify(f"Type {self.state.name} in the box to confirm the prune (or tab, then p, to sync "
+                        "without pruning).",
+                        severity="warning", timeout=4)
+            return
+        self.dismiss(self.request)
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        self.dismiss(None)
 
 
 class ConfirmModal(ModalScreen[bool]):

@@ -7,7 +7,7 @@ on the same app or resource and the rows above it do not make it jump.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -20,8 +20,17 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from gitops_tui.model import AppState, ResourceKey
+from gitops_tui.model import AppActivity, AppState, Operation, ResourceKey
 from gitops_tui.tui import glyphs
+from gitops_tui.tui.widgets.operation_view import result_flag
+from gitops_tui.tui.widgets.tree_children import (
+    ChildrenReader,
+    ChildrenView,
+    can_have_children,
+    child_label,
+    fit_name,
+    has_children,
+)
 from gitops_tui.tui.widgets.tree_rows import (
     RowFilter,
     RowKind,
@@ -37,6 +46,10 @@ HEALTH_WIDTH = 13  # "◐ Progressing"
 COUNTS_WIDTH = 7  # "≠12 ✗3"
 REVISION_WIDTH = 7
 AUTO_WIDTH = 11  # "⟳ auto+heal"
+FACTS_MIN = 30
+"""Cells kept for a child's facts when the pane is narrow; its name is cut in the middle instead."""
+CHILDREN_POLL = 1.0
+"""Seconds between reads of open resources' children: Pods coming and going do not change an app's state."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +117,20 @@ class AppTree(ScrollView, can_focus=True):
         self.collapsed_groups: set[tuple[str, str]] = set()
         self._columns = Columns.fit(80, 10)
         self._columns_width = 0
-        self._selected: tuple[str, str, ResourceKey | None] | None = None
+        self._selected: tuple[str, str, ResourceKey | None, str] | None = None
+        self.child_view = ChildrenView()
+        self.children_reader: ChildrenReader | None = None
+        self.activity_reader: Callable[[str], AppActivity] | None = None
+        self.operations: dict[str, Operation] = {}
+        """The running operation per app (their resources are marked as the results arrive)."""
+
+    def connect(self, children: ChildrenReader | None, activity: Callable[[str], AppActivity] | None) -> None:
+        """Where the tree reads resources' children and apps' operations (the reconciler's public API)."""
+        self.children_reader = children
+        self.activity_reader = activity
+
+    def on_mount(self) -> None:
+        self.set_interval(CHILDREN_POLL, self.refresh_children)
 
     # ---- data in ----------------------------------------------------------------------------------
 
@@ -115,7 +141,33 @@ class AppTree(ScrollView, can_focus=True):
         self.auto_sync.update(auto_sync)
         for name in removed:
             self.states.pop(name, None)
+            self.operations.pop(name, None)
+            self.child_view.forget_app(name)
+        for name in states:
+            self._read_operation(name)
+        for ref in [r for r in self.child_view.opened if r[0] in states]:
+            self.child_view.read(self.children_reader, ref)
         self._rebuild()
+
+    def _read_operation(self, app: str) -> None:
+        try:
+            activity = self.activity_reader(app) if self.activity_reader is not None else None
+        except Exception:  # an app the reconciler no longer knows: no operation to mark
+            activity = None
+        operation = activity.operation if activity is not None else None
+        if operation is not None and not operation.phase.completed:
+            self.operations[app] = operation
+        else:
+            self.operations.pop(app, None)
+
+    def refresh_children(self) -> None:
+        """Read the open resources' children again (of expanded apps only); redraw only when they changed."""
+        changed = False
+        for ref in list(self.child_view.opened):
+            if ref[0] in self.expanded:
+                changed = self.child_view.read(self.children_reader, ref) or changed
+        if changed:
+            self._rebuild()
 
     def set_order(self, order: SortOrder) -> None:
         self.order = order
@@ -141,11 +193,12 @@ class AppTree(ScrollView, can_focus=True):
     def _rebuild(self) -> None:
         old_identity = self.selected.identity if self.selected else None
         old_screen_row = self.cursor - round(self.scroll_y)
-        self.rows = build_rows(self.states, self.order, self.row_filter, self.expanded, self.collapsed_groups)
+        old_row = self.selected
+        self.rows = build_rows(self.states, self.order, self.row_filter, self.expanded, self.collapsed_groups,
+                               self.child_view)
         index = next((i for i, row in enumerate(self.rows) if row.identity == old_identity), None)
-        if index is None and old_identity is not None:  # its resource went away: stay on its app
-            index = next((i for i, r in enumerate(self.rows) if r.kind is RowKind.APP and r.app == old_identity[0]),
-                         None)
+        if index is None and old_row is not None:  # it went away (a Pod replaced): stay near it
+            index = self._nearest(old_row)
         self.cursor = min(index if index is not None else self.cursor, max(0, len(self.rows) - 1))
         self._columns_width = 0  # names may have changed: fit the columns again when drawn
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
@@ -155,13 +208,24 @@ class AppTree(ScrollView, can_focus=True):
         self.refresh()
         self._announce()
 
+    def _nearest(self, gone: TreeRow) -> int | None:
+        """Where the cursor goes when its row disappears: the parent object, its resource, else its app."""
+        wanted = [key for key in (gone.child.parent if gone.child else None,
+                                  gone.resource.key if gone.resource else None) if key is not None]
+        for key in wanted:
+            found = next((i for i, r in enumerate(self.rows)
+                          if r.app == gone.app and r.key == key and r.identity[3] == ""), None)
+            if found is not None:
+                return found
+        return next((i for i, r in enumerate(self.rows) if r.kind is RowKind.APP and r.app == gone.app), None)
+
     def _announce(self) -> None:
         row = self.selected
         identity = row.identity if row else None
         if identity != self._selected:
             self._selected = identity
             if row is not None:
-                self.post_message(self.SelectionChanged(row.app, identity[2] if identity else None, row.group))
+                self.post_message(self.SelectionChanged(row.app, row.key, row.group))
 
     def _move_to(self, index: int) -> None:
         if not self.rows:
@@ -192,10 +256,18 @@ class AppTree(ScrollView, can_focus=True):
         row = self.selected
         if row is None:
             return
+        ref = (row.app, row.key) if row.key is not None else None
         if row.kind is RowKind.APP and row.app not in self.expanded:
             self.expanded.add(row.app)
         elif row.kind is RowKind.GROUP and (row.app, row.group) in self.collapsed_groups:
             self.collapsed_groups.discard((row.app, row.group))
+        elif row.kind is RowKind.RESOURCE and ref and self._can_open(row) and ref not in self.child_view.opened:
+            self.child_view.opened.add(ref)
+            self.child_view.read(self.children_reader, ref)
+        elif row.child is not None and row.child.node is None:  # the fold: show the old ReplicaSets
+            self.child_view.show_retired.add((row.app, row.child.root))
+        elif row.child is not None and ref in self.child_view.closed:
+            self.child_view.closed.discard(ref)
         else:
             self._move_to(self.cursor + 1)  # already open: step into it
             return
@@ -205,10 +277,23 @@ class AppTree(ScrollView, can_focus=True):
         row = self.selected
         if row is None:
             return
+        ref = (row.app, row.key) if row.key is not None else None
         if row.kind is RowKind.APP:
             self.expanded.discard(row.app)
         elif row.kind is RowKind.GROUP and (row.app, row.group) not in self.collapsed_groups:
             self.collapsed_groups.add((row.app, row.group))
+        elif row.kind is RowKind.RESOURCE and ref in self.child_view.opened:
+            self.child_view.opened.discard(ref)
+            self.child_view.nodes.pop(ref, None)  # type: ignore[arg-type]
+        elif row.child is not None and row.child.node is not None and row.child.node.retired:
+            self.child_view.show_retired.discard((row.app, row.child.root))  # fold the history away again
+        elif row.child is not None and self._is_open(row) and has_children(row.app, row.child, self.child_view):
+            self.child_view.closed.add((row.app, row.child.key))
+        elif row.child is not None:  # up to the object it belongs to
+            parent = next((i for i in range(self.cursor - 1, -1, -1) if self.rows[i].key == row.child.parent), None)
+            if parent is not None:
+                self._move_to(parent)
+            return
         else:  # a resource or a closed group: up to its app (kind rows are only headings)
             for index in range(self.cursor - 1, -1, -1):
                 if self.rows[index].kind is RowKind.APP:
@@ -269,13 +354,30 @@ class AppTree(ScrollView, can_focus=True):
     def _is_open(self, row: TreeRow) -> bool:
         if row.kind is RowKind.APP:
             return row.app in self.expanded
+        if row.kind is RowKind.RESOURCE:
+            return (row.app, row.key) in self.child_view.opened
+        if row.child is not None:
+            return row.child.node is not None and (row.app, row.child.key) not in self.child_view.closed
         return row.kind is RowKind.GROUP and (row.app, row.group) not in self.collapsed_groups
+
+    def _can_open(self, row: TreeRow) -> bool:
+        """Whether the row shows a ▸/▾ marker: it has (or, for a workload, may have) rows below it."""
+        if row.kind in (RowKind.APP, RowKind.GROUP):
+            return True
+        if row.kind is RowKind.RESOURCE:
+            return row.resource is not None and row.resource.in_cluster and can_have_children(row.resource.key)
+        return row.child is not None and has_children(row.app, row.child, self.child_view)
 
     def _row_text(self, row: TreeRow) -> Text:
         cols = self._columns
         state = self.states[row.app]
         indent = "  " * row.depth
         marker = "" if row.kind is RowKind.RESOURCE else ("▾ " if self._is_open(row) else "▸ ")
+        if row.kind in (RowKind.RESOURCE, RowKind.CHILD):  # the marker takes the indent's last cells: names align
+            marker = ("▾ " if self._is_open(row) else "▸ ") if self._can_open(row) else ""
+            indent = indent[:-2] if marker else indent
+        if row.kind is RowKind.CHILD:
+            return self._child_text(row, indent, marker)
         if row.kind is RowKind.APP:
             label, resources = state.name, state.resources
             sync, health = glyphs.SYNC[state.sync], glyphs.HEALTH[state.health.status]
@@ -304,6 +406,8 @@ class AppTree(ScrollView, can_focus=True):
                 text.append(" ")
                 text.append_text(_counts_text(resources))
             return text
+        if row.kind is RowKind.APP and row.app in self.operations:  # an operation runs: say so beside the name
+            label = label[: max(1, room - 2)] + " ⟳"
         text.append(label[:room].ljust(room))
         text.append(" ")
         text.append_text(sync.text(width=SYNC_WIDTH) if sync else Text(" " * SYNC_WIDTH))
@@ -311,15 +415,57 @@ class AppTree(ScrollView, can_focus=True):
         text.append_text(health.text(width=HEALTH_WIDTH) if health else Text(" " * HEALTH_WIDTH))
         if cols.counts:
             text.append(" ")
-            text.append_text(_counts_text(resources) if row.kind is not RowKind.RESOURCE else _flags_text(row))
+            text.append_text(_counts_text(resources) if row.kind is not RowKind.RESOURCE
+                             else self._resource_flag(row))
         if row.kind is RowKind.APP:
             if cols.auto:
                 auto = self.auto_sync.get(row.app) or glyphs.AUTO_SYNC_MANUAL
+                operation = self.operations.get(row.app)
+                if operation is not None:
+                    auto = glyphs.OPERATION[operation.phase]
                 text.append(" ")
                 text.append_text(auto.text(width=AUTO_WIDTH))
             if cols.revision:
                 sha = state.revision.short_sha if state.revision else "?"
                 text.append(" " + sha.ljust(REVISION_WIDTH), style="dim" if state.revision else glyphs.CAUTION.style)
+        return text
+
+
+    def _resource_flag(self, row: TreeRow) -> Text:
+        """While a sync runs, what it did to this resource so far; otherwise prune / absent / hook."""
+        operation = self.operations.get(row.app)
+        if operation is not None and row.key is not None:
+            flag = result_flag(operation, row.key)
+            if flag is not None:
+                return flag.text(width=COUNTS_WIDTH)
+        return _flags_text(row)
+
+    def _child_text(self, row: TreeRow, indent: str, marker: str) -> Text:
+        """A ReplicaSet, Pod or Job: no sync status of its own (controllers made it), so the name takes
+        the sync column; its facts ("rev 4 · 2/2 ready", "CrashLoopBackOff · 5 restarts") take the rest."""
+        child = row.child
+        assert child is not None
+        cols = self._columns
+        node = child.node
+        dim = node is None or node.retired
+        text = Text("  " + indent + marker)
+        room = cols.name - len(indent) - len(marker) + 1 + SYNC_WIDTH
+        if cols.counts and node is not None:  # its facts ("CrashLoopBackOff · 7 restarts") matter more than
+            # a Pod's full name (the details show it whole)
+            facts_room = self._columns_width - (2 + len(indent) + len(marker)) - 1 - HEALTH_WIDTH - 1
+            room = max(12, min(room, facts_room - FACTS_MIN))
+        text.append(fit_name(child_label(child), room).ljust(room), style="dim" if dim else "")
+        text.append(" ")
+        if node is None:  # the fold of old ReplicaSets
+            text.append("‖ scaled to 0".ljust(HEALTH_WIDTH), style="dim")
+            if cols.counts:
+                text.append(" enter shows them", style="dim")
+            return text
+        health = glyphs.health_glyph(node.health.status if node.health else None)
+        text.append_text(health.text(width=HEALTH_WIDTH) if not dim else Text(health.text(width=HEALTH_WIDTH).plain,
+                                                                                style="dim"))
+        if cols.counts and node.facts:
+            text.append(" " + node.facts, style="dim")
         return text
 
 

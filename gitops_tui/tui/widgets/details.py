@@ -1,12 +1,16 @@
-"""Details of the selection: an app (source, destination, revisions, status with messages, auto-sync) or
-one resource (sync, health, reason, where it lives).
+"""Details of the selection: an app (source, destination, revisions, status with messages, auto-sync, the
+running operation with per-resource progress), one resource (sync, health, reason, where it lives), or one
+of its children (a ReplicaSet, a Pod: health with its reason, owner, recent events).
 
-The first lines answer "what is wrong": errors and unhealthy messages come before the configuration.
+The first lines answer "what is wrong" (or "what is happening"): a running operation, errors and unhealthy
+messages come before the configuration.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any, Protocol
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -14,9 +18,37 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from gitops_tui.model import AppActivity, AppState, HealthStatus, OperationPhase, ResourceKey, SyncStatus
+from gitops_tui.engine.resource_tree import TreeNode
+from gitops_tui.model import (
+    AppActivity,
+    AppState,
+    Event,
+    HealthStatus,
+    Operation,
+    OperationPhase,
+    ResourceKey,
+    SyncStatus,
+)
 from gitops_tui.tui import glyphs
+from gitops_tui.tui.widgets.operation_view import Wave, action_glyph, finished_summary, operation_block
 from gitops_tui.tui.widgets.timefmt import ago, date_time
+
+TICK = 1.0
+"""Seconds between redraws while an operation runs (its elapsed time moves)."""
+EVENTS_SHOWN = 5
+
+
+class DetailsHost(Protocol):
+    """What the pane reads to describe the selection (the console app)."""
+
+    selection: tuple[str, ResourceKey | None] | None
+    operation_waves: dict[str, tuple[Wave, ...]]
+    clock: Callable[[], datetime]
+    source: Any
+
+    @property
+    def tree(self) -> Any: ...
+    def _activity(self, app: str) -> AppActivity | None: ...
 
 
 class DetailsPane(VerticalScroll, can_focus=True):
@@ -25,8 +57,65 @@ class DetailsPane(VerticalScroll, can_focus=True):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Text("Select an app.", style="dim"), id="details-body")
 
+    _host: DetailsHost | None = None
+    _ticking = False
+    """An operation of the app on show runs: redraw every TICK (its elapsed time moves)."""
+
+    def on_mount(self) -> None:
+        self.set_interval(TICK, self._tick)
+
     def show(self, renderable: RenderableType) -> None:
         self.query_one("#details-body", Static).update(renderable)
+
+    def show_selection(self, host: DetailsHost) -> None:
+        """Describe the host's selection: its app, one of its resources, or a child of one."""
+        self._host = host
+        self._ticking = False
+        if host.selection is None:
+            return
+        app, key = host.selection
+        state = host.tree.states.get(app)
+        if state is None:
+            return
+        if key is None:
+            activity = host._activity(app)
+            operation = activity.operation if activity else None
+            self._ticking = operation is not None and not operation.phase.completed
+            self.show(app_details(state, activity, host.clock(), host.operation_waves.get(app, ())))
+            return
+        operation = host.tree.operations.get(app)
+        events = _events_about(host, app, key)
+        resource = next((r for r in state.resources if r.key == key), None)
+        node = _tree_node(host, app, key) if resource is None else None
+        if node is not None:
+            self.show(child_details(state, node, events, host.clock()))
+        else:
+            self.show(resource_details(state, key, events, operation, host.clock()))
+
+    def _tick(self) -> None:
+        if self._ticking and self._host is not None and self.is_attached:
+            self.show_selection(self._host)
+
+
+def _tree_node(host: DetailsHost, app: str, key: ResourceKey) -> TreeNode | None:
+    for (owner_app, _root), nodes in host.tree.child_view.nodes.items():
+        if owner_app == app:
+            found = next((n for n in nodes if n.key == key), None)
+            if found is not None:
+                return found
+    return None
+
+
+def _events_about(host: DetailsHost, app: str, key: ResourceKey) -> list[Event]:
+    """The app's recent console events that name this object (its kind and name, as health messages do)."""
+    reader = getattr(host.source, "events", None)
+    if reader is None:
+        return []
+    try:
+        events: list[Event] = reader(0, app)
+    except Exception:  # an app the reconciler no longer knows: no events to show
+        return []
+    return [e for e in events if key.name in e.message and key.kind in e.message][-EVENTS_SHOWN:]
 
 
 def _fields() -> Table:
@@ -36,9 +125,14 @@ def _fields() -> Table:
     return table
 
 
-def app_details(state: AppState, activity: AppActivity | None, now: datetime) -> RenderableType:
+def app_details(state: AppState, activity: AppActivity | None, now: datetime,
+                waves: Sequence[Wave] = ()) -> RenderableType:
     spec = state.spec
     table = _fields()
+    operation = activity.operation if activity is not None else None
+    running = operation if operation is not None and not operation.phase.completed else None
+    if running is not None:  # what is happening now comes before everything else
+        table.add_row("Operation", operation_block(running, now, waves))
     if state.error:
         table.add_row(Text("✗ Error", style=glyphs.ALARM.style), Text(state.error, style=glyphs.ALARM.style))
     sync_line = glyphs.SYNC[state.sync].text()
@@ -66,8 +160,12 @@ def app_details(state: AppState, activity: AppActivity | None, now: datetime) ->
                                style="dim"))
     else:
         table.add_row("Target", Text(f"{target} (not resolved yet)", style=glyphs.CAUTION.style))
-    if activity is not None:
+    if activity is not None and running is None:
         table.add_row("Last sync", _operation_text(activity, now))
+        summary = finished_summary(activity.operation) if activity.operation is not None else None
+        if summary is not None:
+            table.add_row("", summary)
+    if activity is not None:
         table.add_row("Auto-sync", _auto_sync_text(state, activity))
     table.add_row("Source", f"{spec.source.repo_url}  path {spec.source.path}")
     dest = spec.destination
@@ -107,7 +205,8 @@ def _auto_sync_text(state: AppState, activity: AppActivity) -> Text:
     return text
 
 
-def resource_details(state: AppState, key: ResourceKey) -> RenderableType:
+def resource_details(state: AppState, key: ResourceKey, events: Sequence[Event] = (),
+                     operation: Operation | None = None, now: datetime | None = None) -> RenderableType:
     resource = next((r for r in state.resources if r.key == key), None)
     if resource is None:
         return Text(f"{key} is no longer part of {state.name}.", style="dim")
@@ -132,4 +231,50 @@ def resource_details(state: AppState, key: ResourceKey) -> RenderableType:
     table.add_row("Kind", f"{key.kind}.{key.group}" if key.group else key.kind)
     table.add_row("Namespace", key.namespace or "(cluster-scoped)")
     table.add_row("App", state.name)
+    if operation is not None:
+        _add_operation_result(table, operation, key)
+    _add_events(table, events, now)
+    return Group(Text(f"{key.kind} {key.name}", style="bold underline"), table)
+
+
+def _add_operation_result(table: Table, operation: Operation, key: ResourceKey) -> None:
+    result = next((r for r in reversed(operation.results) if r.key == key), None)
+    text = glyphs.OPERATION[operation.phase].text()
+    text.append(f"  {operation.kind} #{operation.id}: ", style="default")
+    if result is None:
+        text.append("not reached yet", style="dim")
+    else:
+        glyph = action_glyph(result.action)
+        text.append(f"{glyph.symbol} {glyph.word}", style=glyph.style)
+        if result.message:
+            text.append(f"  {result.message}", style="default")
+    table.add_row("Sync now", text)
+
+
+def _add_events(table: Table, events: Sequence[Event], now: datetime | None) -> None:
+    for index, event in enumerate(events):
+        glyph = glyphs.SEVERITY[event.severity]
+        line = Text(f"{glyph.symbol} ", style=glyph.style)
+        if now is not None:
+            line.append(f"{ago(event.at, now)}  ", style="dim")
+        line.append(event.message)
+        table.add_row("Events" if index == 0 else "", line)
+
+
+def child_details(state: AppState, node: TreeNode, events: Sequence[Event], now: datetime) -> RenderableType:
+    """A ReplicaSet, Pod or Job a controller made: its health and why, what it belongs to, its events."""
+    key = node.key
+    table = _fields()
+    health = glyphs.health_glyph(node.health.status if node.health else None).text()
+    if node.health is not None and node.health.message:
+        health.append(f"  {node.health.message}", style="default")
+    table.add_row("Health", health)
+    if node.facts:
+        table.add_row("Status", node.facts)
+    if node.retired:
+        table.add_row("", Text("an old ReplicaSet scaled to 0: rollout history, kept for rollbacks", style="dim"))
+    table.add_row("Owner", str(node.parent))
+    table.add_row("Namespace", key.namespace or "(cluster-scoped)")
+    table.add_row("App", Text(f"{state.name} (made by a controller: not in Git, not synced)", style="default"))
+    _add_events(table, events, now)
     return Group(Text(f"{key.kind} {key.name}", style="bold underline"), table)

@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gitops_tui.model import AppState, HealthStatus, ResourceKey, ResourceState, SyncStatus
+from gitops_tui.tui.widgets.tree_children import ChildLine, ChildrenView, child_lines
 
 
 class RowKind(enum.Enum):
     APP = "app"
     GROUP = "group"
     RESOURCE = "resource"
+    CHILD = "child"
+    """Made by a controller for a resource (a ReplicaSet, a Pod), or the fold of old ReplicaSets."""
 
 
 @dataclass(frozen=True)
@@ -27,14 +30,25 @@ class TreeRow:
     group: str = ""
     """The resource kind this row groups (GROUP) or belongs to (RESOURCE)."""
     resource: ResourceState | None = None
+    child: ChildLine | None = None
 
     @property
-    def identity(self) -> tuple[str, str, ResourceKey | None]:
+    def key(self) -> ResourceKey | None:
+        """The object this row stands for (the fold of old ReplicaSets stands for their Deployment)."""
+        if self.child is not None:
+            return self.child.key
+        return self.resource.key if self.resource else None
+
+    @property
+    def identity(self) -> tuple[str, str, ResourceKey | None, str]:
         """What stays the same across updates, so the cursor stays on it."""
-        return (self.app, self.group, self.resource.key if self.resource else None)
+        tag = "fold" if self.child is not None and self.child.node is None else ""
+        return (self.app, self.group, self.key, tag)
 
     @property
     def depth(self) -> int:
+        if self.child is not None:
+            return 2 + self.child.depth
         return {RowKind.APP: 0, RowKind.GROUP: 1, RowKind.RESOURCE: 2}[self.kind]
 
 
@@ -128,8 +142,10 @@ def resource_counts(resources: Iterable[ResourceState]) -> tuple[int, int]:
 
 
 def build_rows(states: Mapping[str, AppState], order: SortOrder, row_filter: RowFilter,
-               expanded: set[str], collapsed_groups: set[tuple[str, str]]) -> list[TreeRow]:
-    """The visible rows: apps in `order`; an expanded app's resources grouped by kind beneath it.
+               expanded: set[str], collapsed_groups: set[tuple[str, str]],
+               children: ChildrenView | None = None) -> list[TreeRow]:
+    """The visible rows: apps in `order`; an expanded app's resources grouped by kind beneath it, and
+    under an opened resource what controllers made for it (`children`).
 
     With a filter, an app shows when it or one of its resources matches; under it, only the matching
     resources (all of them when the app itself matched). A negated filter (`!text`) hides the apps that
@@ -153,5 +169,9 @@ def build_rows(states: Mapping[str, AppState], order: SortOrder, row_filter: Row
             rows.append(TreeRow(RowKind.GROUP, state.name, kind))
             if (state.name, kind) in collapsed_groups:
                 continue
-            rows.extend(TreeRow(RowKind.RESOURCE, state.name, kind, member) for member in members)
+            for member in members:
+                rows.append(TreeRow(RowKind.RESOURCE, state.name, kind, member))
+                if children is not None and (state.name, member.key) in children.opened:
+                    rows.extend(TreeRow(RowKind.CHILD, state.name, kind, member, line)
+                                for line in child_lines(state.name, member.key, children))
     return rows

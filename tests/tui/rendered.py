@@ -1,0 +1,16 @@
+"""What a pane shows, as plain text, for assertions on words (not on layout)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from textual.app import App
+from textual.widgets import Static
+
+
+def details_text(app: App[object]) -> str:
+    """The details pane's content, rendered wide (no wrapping) and without colour."""
+    console = Console(width=400, record=True, no_color=True, file=io.StringIO())
+    console.print(app.query_one("#details-body", Static).content)
+    return console.export_text()
