@@ -43,36 +43,6 @@ from gitops_tui.model import Health, HealthStatus, ResourceKey
 
 HealthCheck = Callable[[Mapping[str, Any]], Health]
 
-
-class CustomHealthChecks(Protocol):
-    """Checks configured by the user (`health_lua.LuaHealthChecks`); they come before the built-in ones."""
-
-    def covers(self, group: str, kind: str) -> bool: ...
-
-    def assess(self, obj: Mapping[str, Any]) -> Health | None: ...
-
-
-_custom_checks: CustomHealthChecks | None = None
-
-
-def install_custom_checks(checks: CustomHealthChecks | None) -> CustomHealthChecks | None:
-    """Use `checks` for every assessment from now on (None: built-in checks only); returns the previous ones.
-
-    Process-wide on purpose: health rules are configuration, like the table below, and threading them
-    through every caller would change half the engine for one setting read at start-up."""
-    global _custom_checks
-    previous, _custom_checks = _custom_checks, checks
-    return previous
-
-
-@contextmanager
-def custom_checks_installed(checks: CustomHealthChecks | None) -> Iterator[None]:
-    previous = install_custom_checks(checks)
-    try:
-        yield
-    finally:
-        install_custom_checks(previous)
-
 HEALTH_CHECKS: Mapping[tuple[str, str], HealthCheck] = MappingProxyType(
     {
         ("apps", "Deployment"): deployment_health,
@@ -103,6 +73,36 @@ HELM_CRD_INSTALL = "crd-install"
 IGNORE_HEALTHCHECK_ANNOTATION = "argocd.argoproj.io/ignore-healthcheck"
 # How many of the worst resources the app's message names before "and N more".
 NAMED_IN_MESSAGE = 3
+
+
+class CustomHealthChecks(Protocol):
+    """Checks configured by the user (`health_lua.LuaHealthChecks`); they come before the built-in ones."""
+
+    def covers(self, group: str, kind: str) -> bool: ...
+
+    def assess(self, obj: Mapping[str, Any]) -> Health | None: ...
+
+
+_custom_checks: CustomHealthChecks | None = None
+
+
+def install_custom_checks(checks: CustomHealthChecks | None) -> CustomHealthChecks | None:
+    """Use `checks` for every assessment from now on (None: built-in checks only); returns the previous ones.
+
+    Process-wide on purpose: health rules are configuration, like the table above, and threading them
+    through every caller would change half the engine for one setting read at start-up."""
+    global _custom_checks
+    previous, _custom_checks = _custom_checks, checks
+    return previous
+
+
+@contextmanager
+def custom_checks_installed(checks: CustomHealthChecks | None) -> Iterator[None]:
+    previous = install_custom_checks(checks)
+    try:
+        yield
+    finally:
+        install_custom_checks(previous)
 
 
 def _group_kind(obj: Mapping[str, Any]) -> tuple[str, str]:
