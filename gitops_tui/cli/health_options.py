@@ -27,8 +27,8 @@ def add_argocd_cm_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--argocd-cm",
         metavar="FILE",
-        help="Argo CD's argocd-cm ConfigMap (a YAML file, or cluster:[NAMESPACE/NAME] to read it from the "
-        "current context) whose resource.customizations.health.* Lua checks to use "
+        help="Argo CD's argocd-cm ConfigMap whose resource.customizations.health.* Lua checks to use: a YAML "
+        "file, or cluster:[NAMESPACE/NAME] for the one in the current context (commands that talk to a cluster) "
         f"(default: ${ARGOCD_CM_ENV}, or 'argocdCM:' in the config file)",
     )
 
