@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from gitops_tui.cli.console_client import ask_console, console_identity
 from gitops_tui.cli.console_options import add_mouse_option, console_config
 from gitops_tui.cli.health_options import add_argocd_cm_option
 from gitops_tui.engine.query_protocol import NO_CONSOLE_ENV, diff_answer, status_entry
+from gitops_tui.model import AppSpec
 
 answered_by = ""
 """Who answered the last `status` / `diff` of this process: "console" or "standalone" (tests look)."""
@@ -65,16 +66,21 @@ def _no_console_option(parser: argparse.ArgumentParser) -> None:
                              f"(also ${NO_CONSOLE_ENV}=1)")
 
 
-def _comparer(args: argparse.Namespace) -> Any:
+def _comparer(args: argparse.Namespace, apps: Sequence[AppSpec]) -> Any:
     from gitops_tui.cluster.errors import KubeconfigError
     from gitops_tui.cluster.kubeconfig import load_kubeconfig
-    from gitops_tui.engine.oneshot import OneShotComparer
 
     try:
         kubeconfig = load_kubeconfig(args.kubeconfig, context=args.context)
     except KubeconfigError as exc:
         raise CommandError(exc.message) from None
-    return OneShotComparer(kubeconfig)
+    from gitops_tui.engine.oneshot_prefetch import start_fetches
+
+    # Git is fetched (a git subprocess) while the kubernetes client is imported, which takes a while.
+    pool, fetches = start_fetches(app.source.repo_url for app in apps)
+    from gitops_tui.engine.oneshot import OneShotComparer
+
+    return OneShotComparer(kubeconfig, pool=pool, fetches=fetches)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -107,7 +113,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if answer is not None:
         answered_by, entries = "console", answer["apps"]
     else:
-        with _comparer(args) as comparer:
+        with _comparer(args, apps) as comparer:
             answered_by, entries = "standalone", [status_entry(comparer.compare(app).state) for app in apps]
     print_status(entries, args.output)
     report_problems(result)
@@ -123,7 +129,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if answer is not None:
         answered_by = "console"
     else:
-        with _comparer(args) as comparer:
+        with _comparer(args, [app]) as comparer:
             comparison = comparer.compare(app, args.revision)
         answered_by, answer = "standalone", diff_answer(comparison.state, comparison.diffs)
     return print_diff(answer, args.side_by_side)

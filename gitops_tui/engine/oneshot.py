@@ -9,7 +9,7 @@ a few round trips of wall time, not 400.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from gitops_tui.engine.diff import compare_resource
 from gitops_tui.engine.health import is_hook
 from gitops_tui.engine.prediction import needs_server_prediction
 from gitops_tui.model import AppSpec, CommitInfo, ResourceKey
+from gitops_tui.source.cachedir import mirror_key
 from gitops_tui.source.errors import GitError, RenderError
 from gitops_tui.source.git import MirrorPool
 from gitops_tui.source.render import Renderer
@@ -52,9 +53,12 @@ class OneShotComparer:
         kubeconfig: KubeConfig,
         pool: MirrorPool | None = None,
         settings: ClientSettings | None = None,
+        fetches: Mapping[str, Future[None]] | None = None,
     ) -> None:
+        """`fetches`: fetches of `pool`'s mirrors already started (oneshot_prefetch.py), by mirror key."""
         self.kubeconfig = kubeconfig
         self.pool = pool or MirrorPool()
+        self._fetches = dict(fetches or {})
         self.renderer = Renderer(self.pool)
         self.settings = settings or ClientSettings(read_only=True)
         self._clients: dict[str, ClusterClient] = {}
@@ -79,7 +83,11 @@ class OneShotComparer:
 
     def render(self, app: AppSpec, revision: str | None = None) -> RenderedTarget:
         mirror = self.pool.get(app.source.repo_url)
-        mirror.fetch()
+        started = self._fetches.pop(mirror_key(app.source.repo_url), None)
+        if started is not None:
+            started.result()  # raises the fetch's GitError, as fetch() would
+        else:
+            mirror.fetch()
         commit = mirror.resolve(revision or app.source.target_revision)
         return RenderedTarget(commit, self.renderer.render(app, commit.sha).objects)
 
