@@ -8,6 +8,7 @@ a few round trips of wall time, not 400.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,7 +18,14 @@ from gitops_tui.cluster.client import ClientSettings, ClusterClient
 from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, InvalidError, UnknownKindError
 from gitops_tui.cluster.kubeconfig import KubeConfig
 from gitops_tui.cluster.tracking import ARGOCD_TRACKING_ANNOTATION, tracked_apps
-from gitops_tui.engine.app_compare import AppComparison, DesiredObject, compare_app, failed_state, place_in_namespace
+from gitops_tui.engine.app_compare import (
+    AppComparison,
+    DesiredObject,
+    app_sync_status,
+    compare_app,
+    failed_state,
+    place_in_namespace,
+)
 from gitops_tui.engine.diff import compare_resource
 from gitops_tui.engine.health import is_hook
 from gitops_tui.engine.prediction import needs_server_prediction
@@ -138,9 +146,11 @@ class OneShotComparer:
                 errors[key] = outcome
             elif outcome is not None:
                 predicted[key] = outcome
-        comparison = compare_app(app, desired, live, revision=target.commit, predicted=predicted,
-                                 resource_errors=errors)
-        return _secrets_masked_alone(app, comparison, desired, live, predicted)
+        # Only the resources the server was asked about can change verdict: compare them again, keep the rest.
+        keys = {d.key for d in candidates}
+        again = compare_app(app, candidates, {k: live[k] for k in keys if k in live}, revision=target.commit,
+                            predicted=predicted, resource_errors={k: errors[k] for k in keys if k in errors})
+        return _secrets_masked_alone(app, _merged(local, again), desired, live, predicted)
 
     def _predict(self, client: ClusterClient, app: AppSpec, item: DesiredObject) -> dict[str, Any] | str | None:
         """The server's dry-run result; a message when the server rejects the object; None to predict locally."""
@@ -190,6 +200,15 @@ class OneShotComparer:
 
     def _map(self, func: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return list(self._executor.map(func, items))
+
+
+def _merged(first: AppComparison, again: AppComparison) -> AppComparison:
+    """`first` with the verdicts of `again` (a comparison of some of its resources) in their place."""
+    redone = {r.key: r for r in again.state.resources}
+    resources = tuple(redone.get(r.key, r) for r in first.state.resources)
+    # Health reads only the live objects, which did not change between the two comparisons.
+    state = dataclasses.replace(first.state, resources=resources, sync=app_sync_status(resources))
+    return AppComparison(state, {**first.diffs, **again.diffs})
 
 
 def _secrets_masked_alone(app: AppSpec, comparison: AppComparison, desired: list[DesiredObject],
