@@ -4,6 +4,10 @@ Each repository is fetched every `interval` plus up to `jitter` seconds (so a fl
 not poll in step), or at once on `refresh`. After a fetch every app of the repository resolves its target
 revision (once per distinct revision), and renders again only when the commit moved or a hard refresh
 asked for it. A hard refresh renders with a fresh `Renderer`, bypassing the render cache.
+
+Long fetches show progress: git's progress (a first clone, or any fetch that runs over a second) becomes
+the repository's `progress` text, which the reconciler hands to the UI through `activity(app).progress`;
+a first clone also leaves an event saying how many objects it brought and how long it took.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from gitops_tui.engine.desired import DesiredSet, build_desired
 from gitops_tui.engine.events import EventLog
 from gitops_tui.model import AppState, CommitInfo
 from gitops_tui.source.errors import GitError, RenderError
-from gitops_tui.source.git import MirrorPool
+from gitops_tui.source.git import FetchProgress, MirrorPool
 from gitops_tui.source.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,8 @@ class RepoSchedule:
     """A poll was asked for (refresh) and has not started yet."""
     last_polled_at: datetime | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    progress: str = ""
+    """A long fetch running now, in words ("cloning https://… 45% (receiving objects 1200/2700)"), else ""."""
 
     def next_poll_wall_clock(self) -> datetime | None:
         if self.polling:
@@ -53,7 +59,9 @@ class RepoSchedule:
 class GitPoller:
     def __init__(self, pool: MirrorPool, renderer: Renderer, pools: Pools, events: EventLog, *,
                  interval: float, jitter: float, on_source_changed: Callable[[AppWorker], None],
-                 on_polled: Callable[[dict[AppWorker, list[asyncio.Future[AppState]]]], None]) -> None:
+                 on_polled: Callable[[dict[AppWorker, list[asyncio.Future[AppState]]]], None],
+                 on_progress: Callable[[RepoSchedule], None] | None = None) -> None:
+        """`on_progress(repo)`: the repository's `progress` text changed (at most once per percent)."""
         self.pool = pool
         self.renderer = renderer
         self.pools = pools
@@ -62,6 +70,7 @@ class GitPoller:
         self.jitter = jitter
         self._on_source_changed = on_source_changed
         self._on_polled = on_polled
+        self._on_progress = on_progress
 
     async def run(self, repo: RepoSchedule) -> None:
         """Poll `repo` forever (until cancelled)."""
@@ -91,10 +100,15 @@ class GitPoller:
     async def poll(self, repo: RepoSchedule) -> None:
         mirror = self.pool.get(repo.url)
         fetch_error = ""
+        watcher = FetchWatcher(repo, mirror.display_url, self._on_progress)
         try:
-            await run_in(self.pools.git, mirror.fetch)
+            await run_in(self.pools.git, mirror.fetch, None, watcher.from_git_thread())
         except GitError as exc:
             fetch_error = f"cannot fetch {mirror.display_url}: {exc.message}"
+        finally:
+            watcher.finished()
+        if watcher.cloned and not fetch_error:
+            self.events.info("", watcher.clone_summary())
         resolved: dict[str, asyncio.Future[CommitInfo]] = {}
 
         def resolve(revision: str) -> asyncio.Future[CommitInfo]:
@@ -150,3 +164,58 @@ class GitPoller:
         # Told even when it is the same failure again: the app's refresh waiters are waiting for this poll.
         worker.source_error = error
         self._on_source_changed(worker)
+
+
+LONG_FETCH = 1.0
+"""Seconds an ordinary fetch runs before its progress is shown (a first clone shows it at once)."""
+
+
+class FetchWatcher:
+    """One fetch's progress, carried from git's thread to the loop and into `repo.progress`."""
+
+    def __init__(self, repo: RepoSchedule, display_url: str,
+                 on_progress: Callable[[RepoSchedule], None] | None) -> None:
+        self.repo = repo
+        self.display_url = display_url
+        """Without credentials: events and the screen never show them."""
+        self.on_progress = on_progress
+        self.done = False
+        self.started = time.monotonic()
+        self.cloned = False
+        self.objects: int | None = None
+        self._shown: tuple[str, int | None] | None = None
+
+    def from_git_thread(self) -> Callable[[FetchProgress], None]:
+        loop = asyncio.get_running_loop()
+
+        def report(step: FetchProgress) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed while git still talked
+                loop.call_soon_threadsafe(self._step, step)
+
+        return report
+
+    def _step(self, step: FetchProgress) -> None:
+        if self.done:  # a late line from git after the fetch returned
+            return
+        self.cloned = self.cloned or step.cloning
+        if step.stage == "receiving objects" and step.total:
+            self.objects = step.total
+        if not step.cloning and time.monotonic() - self.started < LONG_FETCH:
+            return
+        shown = (step.stage, step.percent if step.total else step.current // 1000)
+        if shown != self._shown:  # a new stage or percent: tell the UI, not every line git writes
+            self._shown = shown
+            self.repo.progress = step.describe()
+            if self.on_progress is not None:
+                self.on_progress(self.repo)
+
+    def finished(self) -> None:
+        self.done = True
+        if self.repo.progress:
+            self.repo.progress = ""
+            if self.on_progress is not None:
+                self.on_progress(self.repo)
+
+    def clone_summary(self) -> str:
+        objects = f"{self.objects} objects " if self.objects is not None else ""
+        return f"cloned {self.display_url}: {objects}in {time.monotonic() - self.started:.1f} s"

@@ -140,7 +140,8 @@ class Reconciler:
         self._ops = OperationsRunner(self, self._executor, self.history_store, self._events, self._feed)
         poller = GitPoller(self.pool, self.renderer, pools, self._events, interval=s.poll_interval,
                            jitter=s.poll_jitter, on_source_changed=self._on_source_changed,
-                           on_polled=self._on_polled)
+                           on_polled=self._on_polled,
+                           on_progress=lambda repo: [self._feed.app_changed(w.name) for w in repo.workers])
         for worker in self._workers.values():
             try:
                 worker.runtime = self._runtimes.get(self._runtimes.context_for(worker.spec.destination))
@@ -216,7 +217,8 @@ class Reconciler:
         return AppActivity(repo.next_poll_wall_clock() if repo is not None and self._running else None,
                            repo.last_polled_at if repo is not None else None, policy.automated, note,
                            self._ops.latest(app) if self._ops is not None else None, self._auto.holder(worker),
-                           context_read_only(self.settings.read_only_contexts, self._runtimes, worker))
+                           context_read_only(self.settings.read_only_contexts, self._runtimes, worker),
+                           repo.progress if repo is not None else "")
 
     def children(self, app: str, key: ResourceKey) -> list[tuple[ResourceKey, Health | None]]:
         """The resource tree one level below one of the app's resources (ReplicaSets, Pods), with health."""

@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -35,12 +36,14 @@ from gitops_tui.source.errors import (
     UnreachableRemote,
     redact_url,
 )
+from gitops_tui.source.fetch_progress import FetchProgress, ProgressLines
 from gitops_tui.source.paths import PathEscapes, escaping_symlinks, normalize_repo_path
 from gitops_tui.source.tree import TreeEntry, parse_ls_tree
 
 __all__ = [
     "AuthenticationFailed",
     "EmptyRepository",
+    "FetchProgress",
     "FetchStats",
     "FetchTimeout",
     "GitError",
@@ -121,11 +124,12 @@ class RepoMirror:
 
     # -- network ---------------------------------------------------------------------------
 
-    def fetch(self, timeout: float | None = None) -> None:
+    def fetch(self, timeout: float | None = None, progress: Callable[[FetchProgress], None] | None = None) -> None:
         """Bring the mirror up to date with the remote (cloning it on first use).
 
         Single-flight: if a fetch is already running, wait for it and share its outcome.
         Raises a GitError subclass on failure; the previously fetched state stays usable.
+        `progress` hears git's progress (objects received, deltas resolved) from the fetching thread.
         """
         with self._flight_lock:
             flight = self._flight
@@ -141,7 +145,7 @@ class RepoMirror:
                 raise _copy_error(flight.error)
             return
         try:
-            self._fetch_now(self.fetch_timeout if timeout is None else timeout)
+            self._fetch_now(self.fetch_timeout if timeout is None else timeout, progress)
         except GitError as exc:
             flight.error = exc
             raise
@@ -160,20 +164,22 @@ class RepoMirror:
                     self._stats = FetchStats(s.runs, s.joined, s.failures + 1)
             flight.done.set()
 
-    def _fetch_now(self, timeout: float) -> None:
+    def _fetch_now(self, timeout: float, progress: Callable[[FetchProgress], None] | None = None) -> None:
         started = time.monotonic()
         deadline = started + timeout
+        cloning = not (self.path / "HEAD").exists()
+        lines = ProgressLines(self.display_url, cloning, progress) if progress is not None else None
         try:
-            if not (self.path / "HEAD").exists():
-                self._clone(deadline)
+            if cloning:
+                self._clone(deadline, lines)
             else:
-                self._update(self.path, deadline)
+                self._update(self.path, deadline, lines)
         except GitError as exc:
             log.warning("fetch failed: %s", exc.message)  # messages are redacted already
             raise
         log.debug("fetched %s in %.2f s", self.display_url, time.monotonic() - started)
 
-    def _update(self, git_dir: Path, deadline: float) -> None:
+    def _update(self, git_dir: Path, deadline: float, progress: ProgressLines | None = None) -> None:
         listing = gitcli.run_remote_git(git_dir, self.url, ["ls-remote", "--symref", "origin"],
                                         deadline - time.monotonic())
         remote_refs, head_branch = gitcli.parse_ls_remote(listing)
@@ -181,12 +187,13 @@ class RepoMirror:
             raise EmptyRepository(f"{self.display_url} is empty (it has no branches or tags yet)",
                                   url=self.url)
         if remote_refs != self._local_refs(git_dir):
-            gitcli.run_remote_git(git_dir, self.url, ["fetch", "--prune", "--quiet", "origin"],
-                                  deadline - time.monotonic())
+            verbosity = "--progress" if progress is not None else "--quiet"
+            gitcli.run_remote_git(git_dir, self.url, ["fetch", "--prune", verbosity, "origin"],
+                                  deadline - time.monotonic(), on_stderr=progress.feed if progress else None)
         if head_branch and (git_dir / "refs").exists():
             self._point_head_at(git_dir, head_branch)
 
-    def _clone(self, deadline: float) -> None:
+    def _clone(self, deadline: float, progress: ProgressLines | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         staging = self.path.parent / f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
@@ -196,7 +203,7 @@ class RepoMirror:
             # For people looking at the cache; the URL git uses comes from the command line.
             gitcli.run_local_git(staging, ["config", "gitops-tui.url", self.display_url])
             try:
-                self._update(staging, deadline)
+                self._update(staging, deadline, progress)
             except EmptyRepository:
                 self._install(staging)
                 raise

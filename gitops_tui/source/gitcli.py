@@ -8,7 +8,7 @@ mapped to typed errors with messages a person can act on.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -83,7 +83,8 @@ def classify_remote_failure(url: str, stderr: str) -> GitError:
     return UnreachableRemote(f"cannot reach {shown}: {reason}", url=url, detail=stderr)
 
 
-def run_remote_git(git_dir: Path, url: str, args: Sequence[str], timeout: float) -> str:
+def run_remote_git(git_dir: Path, url: str, args: Sequence[str], timeout: float,
+                   on_stderr: Callable[[bytes], None] | None = None) -> str:
     """Run a git command that talks to `url` as the remote named `origin` of `git_dir`.
 
     The URL is given on the command line (`-c remote.origin.url=...`) rather than kept in the
@@ -93,7 +94,8 @@ def run_remote_git(git_dir: Path, url: str, args: Sequence[str], timeout: float)
         raise FetchTimeout(f"fetching {redact_url(url)} timed out", url=url)
     command = ["git", f"--git-dir={git_dir}", "-c", f"remote.origin.url={url}", *args]
     try:
-        done = process.run(command, timeout=timeout, max_output_bytes=_MAX_GIT_OUTPUT, env=git_environment())
+        done = process.run(command, timeout=timeout, max_output_bytes=_MAX_GIT_OUTPUT, env=git_environment(),
+                           on_stderr=on_stderr)
     except process.ProcessTimeout as exc:
         raise FetchTimeout(
             f"fetching {redact_url(url)} timed out after {exc.timeout:g} s (the remote did not answer)",

@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +60,11 @@ def run(
     max_output_bytes: int,
     cwd: Path | str | None = None,
     env: Mapping[str, str] | None = None,
+    on_stderr: Callable[[bytes], None] | None = None,
 ) -> Completed:
     """Run `args` and return what it wrote; a non-zero exit is returned, not raised.
+
+    `on_stderr` sees each chunk of the standard error as it arrives (git's progress), on another thread.
 
     Raises ProcessTimeout when `timeout` passes and OutputTooLarge when stdout exceeds the cap;
     in both cases the process group is killed first.
@@ -86,7 +89,9 @@ def run(
 
     def drain_stderr() -> None:
         assert proc.stderr is not None
-        for chunk in iter(lambda: proc.stderr.read(8192), b""):
+        for chunk in iter(lambda: proc.stderr.read1(8192), b""):
+            if on_stderr is not None:
+                on_stderr(chunk)
             stderr_tail.extend(chunk)
             del stderr_tail[:-_STDERR_KEEP]
 
