@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
@@ -131,8 +132,8 @@ def app_details(state: AppState, activity: AppActivity | None, now: datetime,
     table = _fields()
     operation = activity.operation if activity is not None else None
     running = operation if operation is not None and not operation.phase.completed else None
-    if running is not None:  # what is happening now comes before everything else
-        table.add_row("Operation", operation_block(running, now, waves))
+    # What is happening now comes before everything else (as its own block: it has lines of its own).
+    block = operation_block(running, now, waves) if running is not None else None
     if state.error:
         table.add_row(Text("✗ Error", style=glyphs.ALARM.style), Text(state.error, style=glyphs.ALARM.style))
     sync_line = glyphs.SYNC[state.sync].text()
@@ -173,7 +174,10 @@ def app_details(state: AppState, activity: AppActivity | None, now: datetime,
     table.add_row("Project", spec.project)
     if state.compared_at is not None:
         table.add_row("Compared", Text(ago(state.compared_at, now), style="dim"))
-    return Group(Text(state.name, style="bold underline"), table)
+    title = Text(state.name, style="bold underline")
+    if block is None:
+        return Group(title, table)
+    return Group(title, Text("Operation", style="bold"), Padding(block, (0, 0, 1, 2)), table)
 
 
 def _operation_text(activity: AppActivity, now: datetime) -> Text:

@@ -104,7 +104,7 @@ def result_line(result: ResourceResult) -> Text:
     glyph = action_glyph(result.action)
     where = f"{result.phase} {result.wave}".ljust(10)
     text = Text(where, style="dim")
-    text.append(f"{glyph.symbol} {glyph.word}".ljust(12), style=glyph.style)
+    text.append(f"{glyph.symbol} {glyph.word}".ljust(13), style=glyph.style)
     key = result.key
     name = f"{key.kind} {key.namespace + '/' if key.namespace else ''}{key.name}"
     text.append(("⚓ " if result.hook else "") + name, style="bold" if result.action is ResourceAction.FAILED else "")
