@@ -22,6 +22,7 @@ from gitops_tui.config import Settings, load_applications
 from gitops_tui.demo_env import DemoEnvironment, DemoError
 from gitops_tui.demo_scenario import ScenarioError, run_story
 from gitops_tui.engine.console import build_reconciler
+from gitops_tui.engine.query_protocol import ConsoleIdentity
 from gitops_tui.engine.reconciler import Reconciler, ReconcilerSettings
 from gitops_tui.model import AppSpec, AppState
 
@@ -53,6 +54,12 @@ def run_demo(state_dir: Path | None, *, headless: bool, scenario: bool, duration
         return 0
 
 
+def _identity(env: DemoEnvironment) -> ConsoleIdentity:
+    """The demo answers `gitops-tui diff|status --apps APPS_DIR --kubeconfig KUBECONFIG` like any console."""
+    assert env.repo is not None
+    return ConsoleIdentity.of([env.repo.apps_dir], load_kubeconfig(env.kubeconfig))
+
+
 def _console_available() -> bool:
     try:
         from gitops_tui.tui.app import GitOpsApp  # noqa: F401
@@ -72,7 +79,8 @@ async def _console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool
     from gitops_tui.tui.mouse import capture_mouse
 
     # The config file's keys and mouse apply; its read-only contexts name the user's clusters, not the sandbox.
-    reconciler = build_reconciler(apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS)
+    reconciler = build_reconciler(apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS,
+                                  answer_queries_as=_identity(env))
     app = console_app(reconciler, settings)  # starts the reconciler on mount, stops it on exit
     story: asyncio.Task[None] | None = None
     client = ClusterClient.from_kubeconfig(load_kubeconfig(env.kubeconfig))
@@ -93,7 +101,8 @@ async def _console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool
 
 
 async def _headless(env: DemoEnvironment, apps: list, scenario: bool, duration: float | None) -> int:
-    reconciler = build_reconciler(apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS)
+    reconciler = build_reconciler(apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS,
+                                  answer_queries_as=_identity(env))
     await reconciler.start()
     printer = asyncio.create_task(_print_events(reconciler))
     outcome = 0
