@@ -25,6 +25,7 @@ from gitops_tui.cli.common import (
     print_table,
     report_problems,
 )
+from gitops_tui.cli.console_options import read_only_contexts, refuse_read_only_context
 from gitops_tui.model import AppSpec, Event, HistoryEntry, Operation, OperationPhase, ResourceKey, ResourceResult
 
 T = TypeVar("T")
@@ -248,6 +249,7 @@ def cmd_autosync(args: argparse.Namespace) -> int:
     if getattr(args, "read_only", False):  # the same refusal the reconciler's set_auto_sync gives
         raise CommandError(f"read-only mode: refusing to switch auto-sync {args.state} for {spec.name} "
                            "(nothing is synced in read-only mode)")
+    refuse_read_only_context(_kubeconfig(args), spec, f"switch auto-sync {args.state} for {spec.name}")
 
     async def run(store: Any) -> int:
         # The pause is kept beside the history (it outlives this process): a one-shot command writes it there,
@@ -365,13 +367,15 @@ def _with_reconciler(args: argparse.Namespace, apps: list[AppSpec], body: Callab
     With `answer_queries` it is a console: it answers `diff` and `status` for the same apps and kubeconfig."""
     from gitops_tui.cli.console_client import console_identity
     from gitops_tui.engine.console import build_reconciler
+    from gitops_tui.engine.reconciler import ReconcilerSettings
 
     kubeconfig = _kubeconfig(args)
     identity = console_identity(args, kubeconfig) if answer_queries else None
+    settings = ReconcilerSettings(read_only_contexts=read_only_contexts())  # config file: contexts.*.readOnly
 
     async def main() -> int:
         reconciler = build_reconciler(apps, kubeconfig, read_only=getattr(args, "read_only", False),
-                                      answer_queries_as=identity)
+                                      settings=settings, answer_queries_as=identity)
         try:
             await reconciler.start()
             return await body(reconciler)

@@ -52,7 +52,12 @@ class ErrorsMixin(_Base):
 
     def report_error(self, what: str, error: BaseException) -> None:
         if isinstance(error, ReadOnlyModeError):
-            self.push_screen(ErrorModal(error.message, "Restart the console without --read-only to make changes."))
+            hint = (
+                "Restart the console without --read-only to make changes."
+                if self.read_only
+                else f"Nothing was changed. The context's readOnly is set in {self.config_file} (contexts:)."
+            )
+            self.push_screen(ErrorModal(error.message, hint))
         elif isinstance(error, ReconcilerError):
             self.push_screen(ErrorModal(error.message, "Nothing was changed. Check the app in the details pane."))
         elif isinstance(error, NotImplementedError):
