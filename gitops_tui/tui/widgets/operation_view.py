@@ -7,8 +7,10 @@ the details pane shows them for the selected app and the tree marks resources wi
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -100,19 +102,27 @@ def counts_text(results: Sequence[ResourceResult]) -> Text:
     return text if text else Text("no resource touched yet", style="dim")
 
 
-def result_line(result: ResourceResult) -> Text:
+def result_line(result: ResourceResult, *, show_wave: bool = True, home: str = "") -> Text:
+    """`Sync 1  ~ configured Deployment web  configured; healthy`; the wave only when the sync has several,
+    the namespace only when it is not `home` (most of an app's resources share one)."""
     glyph = action_glyph(result.action)
-    where = f"{result.phase} {result.wave}".ljust(10)
-    text = Text(where, style="dim")
+    text = Text(f"{result.phase} {result.wave}".ljust(10) if show_wave else "", style="dim")
     text.append(f"{glyph.symbol} {glyph.word}".ljust(13), style=glyph.style)
     key = result.key
-    name = f"{key.kind} {key.namespace + '/' if key.namespace else ''}{key.name}"
+    where = f"{key.namespace}/" if key.namespace and key.namespace != home else ""
+    name = f"{key.kind} {where}{key.name}"
     text.append(("⚓ " if result.hook else "") + name, style="bold" if result.action is ResourceAction.FAILED else "")
     if result.message and result.message not in (glyph.word, "no change"):
-        text.append(
-            f"  {result.message}", style=glyphs.ALARM.style if result.action is ResourceAction.FAILED else "dim"
-        )
+        style = glyphs.ALARM.style if result.action is ResourceAction.FAILED else "dim"
+        text.append(f"  {result.message}", style=style)
     return text
+
+
+def _layout(results: Sequence[ResourceResult]) -> dict[str, Any]:
+    """How to write these results compactly: with waves only if there are several, without the usual namespace."""
+    waves = {(r.phase, r.wave) for r in results}
+    namespaces = Counter(r.key.namespace for r in results if r.key.namespace)
+    return {"show_wave": len(waves) > 1, "home": namespaces.most_common(1)[0][0] if namespaces else ""}
 
 
 def operation_block(
@@ -123,7 +133,7 @@ def operation_block(
     head = phase.text()
     rev = operation.revision[:7] or "?"
     head.append(
-        f"  {operation.kind} #{operation.id} to {rev} by {operation.initiated_by} · {elapsed(operation, now)}",
+        f"  {elapsed(operation, now)} · {operation.kind} #{operation.id} to {rev} by {operation.initiated_by}",
         style="bold",
     )
     modes = [m for m, on in (("dry run", operation.dry_run), ("prune", operation.prune)) if on]
@@ -146,8 +156,9 @@ def operation_block(
         lines.append(Text(f"… {len(shown) - RESULTS_SHOWN} earlier", style="dim"))
     table = Table.grid(padding=0)
     table.add_column(overflow="fold")
+    layout = _layout(operation.results)
     for result in shown[-RESULTS_SHOWN:]:
-        table.add_row(result_line(result))
+        table.add_row(result_line(result, **layout))
     lines.append(table)
     if operation.phase is OperationPhase.RUNNING:
         lines.append(Text(f"{terminate_key} terminates it (asks first)", style="dim"))
@@ -159,8 +170,9 @@ def finished_summary(operation: Operation) -> Text | None:
     if not operation.results:
         return None
     text = counts_text(operation.results)
+    layout = _layout(operation.results)
     for result in operation.results:
         if result.action is ResourceAction.FAILED:
             text.append("\n")
-            text.append_text(result_line(result))
+            text.append_text(result_line(result, **layout))
     return text
