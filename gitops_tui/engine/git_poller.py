@@ -26,6 +26,7 @@ from gitops_tui.engine.desired import DesiredSet, build_desired
 from gitops_tui.engine.events import EventLog
 from gitops_tui.model import AppState, CommitInfo
 from gitops_tui.source.errors import GitError, RenderError
+from gitops_tui.source.fetch_progress import OBJECT_STAGES
 from gitops_tui.source.git import FetchProgress, MirrorPool
 from gitops_tui.source.render import Renderer
 
@@ -198,7 +199,7 @@ class FetchWatcher:
         if self.done:  # a late line from git after the fetch returned
             return
         self.cloned = self.cloned or step.cloning
-        if step.stage == "receiving objects" and step.total:
+        if step.stage in OBJECT_STAGES and step.total:
             self.objects = step.total
         if not step.cloning and time.monotonic() - self.started < LONG_FETCH:
             return
@@ -217,5 +218,7 @@ class FetchWatcher:
                 self.on_progress(self.repo)
 
     def clone_summary(self) -> str:
-        objects = f"{self.objects} objects " if self.objects is not None else ""
-        return f"cloned {self.display_url}: {objects}in {time.monotonic() - self.started:.1f} s"
+        took = f"in {time.monotonic() - self.started:.1f} s"
+        if self.objects is None:
+            return f"cloned {self.display_url} {took}"
+        return f"cloned {self.display_url}: {self.objects} objects {took}"

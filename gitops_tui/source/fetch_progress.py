@@ -13,10 +13,14 @@ from dataclasses import dataclass
 
 import git
 
+RECEIVING = "receiving objects"
+UNPACKING = "unpacking objects"
+OBJECT_STAGES = (RECEIVING, UNPACKING)
+"""The stages whose total is the number of objects the fetch brought."""
 _STAGES = {
     git.RemoteProgress.COUNTING: "counting objects",
     git.RemoteProgress.COMPRESSING: "compressing objects",
-    git.RemoteProgress.RECEIVING: "receiving objects",
+    git.RemoteProgress.RECEIVING: RECEIVING,
     git.RemoteProgress.RESOLVING: "resolving deltas",
     git.RemoteProgress.FINDING_SOURCES: "finding sources",
     git.RemoteProgress.CHECKING_OUT: "checking out files",
@@ -62,6 +66,14 @@ class _Parser(git.RemoteProgress):
             return
         total = int(float(max_count)) if max_count not in (None, "") else None
         self._report(stage, int(float(cur_count)), total, bool(op_code & self.END))
+
+    def line_dropped(self, line: str) -> None:
+        # Small fetches (under transfer.unpackLimit objects) say "Unpacking objects", which GitPython's
+        # grammar does not know; it is the same count "Receiving objects" gives for big ones.
+        match = self.re_op_relative.match(line)
+        if match is not None and match.group(2) == "Unpacking objects":
+            _remote, _name, _percent, current, total, rest = match.groups()
+            self._report(UNPACKING, int(current), int(total), rest.strip().endswith(self.DONE_TOKEN))
 
 
 class ProgressLines:

@@ -80,3 +80,13 @@ def test_lines_split_across_chunks_and_carriage_returns_are_put_back_together() 
         ("resolving deltas", 5, 10, False),
     ]
     assert steps[0].describe() == "cloning https://git.example.com/repo.git 44% (receiving objects 1200/2700)"
+
+
+def test_a_small_fetch_counts_its_objects_while_unpacking() -> None:
+    steps: list[FetchProgress] = []
+    lines = ProgressLines("file:///srv/repo.git", False, steps.append)
+    lines.feed(b"Unpacking objects:  50% (3/6)\rUnpacking objects: 100% (6/6), 1.1 KiB | 1.1 MiB/s, done.\n")
+    assert [(s.stage, s.current, s.total, s.done) for s in steps] == [
+        ("unpacking objects", 3, 6, False),
+        ("unpacking objects", 6, 6, True),
+    ]
