@@ -62,6 +62,8 @@ class ClaimsRound:
     """(app, the console that holds it now)."""
     fallback: str = ""
     """Set on the round that had to fall back to local locks: why."""
+    moved: list[str] = field(default_factory=list)
+    """Apps whose holder is another console than before (the UI's "auto-sync by ..." changes)."""
 
 
 class AutoSyncClaims:
@@ -189,6 +191,8 @@ class AutoSyncClaims:
                 news.gained.append((app, holder))
             self._owned.add(app)
             holder = self.identity
+        if self._holders.get(app, "") != holder:
+            news.moved.append(app)
         self._holders[app] = holder
 
     def release(self) -> None:
@@ -314,7 +318,10 @@ class AutoSyncClaims:
             except BlockingIOError:
                 os.close(fd)
                 with contextlib.suppress(OSError):
-                    self._holders[app] = path.read_text().strip() or "another console on this host"
+                    holder = path.read_text().strip() or "another console on this host"
+                    if self._holders.get(app, "") != holder:
+                        news.moved.append(app)
+                    self._holders[app] = holder
                 continue
             os.ftruncate(fd, 0)
             os.write(fd, self.identity.encode())

@@ -102,8 +102,6 @@ class AutoSyncDriver:
             if not said_who and any(claims.holder(w.name) for w in workers):
                 said_who = True
                 self._say_who(claims, workers)
-                for worker in workers:
-                    self._r._feed.app_changed(worker.name)
             self._say(news)
             await asyncio.sleep(interval)
 
@@ -134,6 +132,8 @@ class AutoSyncDriver:
         for app, holder in news.lost:
             events.warning(app, f"{app}: automated syncs are run by {holder} now (this console's lease lapsed)")
             self._changed(app)
+        for app in news.moved:
+            self._r._feed.app_changed(app)
 
     async def _adopt(self, worker: AppWorker) -> None:
         """Start from the revision the history says is deployed, as the console that synced it would: drift on

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from gitops_tui.cluster.clusters import Clusters
-from gitops_tui.cluster.errors import Target
+from gitops_tui.cluster.errors import ForbiddenError, Target
 from gitops_tui.engine.auto_sync import AutoSyncPolicy
 from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.lease import LeaseManager
@@ -128,7 +128,22 @@ async def _a_holds_and_b_watches(
     console_b = consoles.open(apps, "bastion-b")
     await console_b.start()
     await eventually(lambda: console_b.activity("shop").auto_sync_by == "bastion-a", 20, "B seeing A's claim")
+    await eventually(_operation_lease_free(world), 20, "A's sync giving its operation Lease back")
     return console_a, console_b
+
+
+def _operation_lease_free(world: SyncWorld) -> Callable[[], bool]:
+    """A sync gives the app's operation Lease back a moment after its history is recorded; until then a
+    manual sync in another console is refused (naming the holder), as it should be."""
+
+    def check() -> bool:
+        try:
+            lease = world.get("Lease", "shop", "coordination.k8s.io", "gitops-tui")
+        except ForbiddenError:
+            return True  # no Leases here: local locks, given back with the operation
+        return lease is None or not lease["spec"].get("holderIdentity")
+
+    return check
 
 
 async def test_only_the_claim_holder_auto_syncs_a_new_commit_and_heals_drift(
@@ -293,6 +308,7 @@ async def test_a_rollback_in_the_watching_console_is_not_undone_by_the_holder(
     await asyncio.gather(console_a.refresh("shop"), console_b.refresh("shop"))
     await eventually(_synced_at(console_b, second), 20, "the second revision synced")
     entries = await _history(console_b, 2)
+    await eventually(_operation_lease_free(world), 20, "A's sync giving its operation Lease back")
     await console_b.rollback("shop", entries[0].id)  # paused in the cluster, beside the history
     await eventually(lambda: _level(world) == "info", 20, "the rollback")
     third = world.commit({"shop/settings.yaml": configmap("settings", LEVEL="trace")}, "trace")
