@@ -55,7 +55,6 @@ class ResourceDiff:
     status: SyncStatus
     reason: str = ""
     """Empty when Synced; MISSING, EXTRANEOUS, MODIFIED, or why the comparison failed."""
-    changes: tuple[Change, ...] = ()
     live: Mapping[str, Any] | None = field(default=None, repr=False)
     desired: Mapping[str, Any] | None = field(default=None, repr=False)
     """The two normalised, masked documents (desired = the predicted live object)."""
@@ -63,6 +62,14 @@ class ResourceDiff:
     @property
     def in_sync(self) -> bool:
         return self.status is SyncStatus.SYNCED
+
+    # The field-by-field explanation (deepdiff) is made only when asked for: a compare pass and the
+    # `diff`/`status` commands never need it, and deepdiff is slow to import and to run.
+    @cached_property
+    def changes(self) -> tuple[Change, ...]:
+        if self.reason != MODIFIED or self.live is None or self.desired is None:
+            return ()
+        return tuple(describe_changes(self.live, self.desired))
 
     # YAML is made only when a view asks for it: most resources of most apps are never shown.
     @cached_property
@@ -101,8 +108,7 @@ def compare_resource(
     live_shown, target_shown = masker.mask(live_n), masker.mask(target_n)
     if live_n == target_n:
         return ResourceDiff(key, SyncStatus.SYNCED, live=live_shown, desired=target_shown)
-    changes = tuple(describe_changes(live_shown, target_shown))
-    return ResourceDiff(key, SyncStatus.OUT_OF_SYNC, MODIFIED, changes, live=live_shown, desired=target_shown)
+    return ResourceDiff(key, SyncStatus.OUT_OF_SYNC, MODIFIED, live=live_shown, desired=target_shown)
 
 
 def predict_locally(live: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
