@@ -195,7 +195,7 @@ def test_in_sync_app_and_unknown_app(console_env: Served, capsys) -> None:
 def test_status_table_and_json_are_the_same_from_the_console(console_env: Served, capsys) -> None:
     code, out, _ = console_env.both(capsys, "status")
     assert code == 0 and "shop" in out and "OutOfSync" in out and "calm" in out
-    code, out, _ = console_env.both(capsys, "status", "calm", "shop", "-o", "json")
+    code, out, _ = console_env.both(capsys, "status", "calm", "shop", "calm", "-o", "json")
     assert code == 0 and PASSWORD not in out
     code, out, _ = console_env.both(capsys, "status", "-o", "yaml")
     assert code == 0

@@ -110,8 +110,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     result = load_apps(args.apps)
     apps = [find_app(result, name) for name in args.names] if args.names else list(result.apps)
     answer = ask_console(args, "status", apps)
-    if answer is not None:
-        answered_by, entries = "console", answer["apps"]
+    served = {entry["document"]["name"]: entry for entry in answer["apps"]} if answer is not None else {}
+    if answer is not None and all(app.name in served for app in apps):
+        answered_by, entries = "console", [served[app.name] for app in apps]  # in the order asked, repeats too
     else:
         with _comparer(args, apps) as comparer:
             answered_by, entries = "standalone", [status_entry(comparer.compare(app).state) for app in apps]
