@@ -127,10 +127,10 @@ class SyncModal(ModalScreen[SyncRequest | None]):
             with VerticalScroll(id="sync-plan"):
                 yield Static(state_plan_text(self.state, self.prune, "working out the plan…"), id="sync-plan-body")
             yield Static(id="sync-name-why")
-            yield Input(placeholder=f"type {self.state.name} to confirm", id="sync-name")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Sync (enter)", id="sync-yes", variant="primary")
-                yield Button("Cancel (esc)", id="sync-no")
+            yield Input(placeholder=f"type {self.state.name} to confirm", id="sync-name", compact=True)
+            with Horizontal(classes="dialog-buttons", id="sync-buttons"):  # one line each: room for the plan
+                yield Button("Sync (enter)", id="sync-yes", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="sync-no", compact=True)
 
     def on_mount(self) -> None:
         self._refresh_controls()

@@ -79,9 +79,11 @@ def plan_renderable(state: AppState, plan: SyncPlan) -> RenderableType:
             Text(f"+ namespace {plan.namespace_to_create} created first if missing (CreateNamespace)", style="green")
         )
     steps = Table.grid(padding=(0, 1))
-    steps.add_column(no_wrap=True)
-    steps.add_column(no_wrap=True)
-    steps.add_column(overflow="fold")
+    keys = [display_key(step.key) for step in [*plan.steps, *plan.on_failure]]
+    # The action and the resource whole; the reason gets what is left (cut, not wrapped, on a narrow screen).
+    steps.add_column(no_wrap=True, min_width=13)
+    steps.add_column(no_wrap=True, min_width=min(60, max(map(len, keys), default=0)))
+    steps.add_column(no_wrap=True, overflow="ellipsis")
     shown = 0
     groups = plan.waves()
     for group in groups:

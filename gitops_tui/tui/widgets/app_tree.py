@@ -46,8 +46,8 @@ HEALTH_WIDTH = 13  # "◐ Progressing"
 COUNTS_WIDTH = 7  # "≠12 ✗3"
 REVISION_WIDTH = 7
 AUTO_WIDTH = 11  # "⟳ auto+heal"
-FACTS_MIN = 30
-"""Cells kept for a child's facts when the pane is narrow; its name is cut in the middle instead."""
+FACTS_MAX = 30
+"""Cells kept at most for a child's facts; its name is cut in the middle instead (the details show it whole)."""
 CHILDREN_POLL = 1.0
 """Seconds between reads of open resources' children: Pods coming and going do not change an app's state."""
 
@@ -117,6 +117,7 @@ class AppTree(ScrollView, can_focus=True):
         self.collapsed_groups: set[tuple[str, str]] = set()
         self._columns = Columns.fit(80, 10)
         self._columns_width = 0
+        self._child_facts = 0
         self._selected: tuple[str, str, ResourceKey | None, str] | None = None
         self.child_view = ChildrenView()
         self.children_reader: ChildrenReader | None = None
@@ -201,6 +202,7 @@ class AppTree(ScrollView, can_focus=True):
             index = self._nearest(old_row)
         self.cursor = min(index if index is not None else self.cursor, max(0, len(self.rows) - 1))
         self._columns_width = 0  # names may have changed: fit the columns again when drawn
+        self._child_facts = self._facts_width()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows) + 1)
         # Keep the cursor where it was on screen, so rows appearing above it do not make the view jump.
         self.scroll_to(y=max(0, self.cursor - old_screen_row), animate=False, immediate=True)
@@ -319,7 +321,7 @@ class AppTree(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if width != self._columns_width:  # the columns follow the pane's width as it is drawn
             self._columns_width = width
-            self._columns = Columns.fit(width, max((len(name) for name in self.states), default=10))
+            self._columns = Columns.fit(width, self._longest_label())
         if y == 0:
             return self._strip(self._header_text(), width, self.get_component_rich_style("app-tree--header"))
         index = round(self.scroll_y) + y - 1
@@ -332,6 +334,19 @@ class AppTree(ScrollView, can_focus=True):
         # A glyph marks the cursor too: without colour (NO_COLOR, monochrome) the highlight alone is lost.
         text = Text("▶", style="bold") + text[1:]
         return self._strip(text, width, self.get_component_rich_style("app-tree--cursor"))
+
+    def _longest_label(self) -> int:
+        """The widest name the name column should hold: apps, and the resources shown (with their indent)."""
+        longest = max((len(name) for name in self.states), default=10)
+        for row in self.rows:
+            if row.kind is RowKind.RESOURCE and row.resource is not None:
+                longest = max(longest, len(row.resource.key.name) + 2 * row.depth - 2)
+        return longest
+
+    def _facts_width(self) -> int:
+        """Cells the child rows' facts need ("CrashLoopBackOff · 7 restarts · 0/1 ready"), at most FACTS_MAX."""
+        facts = [len(r.child.node.facts) for r in self.rows if r.child is not None and r.child.node is not None]
+        return min(FACTS_MAX, max(facts, default=0))
 
     def _strip(self, text: Text, width: int, style: Style | None) -> Strip:
         text.truncate(width, overflow="ellipsis", pad=True)
@@ -452,8 +467,8 @@ class AppTree(ScrollView, can_focus=True):
         room = cols.name - len(indent) - len(marker) + 1 + SYNC_WIDTH
         if cols.counts and node is not None:  # its facts ("CrashLoopBackOff · 7 restarts") matter more than
             # a Pod's full name (the details show it whole)
-            facts_room = self._columns_width - (2 + len(indent) + len(marker)) - 1 - HEALTH_WIDTH - 1
-            room = max(12, min(room, facts_room - FACTS_MIN))
+            facts = self._child_facts
+            room = max(12, self._columns_width - (2 + len(indent) + len(marker)) - 1 - HEALTH_WIDTH - 1 - facts - 1)
         text.append(fit_name(child_label(child), room).ljust(room), style="dim" if dim else "")
         text.append(" ")
         if node is None:  # the fold of old ReplicaSets
