@@ -31,7 +31,7 @@ class LookActionsMixin(_Base):
     # so the filter box's Changed/Submitted handlers are in app.py.
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.key_help()))
+        self.push_screen(HelpScreen(self.key_help(), self.keymap.get("help", "").split(",")))
 
     def key_help(self) -> KeyHelp:
         """The keys as they are bound now on the main screen (the config file's remapping applied)."""

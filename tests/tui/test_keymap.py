@@ -100,6 +100,8 @@ async def test_remapped_keys_act_and_show_in_the_footer_and_help() -> None:
         rollback_line = next(line for line in text.splitlines() if "roll back to a previous sync" in line)
         assert "R / ^r" in rollback_line
         assert "^s, S, R / ^r ask first" in text
+        await pilot.press("f1")  # the remapped help key closes the help too
+        assert not isinstance(app.screen, HelpScreen)
 
 
 async def test_bad_entries_leave_the_defaults_and_say_so() -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
@@ -134,9 +135,16 @@ def help_table(keys: KeyHelp) -> Table:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
-    def __init__(self, keys: KeyHelp) -> None:
+    def __init__(self, keys: KeyHelp, close_keys: Iterable[str] = ()) -> None:
+        """`close_keys`: the help key as remapped (`f1`), which closes the help as `?` does."""
         super().__init__()
         self.keys = keys
+        self.close_keys = frozenset(close_keys)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.close_keys:
+            event.stop()
+            self.dismiss()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
