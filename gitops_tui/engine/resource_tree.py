@@ -138,6 +138,6 @@ def _pod_facts(obj: Mapping[str, Any], status: Mapping[str, Any]) -> str:
     words = [state]
     if restarts:  # before readiness: a cut line still shows how often it died
         words.append(f"{restarts} restart{'s' if restarts != 1 else ''}")
-    if statuses:
+    if len(statuses) > 1 or (statuses and state == "Running" and not ready):  # else the health says it
         words.append(f"{ready}/{len(statuses)} ready")
     return " · ".join(words)

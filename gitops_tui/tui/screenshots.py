@@ -327,7 +327,7 @@ def _rs(app: str, name: str, revision: int, ready: int, replicas: int, health: H
     return TreeNode(ResourceKey("apps", "ReplicaSet", app, name), health, owner, 1, facts, retired=replicas == 0)
 
 
-def _pod(app: str, replica_set: str, suffix: str, health: Health = HEALTHY, facts: str = "Running · 1/1 ready"
+def _pod(app: str, replica_set: str, suffix: str, health: Health = HEALTHY, facts: str = "Running"
          ) -> TreeNode:
     return TreeNode(ResourceKey("", "Pod", app, f"{replica_set}-{suffix}"), health,
                     ResourceKey("apps", "ReplicaSet", app, replica_set), 2, facts)
@@ -348,9 +348,9 @@ def workload_trees(source: StaticSource) -> None:
     source.trees[("payments", payments)] = [
         _rs("payments", "payments-6d5f9c7b8", 4, 0, 2, Health(HealthStatus.PROGRESSING, "Waiting for rollout to "
                                                                 "finish: 0 out of 2 new replicas are available...")),
-        _pod("payments", "payments-6d5f9c7b8", "k2x9p", back_off, "CrashLoopBackOff · 7 restarts · 0/1 ready"),
+        _pod("payments", "payments-6d5f9c7b8", "k2x9p", back_off, "CrashLoopBackOff · 7 restarts"),
         _pod("payments", "payments-6d5f9c7b8", "m8v4d", replace(back_off, message=back_off.message.replace(
-            "k2x9p", "m8v4d")), "CrashLoopBackOff · 6 restarts · 0/1 ready"),
+            "k2x9p", "m8v4d")), "CrashLoopBackOff · 6 restarts"),
         _rs("payments", "payments-84c6f7d9b", 3, 2, 2),
         *(_pod("payments", "payments-84c6f7d9b", s) for s in ("2bx8c", "zq6lp")),
     ]

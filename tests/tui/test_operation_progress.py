@@ -40,6 +40,7 @@ def _state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def open_sync_dialog(app: GitOpsApp, pilot, key: str) -> SyncModal:  # type: ignore[no-untyped-def]
     app.tree.select_app("web")
+    await wait_for(pilot, lambda: app.selection == ("web", None))
     await settle(pilot)
     await pilot.press(key)
     modal = app.screen
@@ -142,6 +143,7 @@ async def test_terminate_asks_first_and_says_when_nothing_runs() -> None:
     app = make_app(source=source)
     async with app.run_test(size=(120, 40)) as pilot:
         app.tree.select_app("payments")
+        await wait_for(pilot, lambda: app.selection == ("payments", None))
         await settle(pilot)
         await pilot.press("ctrl+k")
         assert not isinstance(app.screen, ConfirmModal)

@@ -49,6 +49,7 @@ def line_of(app: GitOpsApp, index: int) -> str:
 
 async def open_payments_deployment(app: GitOpsApp, pilot) -> None:  # type: ignore[no-untyped-def]
     app.tree.select_app("payments")
+    await wait_for(pilot, lambda: app.selection == ("payments", None))
     await settle(pilot)
     await pilot.press("l", "l", "j")  # expand the app, step into it, onto the Deployment
     assert app.selection == ("payments", PAYMENTS)
@@ -95,6 +96,7 @@ async def test_old_replicasets_fold_into_one_row_that_enter_opens() -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         app.tree.select_app("web")
+        await wait_for(pilot, lambda: app.selection == ("web", None))
         await settle(pilot)
         await pilot.press("l", "l", *["j"] * 5)  # into web, past its ConfigMap and CronJob, onto the Deployment
         assert app.selection == ("web", ResourceKey("apps", "Deployment", "web", "web"))
