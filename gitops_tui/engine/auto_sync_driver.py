@@ -27,6 +27,7 @@ from gitops_tui.engine.auto_sync import AutoSyncDecision, AutoSyncMemory
 from gitops_tui.engine.auto_sync_claims import AutoSyncClaims, ClaimsRound
 from gitops_tui.engine.lease import LeaseGrant, LeaseManager
 from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncRequest
+from gitops_tui.engine.read_only import context_read_only
 
 if TYPE_CHECKING:
     from gitops_tui.engine.reconciler import Reconciler
@@ -187,6 +188,8 @@ class AutoSyncDriver:
         ops = r._ops
         if not policy.automated or r.settings.read_only or ops is None or not worker.pause_checked:
             return
+        if context_read_only(r.settings.read_only_contexts, r._runtimes, worker):
+            return  # automated sync writes like any other sync
         self._cancel_timer(worker.name)
         claims = self._claims_for(worker)
         if claims is not None and (not claims.owns(worker.name) or worker.name in self._adopting):

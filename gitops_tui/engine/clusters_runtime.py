@@ -20,7 +20,7 @@ from gitops_tui.cluster.kinds import GroupKind
 from gitops_tui.cluster.watch import SyncState
 from gitops_tui.engine.health import assess_health
 from gitops_tui.engine.oneshot import LEFTOVER_KINDS
-from gitops_tui.model import ClusterFreshness, Destination, Health, ResourceKey
+from gitops_tui.model import ClusterFreshness, Destination, Health, ResourceKey, Severity
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,19 @@ class ClusterRuntime:
         error = reachability.error if reachability.reachable is False else (errors[0] if errors else "")
         before, self.condition = self.condition, ClusterCondition(reachability.reachable, error)
         return before, self.condition
+
+    def status_news(self) -> tuple[Severity | None, str, bool]:
+        """After the cache's status changed: (severity, event message or "", compare the apps again?)."""
+        before, now = self.observe_condition()
+        severity: Severity | None = None
+        message = ""
+        if before.reachable is not False and now.reachable is False:
+            severity, message = Severity.ERROR, f"cluster {self.context} is unreachable: {now.error}"
+        elif before.reachable is False and now.reachable:
+            severity, message = Severity.INFO, f"cluster {self.context} is reachable again"
+        newly_ready = self.ready and not self.ever_ready
+        self.ever_ready = self.ever_ready or self.ready
+        return severity, message, newly_ready or before != now or self.ready
 
 
 class ClusterRuntimes:

@@ -381,14 +381,10 @@ class Reconciler:
                 self._mark_dirty(name)
 
     def _on_cache_status(self, runtime: ClusterRuntime) -> None:
-        before, now = runtime.observe_condition()
-        if before.reachable is not False and now.reachable is False:
-            self._events.error("", f"cluster {runtime.context} is unreachable: {now.error}")
-        elif before.reachable is False and now.reachable:
-            self._events.info("", f"cluster {runtime.context} is reachable again")
-        newly_ready = runtime.ready and not runtime.ever_ready
-        runtime.ever_ready = runtime.ever_ready or runtime.ready
-        if newly_ready or before != now or runtime.ready:
+        severity, message, compare_again = runtime.status_news()
+        if severity is not None:
+            self._events.record("", severity, message)
+        if compare_again:
             for worker in self._workers.values():
                 if worker.runtime is runtime:
                     self._mark_dirty(worker.name)
@@ -397,6 +393,4 @@ class Reconciler:
     # ---- internals: automated sync (engine/auto_sync_driver.py) ---------------------------------------
 
     def _consider_auto_sync(self, worker: AppWorker) -> None:
-        if context_read_only(self.settings.read_only_contexts, self._runtimes, worker):
-            return  # automated sync writes like any other sync
         self._auto.consider(worker)
