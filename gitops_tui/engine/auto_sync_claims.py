@@ -26,6 +26,7 @@ import fcntl
 import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,6 +64,8 @@ class ClaimsRound:
     fallback: str = ""
     """Set on the round that had to fall back to local locks: why."""
     moved: list[str] = field(default_factory=list)
+    duplicate: str = ""
+    """Set on the round that found another running console with this console's id: why nothing is owned."""
     """Apps whose holder is another console than before (the UI's "auto-sync by ..." changes)."""
 
 
@@ -91,6 +94,9 @@ class AutoSyncClaims:
         self.requests = 0
         """API requests sent so far (the benchmark's measure of what claims cost the API server)."""
         self.rounds = 0
+        self.duplicate = ""
+        """Another running console renews this console's Lease: same id (`$GITOPS_TUI_CONSOLE_ID`). Neither can
+        tell its claims from the other's, so this one runs no automated syncs and says so."""
         self._apps = {claim_name(app): app for app in apps}
         self._locks_dir = locks_dir / safe_name(client.context)
         self._now = now
@@ -98,6 +104,8 @@ class AutoSyncClaims:
         self._owned: set[str] = set()
         self._beat_at: datetime | None = None
         self._heartbeat: dict[str, Any] | None = None
+        self._sent: deque[str] = deque(maxlen=8)
+        """renewTimes this console sent lately, answered or not: a write whose answer was lost is still ours."""
         self._fds: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -109,7 +117,7 @@ class AutoSyncClaims:
     def owns(self, app: str) -> bool:
         """True while this console runs the app's automated syncs: its claim, and a heartbeat fresh enough
         that no other console can have judged it dead (a console cut off from the API stops on its own)."""
-        if app not in self._owned:
+        if app not in self._owned or self.duplicate:
             return False
         if self.local_note:
             return True
@@ -137,7 +145,10 @@ class AutoSyncClaims:
         now = self._now()
         try:
             if not self.read_only:
+                seen = self.duplicate
                 self._beat(now)
+                if self.duplicate and not seen:
+                    news.duplicate = self.duplicate
             leases = self._list()
         except ReadOnlyModeError:
             raise
@@ -257,6 +268,7 @@ class AutoSyncClaims:
                     lease = self._call("GET", name, "get")
                     continue
             else:
+                self._sent.append(now.strftime(MICRO_TIME))
                 lease["spec"] = {
                     **lease["spec"],
                     "holderIdentity": self.identity,
@@ -269,6 +281,12 @@ class AutoSyncClaims:
                     continue
                 except ConflictError:
                     lease = self._call("GET", name, "get")
+                    if lease["spec"].get("renewTime") not in self._sent and not self.duplicate:
+                        self.duplicate = (
+                            f"another running console uses this console's id {self.identity} (it renews the Lease "
+                            f"{self.namespace}/{name} on context {self.client.context} too): this console runs no "
+                            "automated syncs; give each console its own $GITOPS_TUI_CONSOLE_ID and restart it"
+                        )
                     continue
             self._heartbeat, self._beat_at = lease, now
             return

@@ -119,6 +119,8 @@ class AutoSyncDriver:
         events = self._r._events
         if news.fallback:
             events.warning("", news.fallback)
+        if news.duplicate:
+            events.error("", news.duplicate)
         for app, before in news.gained:
             worker = self._r._workers.get(app)
             if worker is not None:
@@ -178,7 +180,7 @@ class AutoSyncDriver:
         holder = self.holder(worker)
         if holder:
             return f"auto-sync by {holder}: this console only watches, and takes over if that console stops"
-        return claims.local_note
+        return claims.duplicate or claims.local_note
 
     # ---- deciding -----------------------------------------------------------------------------------
 

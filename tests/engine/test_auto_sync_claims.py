@@ -128,3 +128,15 @@ def test_a_console_id_is_chosen_with_an_environment_variable(monkeypatch: pytest
     monkeypatch.delenv("GITOPS_TUI_CONSOLE_ID")
     first, second = LeaseManager().identity, LeaseManager().identity
     assert first.startswith(f"{socket.gethostname()}-{os.getpid()}-") and first != second
+
+
+async def test_two_running_consoles_with_one_id_are_found_out_and_auto_sync_nothing(world: SyncWorld) -> None:
+    first = _claims(world, "bastion", ["shop"])
+    second = _claims(world, "bastion", ["shop"])  # the same $GITOPS_TUI_CONSOLE_ID on another host
+    first.round()
+    second.round()  # takes the existing console Lease up as its own, as a restart with the same id would
+    news = first.round()  # ...and so the first finds its Lease renewed by someone else
+    assert "another running console uses this console's id bastion" in news.duplicate
+    assert "give each console its own $GITOPS_TUI_CONSOLE_ID" in first.duplicate
+    assert not first.owns("shop")
+    assert first.round().duplicate == ""  # said once
