@@ -275,3 +275,20 @@ def test_answered_by_the_console_the_cli_loads_no_client_library(console_env: Se
     args = ("diff", "shop", "--apps", str(console_env.apps), "--kubeconfig", console_env.kubeconfig)
     assert imported_by(*args, env=console_env.env) == set()
     assert imported_by(*args, "--no-console", env=console_env.env) >= {"kubernetes", "git"}  # the probe sees them
+
+
+def test_a_console_that_does_not_answer_in_time_falls_back(
+    tmp_path: Path, sandbox_session: Sandbox, capsys, monkeypatch
+) -> None:
+    world = Served(tmp_path, sandbox_session, namespace="hung")
+    for name in ("XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, world.env[name])
+    monkeypatch.setenv("GITOPS_TUI_CONSOLE_TIMEOUT", "0.3")
+    path = world.socket()
+    path.parent.mkdir(mode=0o700)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as hung:
+        hung.bind(str(path))
+        hung.listen()  # accepts the connection (the kernel does), never answers
+        code, out, err, who = world.run(capsys, "diff", "calm")
+    world.close()
+    assert (code, out, who) == (0, "", "standalone"), err
