@@ -331,15 +331,22 @@ class ClusterClient:
         Returns ("configured" or "created", the object)."""
         resource, key, body = self._write_body(obj, app, "apply", dry_run)
         desired = with_last_applied(body)
-        live = self.get(key)
-        if live is None:
-            return "created", self.create(desired, dry_run=dry_run, validate=validate)
-        patch = three_way_patch(last_applied(live), desired, live)
         target = Target("patch", resource.group_resource, key.name, key.namespace)
-        patch.setdefault("metadata", {})["resourceVersion"] = live["metadata"].get("resourceVersion", "")
-        return "configured", self.request_json("PATCH", resource.path(key.namespace, key.name), target,
-                                               query=self._write_query(dry_run, validate), body=patch,
-                                               content_type=MERGE_PATCH)
+        for attempt in range(1, self.settings.max_retries + 2):
+            live = self.get(key)
+            try:
+                if live is None:
+                    return "created", self.create(desired, dry_run=dry_run, validate=validate)
+                # The patch was computed from this very version: a write in between is a 409, then a new round.
+                patch = three_way_patch(last_applied(live), desired, live)
+                patch.setdefault("metadata", {})["resourceVersion"] = live["metadata"].get("resourceVersion", "")
+                return "configured", self.request_json("PATCH", resource.path(key.namespace, key.name), target,
+                                                       query=self._write_query(dry_run, validate), body=patch,
+                                                       content_type=MERGE_PATCH)
+            except ConflictError:
+                if attempt > self.settings.max_retries:
+                    raise
+        raise AssertionError("unreachable")
 
     def _write_body(self, obj: Mapping[str, Any], app: str | None, verb: str,
                     dry_run: bool) -> tuple[ApiResource, ResourceKey, dict[str, Any]]:

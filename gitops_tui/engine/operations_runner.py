@@ -1,9 +1,10 @@
 """Running sync and rollback operations for the reconciler: the bookkeeping around a `SyncExecutor`.
 
-The executor (engine/sync.py) is not written yet; until one is plugged in, `start` raises
-NotImplementedError and automated syncs are recorded as failed attempts (so they are not retried for the
-same revision, as any failed automated sync). Everything else (one operation per app, events, the
-auto-sync memory, history on success, waking the app for a compare) is here and works already.
+The executor (engine/sync.py `SyncRunner`, plugged in by engine/console.py) writes; this module keeps one
+operation per app, records events, remembers automated attempts, records history on success, and wakes
+the app for a compare. Each job hands the executor the cluster's watch cache (its waits read it) and a
+callback that turns what its applies returned into the compare's predictions. Without an executor,
+`start` raises NotImplementedError and automated syncs are recorded as failed attempts.
 """
 
 from __future__ import annotations
@@ -189,7 +190,8 @@ class OperationsRunner:
 def _prediction_seeder(worker: AppWorker, desired: DesiredSet) -> Callable[[ResourceKey, Mapping[str, Any]], None]:
     """What the sync's applies returned becomes the compare's prediction: the compare after a first sync of
     20 resources then makes no dry-run for the 17 that nothing else changes (the Deployment's controller
-    moves its resourceVersion on, so it is predicted again)."""
+    moves its resourceVersion on, so it is predicted again). Called from the executor's worker thread: it only
+    sets one entry of the comparer's prediction dict, which is safe there."""
     digests = {item.key: item.digest for item in desired.items}
 
     def seed(key: ResourceKey, written: Mapping[str, Any]) -> None:

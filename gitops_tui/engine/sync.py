@@ -36,7 +36,7 @@ from gitops_tui.cluster.errors import ClusterError, NotFoundError
 from gitops_tui.engine.lease import LeaseGrant, LeaseHeldError, LeaseManager
 from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncJob
 from gitops_tui.engine.sync_plan import SyncOptions, plan_sync
-from gitops_tui.engine.sync_slots import DEFAULT_PER_CLUSTER, ClusterSlots
+from gitops_tui.engine.sync_slots import DEFAULT_PER_CLUSTER, ClusterSlots, Slot
 from gitops_tui.engine.sync_waits import WaitSettings, sleep_unless_stopped
 from gitops_tui.engine.sync_walk import PlanWalker, WalkOutcome
 from gitops_tui.engine.sync_watch import reader_for
@@ -68,6 +68,12 @@ class OperationControl:
         self.grant: LeaseGrant | None = None
         self.wakers: set[asyncio.Event] = set()
         """The events the sync's waits sleep on: set on terminate, so a wait notices at once."""
+        self.slot: Slot | None = None
+        """Its place among the cluster's writers (sync_slots.py), given back while it only waits."""
+
+    def waiting(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Around a wait that writes nothing: the slot goes back meanwhile, so other apps can write."""
+        return self.slot.away() if self.slot is not None else contextlib.nullcontext()
 
     def should_stop(self) -> str:
         if self.stop_reason:
@@ -158,12 +164,16 @@ class SyncRunner:
             return control.finish(OperationPhase.ERROR, f"read-only mode: refusing to sync {app} on context "
                                                         f"{client.context}")
         if self.slots.busy(client.context):
-            control.report(f"queued: {self.slots.per_cluster} operations already run on context {client.context}")
-        async with self.slots.hold(client.context, should_stop=control.should_stop, wakers=control.wakers,
-                                   check_every=self.settings.wait.idle_check) as stopped:
+            control.report(f"queued: {self.slots.per_cluster} operations already write to context {client.context}")
+        control.slot = self.slots.slot(client.context, should_stop=control.should_stop, wakers=control.wakers,
+                                       check_every=self.settings.wait.idle_check)
+        try:
+            stopped = await control.slot.take()
             if stopped:
                 return control.finish(OperationPhase.FAILED, stopped)
             return await self._run_in_slot(job, control)
+        finally:
+            control.slot.give_back()
 
     async def _run_in_slot(self, job: SyncJob, control: OperationControl) -> Operation:
         client, app = job.client, job.app.name

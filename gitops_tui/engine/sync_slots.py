@@ -6,6 +6,9 @@ holding that Lease (and renewing it) the whole time, and every app finishes late
 cluster (Argo CD's application controller has one too: its operation processors, 10 by default) the
 first apps are Synced within moments, leases are held only while their sync really runs, and the API
 server sees a steady load. A queued operation says so, and can be terminated while it waits.
+
+The bound is on writing, not on waiting: an operation gives its place back while it waits for a wave's
+health or a hook (no requests: the waits read the watch cache) and queues again for the next wave.
 """
 
 from __future__ import annotations
@@ -17,6 +20,68 @@ from collections.abc import AsyncIterator, Callable
 DEFAULT_PER_CLUSTER = 10
 
 
+class Slot:
+    """One operation's place among the writers of its context: taken to write, given back while it only
+    waits (for health, for hooks), so a slow rollout never keeps other apps from writing."""
+
+    def __init__(
+        self,
+        semaphore: asyncio.Semaphore,
+        *,
+        should_stop: Callable[[], str],
+        wakers: set[asyncio.Event],
+        check_every: float,
+    ) -> None:
+        self._semaphore = semaphore
+        self._should_stop = should_stop
+        self._wakers = wakers
+        self._check_every = check_every
+        self.held = False
+
+    async def take(self) -> str:
+        """Wait for a place; "" once held, or why the operation was stopped while it queued (not held then)."""
+        if self.held:
+            return ""
+        acquire = asyncio.ensure_future(self._semaphore.acquire())
+        wake = asyncio.Event()
+        self._wakers.add(wake)
+        try:
+            while not acquire.done():
+                waker = asyncio.ensure_future(wake.wait())
+                await asyncio.wait({acquire, waker}, timeout=self._check_every, return_when=asyncio.FIRST_COMPLETED)
+                waker.cancel()
+                wake.clear()
+                if self._should_stop() and not acquire.done():
+                    acquire.cancel()
+                    return self._should_stop()
+        except asyncio.CancelledError:
+            if acquire.done() and not acquire.cancelled():
+                self._semaphore.release()
+            acquire.cancel()
+            raise
+        finally:
+            self._wakers.discard(wake)
+        self.held = True
+        return ""
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self._semaphore.release()
+
+    @contextlib.asynccontextmanager
+    async def away(self) -> AsyncIterator[None]:
+        """Give the place back for the block (a wait that writes nothing) and take one again after it. A stop
+        while queueing again leaves it not held; the caller's next stop check ends the operation."""
+        was_held = self.held
+        self.give_back()
+        try:
+            yield
+        finally:
+            if was_held:
+                await self.take()
+
+
 class ClusterSlots:
     def __init__(self, per_cluster: int = DEFAULT_PER_CLUSTER) -> None:
         self.per_cluster = max(1, per_cluster)
@@ -26,37 +91,8 @@ class ClusterSlots:
         slots = self._slots.get(context)
         return slots is not None and slots.locked()
 
-    @contextlib.asynccontextmanager
-    async def hold(
+    def slot(
         self, context: str, *, should_stop: Callable[[], str], wakers: set[asyncio.Event], check_every: float
-    ) -> AsyncIterator[str]:
-        """Hold one of the context's slots for the block; yields "" once held, or the reason the operation
-        was stopped while it queued (the block then runs without a slot and must not write)."""
-        slots = self._slots.setdefault(context, asyncio.Semaphore(self.per_cluster))
-        acquire = asyncio.ensure_future(slots.acquire())
-        wake = asyncio.Event()
-        wakers.add(wake)
-        held = False
-        try:
-            while not acquire.done():
-                waker = asyncio.ensure_future(wake.wait())
-                await asyncio.wait({acquire, waker}, timeout=check_every, return_when=asyncio.FIRST_COMPLETED)
-                waker.cancel()
-                wake.clear()
-                reason = should_stop()
-                if reason and not acquire.done():
-                    acquire.cancel()
-                    break
-            held = acquire.done() and not acquire.cancelled()
-        except asyncio.CancelledError:
-            if acquire.done() and not acquire.cancelled():
-                slots.release()
-            acquire.cancel()
-            raise
-        finally:
-            wakers.discard(wake)
-        try:
-            yield "" if held else (should_stop() or "stopped while queued")
-        finally:
-            if held:
-                slots.release()
+    ) -> Slot:
+        semaphore = self._slots.setdefault(context, asyncio.Semaphore(self.per_cluster))
+        return Slot(semaphore, should_stop=should_stop, wakers=wakers, check_every=check_every)

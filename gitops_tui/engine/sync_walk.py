@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import ClusterError, NotFoundError, ReadOnlyError
 from gitops_tui.engine.sync_hooks import PreparedHook, delete_after, delete_before_creation, prepare_hook
-from gitops_tui.engine.sync_plan import PlannedStep, SyncAction, SyncPlan, WriteMode
+from gitops_tui.engine.sync_plan import PlannedStep, SyncAction, SyncPlan
 from gitops_tui.engine.sync_plan_text import display_key
 from gitops_tui.engine.sync_waits import (
     Judge,
@@ -154,15 +154,13 @@ class PlanWalker:
         assert step.obj is not None
         try:
             written = await write_step(self.client, step, step.obj, app=self.app, options=self.plan.options,
-                                       live=self.live.get(step.key), wait_deleted=self._wait_deleted)
+                                       live=self.live.get(step.key), wait_deleted=self._wait_deleted,
+                                       on_written=self.on_written)
         except NotFoundError:
             if not self._placed_later(step):
                 raise
             written = Written(ResourceAction.CREATED, "dry run: would be created", None)
         index = self._result(step, step.key, written.action, written.words)
-        if self.on_written is not None and written.obj is not None and not self.dry_run \
-                and step.write_mode(self.plan.options) is WriteMode.SERVER_SIDE_APPLY:
-            self.on_written(step.key, written.obj)
         return _Pending(index, step.key, health_verdict, version=written.version or None)
 
     async def _wait_deleted(self, key: ResourceKey) -> None:
@@ -209,9 +207,10 @@ class PlanWalker:
             judges[item.key] = item.judge or _gone
             if item.version:
                 written[item.key] = item.version
-        verdicts = await wait_for(self.client, judges, settings=self.wait, should_stop=self.control.should_stop,
-                                  report=self.control.report, what=label, watch=self.watch, written=written,
-                                  wakers=self.control.wakers)
+        async with self.control.waiting():
+            verdicts = await wait_for(self.client, judges, settings=self.wait, should_stop=self.control.should_stop,
+                                      report=self.control.report, what=label, watch=self.watch, written=written,
+                                      wakers=self.control.wakers)
         failures: list[str] = []
         for item in pending:
             verdict = verdicts.get(item.key, Verdict(True))

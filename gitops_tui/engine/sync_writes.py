@@ -24,6 +24,8 @@ from gitops_tui.engine.sync_plan import PlannedStep, SyncOptions, WriteMode
 from gitops_tui.model import ResourceAction, ResourceKey
 
 WaitDeleted = Callable[[ResourceKey], Awaitable[None]]
+OnWritten = Callable[[ResourceKey, Mapping[str, Any]], None]
+"""Called from a worker thread: it must only do what is safe there (a dict assignment, as the seeder does)."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +49,23 @@ async def write_step(
     options: SyncOptions,
     live: Mapping[str, Any] | None,
     wait_deleted: WaitDeleted,
+    on_written: OnWritten | None = None,
 ) -> Written:
+    """`on_written` hears what a (non-dry-run) server-side apply returned, from the worker thread."""
     mode = step.write_mode(options)
     dry_run = options.dry_run
     validate = step.validates(options)
     if mode is WriteMode.SERVER_SIDE_APPLY:
-        applied = await asyncio.to_thread(
-            client.apply, obj, app=app, dry_run=dry_run, force=options.force, validate=validate
-        )
+
+        def apply() -> dict[str, Any]:
+            applied = client.apply(obj, app=app, dry_run=dry_run, force=options.force, validate=validate)
+            if on_written is not None and not dry_run:
+                # Told here, in the thread, the moment the answer is read: the watch event of this write may
+                # already be on its way to the loop, and the compare it starts should find the prediction.
+                on_written(step.key, applied)
+            return applied
+
+        applied = await asyncio.to_thread(apply)
         return _say(_applied(applied, live), applied, dry_run)
     if mode is WriteMode.CLIENT_SIDE_APPLY:
         verb, applied = await asyncio.to_thread(

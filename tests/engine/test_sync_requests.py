@@ -14,7 +14,7 @@ from tests.waiting import eventually
 
 __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 
-CONFIGMAPS = 5
+CONFIGMAPS = 10
 
 
 async def test_the_compare_after_a_sync_makes_no_dry_run_of_what_the_sync_applied(world: SyncWorld) -> None:
@@ -37,7 +37,10 @@ async def test_the_compare_after_a_sync_makes_no_dry_run_of_what_the_sync_applie
         )
         assert done.phase is OperationPhase.SUCCEEDED, done.message
         await eventually(lambda: console.snapshot()["shop"].sync is SyncStatus.SYNCED, 20, "Synced after the sync")
-        # The five applies, and no dry-run patch for the compare that found the app Synced.
-        assert world.sandbox.request_counts().get("patch", 0) - before == CONFIGMAPS
+        # The ten applies, and (nearly) no dry-run patch for the compare that found the app Synced: without the
+        # reuse there would be one per object. A compare that a watch event starts in the instant between the
+        # server's answer and its reading may still ask for one, hence the allowance.
+        patches = world.sandbox.request_counts().get("patch", 0) - before
+        assert CONFIGMAPS <= patches <= CONFIGMAPS + 2, patches
     finally:
         await console.stop()

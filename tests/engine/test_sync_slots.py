@@ -1,4 +1,5 @@
-"""Operations per cluster are bounded: the next one queues, says so, runs when a slot frees, can be terminated."""
+"""Writers per cluster are bounded: the next operation queues, says so, runs when a slot frees (a waiting
+operation gives its slot back), and can be terminated while it queues."""
 
 from __future__ import annotations
 
@@ -20,44 +21,54 @@ def _slow() -> str:
     )
 
 
-async def test_a_second_apps_sync_queues_until_the_first_frees_its_slot(world: SyncWorld) -> None:
-    world.commit({"slow/web.yaml": _slow(), "quick/settings.yaml": configmap("settings")}, "two apps")
-    runner = SyncRunner(
-        settings=SyncSettings(wait=WaitSettings(timeout=60, poll_interval=0.05), operations_per_cluster=1)
+async def _slow_writer_holding_the_slot(world: SyncWorld, runner: SyncRunner) -> asyncio.Task:
+    """The slow app writes its Deployment for two seconds (a sandbox latency fault), holding the only slot."""
+    world.sandbox.set_latency(2.0, verbs=["patch"], resource="deployments.apps")
+    job, updates = world.job(world.app("slow", path="slow"))
+    task = asyncio.create_task(runner.run(job))
+    await eventually(
+        lambda: any("create Deployment shop/web" in u.message for u in updates.updates), what="slow writes"
     )
-    slow_job, slow_updates = world.job(world.app("slow", path="slow"))
+    return task
+
+
+def _runner(**wait: float) -> SyncRunner:
+    settings = WaitSettings(timeout=60, poll_interval=0.05, **wait)
+    return SyncRunner(settings=SyncSettings(wait=settings, operations_per_cluster=1))
+
+
+async def test_a_second_apps_sync_queues_while_the_first_writes_and_runs_while_it_waits(world: SyncWorld) -> None:
+    world.commit({"slow/web.yaml": _slow(), "quick/settings.yaml": configmap("settings")}, "two apps")
+    runner = _runner()
+    slow = await _slow_writer_holding_the_slot(world, runner)
     quick_job, quick_updates = world.job(world.app("quick", path="quick"))
-    slow = asyncio.create_task(runner.run(slow_job))
-    await eventually(lambda: any("waiting for" in u.message for u in slow_updates.updates), what="slow waits")
     quick = asyncio.create_task(runner.run(quick_job))
     await eventually(
-        lambda: any(u.message.startswith("queued: 1 operations") for u in quick_updates.updates), what="quick queued"
+        lambda: any(u.message.startswith("queued: 1 operations already write") for u in quick_updates.updates),
+        what="quick queued",
     )
     assert world.get("ConfigMap", "settings") is None  # nothing written while it queues
 
-    runner.terminate("slow")
-    assert (await asyncio.wait_for(slow, 10)).phase is OperationPhase.FAILED
+    # The slow app's Deployment never becomes healthy; while it waits for it, it writes nothing, so the
+    # quick app gets the slot and finishes.
     done = await asyncio.wait_for(quick, 10)
     assert done.phase is OperationPhase.SUCCEEDED, done.message
     assert world.get("ConfigMap", "settings") is not None
+    assert not slow.done()
+    runner.terminate("slow")
+    assert (await asyncio.wait_for(slow, 10)).phase is OperationPhase.FAILED
 
 
 async def test_a_queued_operation_can_be_terminated_before_it_writes(world: SyncWorld) -> None:
     world.commit({"slow/web.yaml": _slow(), "quick/settings.yaml": configmap("settings")}, "two apps")
-    runner = SyncRunner(
-        settings=SyncSettings(
-            wait=WaitSettings(timeout=60, poll_interval=0.05, idle_check=60), operations_per_cluster=1
-        )
-    )
-    slow_job, slow_updates = world.job(world.app("slow", path="slow"))
+    runner = _runner(idle_check=60)
+    slow = await _slow_writer_holding_the_slot(world, runner)
     quick_job, quick_updates = world.job(world.app("quick", path="quick"))
-    slow = asyncio.create_task(runner.run(slow_job))
-    await eventually(lambda: any("waiting for" in u.message for u in slow_updates.updates), what="slow waits")
     quick = asyncio.create_task(runner.run(quick_job))
     await eventually(lambda: any(u.message.startswith("queued") for u in quick_updates.updates), what="queued")
 
     runner.terminate("quick")  # wakes the queued operation at once (idle_check is a minute)
-    done = await asyncio.wait_for(quick, 5)
+    done = await asyncio.wait_for(quick, 10)  # not after idle_check: the terminate wakes it
     assert done.phase is OperationPhase.FAILED and done.message == "terminated by user"
     assert world.get("ConfigMap", "settings") is None
     runner.terminate("slow")
