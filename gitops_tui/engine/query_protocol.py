@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -123,6 +122,8 @@ def socket_path(identity: ConsoleIdentity, environ: Mapping[str, str] = os.envir
     name = f"console-{identity.key[:24]}.sock"
     path = socket_dir(environ) / name
     if len(str(path)) > _SOCKET_PATH_LIMIT:
+        import tempfile  # rarely needed, and it imports shutil and random
+
         path = Path(tempfile.gettempdir()) / f"gitops-tui-{os.getuid()}" / name
     return path
 
