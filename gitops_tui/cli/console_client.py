@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -31,13 +32,23 @@ CONNECT_TIMEOUT = 0.5
 ANSWER_TIMEOUT = 10.0
 """A little longer than the console's own limit (query_server.ANSWER_TIMEOUT), so it can say why it gave up."""
 TIMEOUT_ENV = "GITOPS_TUI_CONSOLE_TIMEOUT"
+DEBUG_ENV = "GITOPS_TUI_CONSOLE_DEBUG"
 
 last_refusal = ""
-"""Why the last question found no answer (shown nowhere: output must not depend on it; for the curious)."""
+"""Why the last question found no answer (said only with $GITOPS_TUI_CONSOLE_DEBUG: output must not depend on it)."""
 
 
 def ask_console(args: argparse.Namespace, query: str, specs: Sequence[AppSpec]) -> dict[str, Any] | None:
-    """The console's answer to `query` about `specs`, or None when none may be used."""
+    """The console's answer to `query` about `specs`, or None when none may be used.
+
+    With $GITOPS_TUI_CONSOLE_DEBUG set, why no console answered is said on stderr (output differs then)."""
+    answer = _ask(args, query, specs)
+    if answer is None and os.environ.get(DEBUG_ENV) and last_refusal != "not asked":
+        print(f"console: {last_refusal}; working it out here", file=sys.stderr)
+    return answer
+
+
+def _ask(args: argparse.Namespace, query: str, specs: Sequence[AppSpec]) -> dict[str, Any] | None:
     global last_refusal
     if getattr(args, "no_console", False) or console_disabled() or not specs:
         last_refusal = "not asked"
