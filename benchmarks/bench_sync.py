@@ -152,7 +152,7 @@ def peak_rss_bytes() -> int:
 # ---- one size ----------------------------------------------------------------------------------------
 
 
-async def run(kubeconfig: str, apps: int, workdir: Path, server_pid: int) -> None:
+async def run(kubeconfig: str, apps: int, workdir: Path, server_pid: int, healthy_grace: float) -> None:
     config = load_kubeconfig(kubeconfig)
     admin = ClusterClient.from_kubeconfig(config, settings=ClientSettings(read_timeout=60))
     url = await asyncio.to_thread(make_repo, workdir / "repo", apps)
@@ -171,7 +171,9 @@ async def run(kubeconfig: str, apps: int, workdir: Path, server_pid: int) -> Non
     started = time.perf_counter()
     await reconciler.start()
     synced_at = healthy_at = None
+    at_synced: tuple[Counter[str], float, float, float] | None = None
     progress_at = started
+    healthy = 0
     while time.perf_counter() - started < DEADLINE:
         states = list(reconciler.snapshot().values())
         synced = sum(s.sync is SyncStatus.SYNCED for s in states)
@@ -179,16 +181,32 @@ async def run(kubeconfig: str, apps: int, workdir: Path, server_pid: int) -> Non
         now = time.perf_counter()
         if synced_at is None and synced == apps:
             synced_at = now
+            # What the sync itself cost: requests and CPU until the last app is Synced (not the rollouts after).
+            counts = await asyncio.to_thread(request_counts, admin)
+            at_synced = (
+                counts - counts_before,
+                now - started,
+                cpu_seconds() - cpu_before[0],
+                cpu_seconds(server_pid) - cpu_before[1],
+            )
         if healthy == apps:
             healthy_at = now
             break
+        if synced_at is not None and now - synced_at > healthy_grace:
+            break  # the sandbox's simulated rollouts are not what is measured here
         if now - progress_at >= 10:
             progress_at = now
             print(f"  {now - started:6.1f} s: {synced} Synced, {healthy} Synced and Healthy", flush=True)
         await asyncio.sleep(0.1)
-    counts = await asyncio.to_thread(request_counts, admin) - counts_before
-    elapsed = time.perf_counter() - started
-    console_cpu, server_cpu = cpu_seconds() - cpu_before[0], cpu_seconds(server_pid) - cpu_before[1]
+    if at_synced is None:
+        counts = await asyncio.to_thread(request_counts, admin)
+        at_synced = (
+            counts - counts_before,
+            time.perf_counter() - started,
+            cpu_seconds() - cpu_before[0],
+            cpu_seconds(server_pid) - cpu_before[1],
+        )
+    counts, elapsed, console_cpu, server_cpu = at_synced
     operations = Counter(
         op.phase.value for name in reconciler.snapshot() if (op := reconciler.activity(name).operation) is not None
     )
@@ -218,18 +236,25 @@ async def run(kubeconfig: str, apps: int, workdir: Path, server_pid: int) -> Non
             f"  all Synced and Healthy after {healthy_at - started:.1f} s "
             f"(includes the simulated controllers' rollouts)"
         )
+    elif synced_at is not None:
+        print(
+            f"  {healthy} of {apps} Healthy {healthy_grace:.0f} s after the last was Synced (the sandbox's simulated "
+            "controllers roll out slower than we sync)"
+        )
     total = sum(counts.values())
     by_verb: Counter[str] = Counter()
     for what, n in counts.items():
         by_verb[what.split()[0]] += n
     verbs = ", ".join(f"{verb} {n}" for verb, n in by_verb.most_common())
     print(
-        f"  requests served: {total} in {elapsed:.1f} s ({total / elapsed:.0f}/s; {total / apps:.1f} per app): {verbs}"
+        f"  until all Synced, requests served: {total} in {elapsed:.1f} s ({total / elapsed:.0f}/s; "
+        f"{total / apps:.1f} per app): {verbs}"
     )
     print(f"  per app: {', '.join(f'{what} {n / apps:.1f}' for what, n in counts.most_common(14))}")
     print(
-        f"  CPU: console {console_cpu:.1f} s ({console_cpu / elapsed:.0%} of a core), sandbox {server_cpu:.1f} s "
-        f"({server_cpu / elapsed:.0%}); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        f"  CPU until then: console {console_cpu:.1f} s ({console_cpu / elapsed:.0%} of a core, "
+        f"{console_cpu / apps * 1000:.0f} ms per app), sandbox {server_cpu:.1f} s ({server_cpu / elapsed:.0%}); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     print(
         f"  operations: {dict(operations)}; console peak RSS {peak_rss_bytes() / 2**20:.0f} MiB; "
@@ -242,6 +267,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--apps", type=int, action="append", help="apps to sync; repeat for several sizes")
     parser.add_argument("--speed", type=float, default=20.0, help="the simulated controllers' time factor")
+    parser.add_argument(
+        "--healthy-grace", type=float, default=120.0, help="seconds to wait for Healthy once every app is Synced"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     # Known arguments only: `python -m benchmarks bench_sync` leaves the module's name in sys.argv.
     args, _ = parser.parse_known_args(argv)
@@ -252,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
         server, kubeconfig = start_server(args.speed)
         try:
             with tempfile.TemporaryDirectory(prefix="bench-sync-") as workdir:
-                asyncio.run(run(kubeconfig, apps, Path(workdir), server.pid))
+                asyncio.run(run(kubeconfig, apps, Path(workdir), server.pid, args.healthy_grace))
         finally:
             stop_server(server)
 
