@@ -82,7 +82,9 @@ class DetailsPane(VerticalScroll, can_focus=True):
             activity = host._activity(app)
             operation = activity.operation if activity else None
             self._ticking = operation is not None and not operation.phase.completed
-            self.show(app_details(state, activity, host.clock(), host.operation_waves.get(app, ())))
+            # The terminate key as the config file may have remapped it (keymap: binding id -> keys).
+            key = (getattr(host, "keymap", None) or {}).get("terminate", "ctrl+k").split(",")[0]
+            self.show(app_details(state, activity, host.clock(), host.operation_waves.get(app, ()), key))
             return
         operation = host.tree.operations.get(app)
         events = _events_about(host, app, key)
@@ -127,13 +129,13 @@ def _fields() -> Table:
 
 
 def app_details(state: AppState, activity: AppActivity | None, now: datetime,
-                waves: Sequence[Wave] = ()) -> RenderableType:
+                waves: Sequence[Wave] = (), terminate_key: str = "ctrl+k") -> RenderableType:
     spec = state.spec
     table = _fields()
     operation = activity.operation if activity is not None else None
     running = operation if operation is not None and not operation.phase.completed else None
     # What is happening now comes before everything else (as its own block: it has lines of its own).
-    block = operation_block(running, now, waves) if running is not None else None
+    block = operation_block(running, now, waves, terminate_key=terminate_key) if running is not None else None
     if state.error:
         table.add_row(Text("✗ Error", style=glyphs.ALARM.style), Text(state.error, style=glyphs.ALARM.style))
     sync_line = glyphs.SYNC[state.sync].text()
