@@ -472,7 +472,7 @@ class AppTree(ScrollView, can_focus=True):
         text.append(fit_name(child_label(child), room).ljust(room), style="dim" if dim else "")
         text.append(" ")
         if node is None:  # the fold of old ReplicaSets
-            text.append("‖ scaled to 0".ljust(HEALTH_WIDTH), style="dim")
+            text.append("— scaled to 0".ljust(HEALTH_WIDTH), style="dim")
             if cols.counts:
                 text.append(" enter shows them", style="dim")
             return text
