@@ -358,6 +358,21 @@ def _run(main: Awaitable[int]) -> int:
         return asyncio.run(main)  # type: ignore[arg-type]
     except (ReconcilerError, ClusterError) as exc:
         raise CommandError(exc.message) from None
+    except asyncio.CancelledError:
+        return 143  # stopped by SIGTERM (128 + 15), after a clean stop
+
+
+def _stop_on_sigterm() -> None:
+    """`kill` stops a headless console as Ctrl-C does: its query socket removed, its leases given back."""
+    import asyncio
+    import contextlib
+    import signal
+
+    task = asyncio.current_task()
+    # Not in the main thread (tests), or no signals here: SIGTERM keeps its default.
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        if task is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
 def _with_reconciler(args: argparse.Namespace, apps: list[AppSpec], body: Callable[[Any], Awaitable[int]],
@@ -376,6 +391,8 @@ def _with_reconciler(args: argparse.Namespace, apps: list[AppSpec], body: Callab
     async def main() -> int:
         reconciler = build_reconciler(apps, kubeconfig, read_only=getattr(args, "read_only", False),
                                       settings=settings, answer_queries_as=identity)
+        if answer_queries:
+            _stop_on_sigterm()
         try:
             await reconciler.start()
             return await body(reconciler)

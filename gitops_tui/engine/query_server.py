@@ -88,11 +88,9 @@ class QueryServer:
         problem = make_private_dir(self.path.parent)
         if problem:
             return f"not answering CLI queries: {problem}"
-        if self.path.exists() or self.path.is_symlink():
-            if await _answers(self.path):
-                return f"not answering CLI queries: another console already does at {self.path}"
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()  # left behind by a console that died
+        if (self.path.exists() or self.path.is_symlink()) and await _answers(self.path):
+            return f"not answering CLI queries: another console already does at {self.path}"
+        await _remove_dead_sockets(self.path.parent)  # left behind by consoles that were killed
         old_umask = os.umask(0o177)  # the socket is born 0600: no window in which others may connect
         try:
             self._server = await asyncio.start_unix_server(self._handle, path=str(self.path), limit=MAX_REQUEST_BYTES)
@@ -219,6 +217,14 @@ class QueryServer:
                     raise Unavailable(f"{name}: the live cache of {context} is not in sync")
                 return
         raise Unavailable(f"{name}: this console does not watch context {context}")
+
+
+async def _remove_dead_sockets(directory: Path) -> None:
+    """Sockets of consoles that died without removing them (SIGKILL, a crash): nobody listens on them."""
+    for path in directory.glob("console-*.sock"):
+        if not await _answers(path):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 async def _answers(path: Path) -> bool:

@@ -109,14 +109,17 @@ async def test_a_second_console_for_the_same_apps_leaves_the_first_one_answering
     assert first.query_server.answered == 2
 
 
-async def test_a_socket_left_by_a_dead_console_is_replaced(consoles: Consoles) -> None:
+async def test_sockets_left_by_dead_consoles_are_replaced_and_swept(consoles: Consoles) -> None:
     path = socket_path(consoles.identity)
     path.parent.mkdir(mode=0o700, parents=True)
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
-        dead.bind(str(path))
+    other = path.with_name("console-of-another-dead-console.sock")
+    for stale in (path, other):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
+            dead.bind(str(stale))
     console = await consoles.start()
     assert console.query_problem == ""
     assert (await consoles.ask("status"))["ok"] is True
+    assert not other.exists()  # swept: nobody listened on it
 
 
 async def test_a_directory_open_to_others_is_not_used(consoles: Consoles) -> None:
