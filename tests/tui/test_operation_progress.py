@@ -22,7 +22,8 @@ from gitops_tui.tui.screens.sync_modal import ConfirmModal, SyncModal
 from gitops_tui.tui.screenshots import NOW, StaticSource, demo_fleet
 from gitops_tui.tui.widgets.tree_rows import RowKind
 from tests.engine.test_sync_execute_support import SyncWorld, cluster, configmap, world
-from tests.tui import make_app, settle, wait_for
+from tests.tui import make_app, settle
+from tests.tui.patient import wait_for
 from tests.tui.rendered import details_text
 from tests.tui.test_console_e2e import console_reconciler
 from tests.tui.test_tree_children import workload
@@ -117,7 +118,7 @@ async def test_details_follow_the_operation_result_by_result_until_synced() -> N
         shown = details_text(app)
         assert "⟳ Running" in shown and "waiting for Deployment web/web: 1 of 3 updated replicas" in shown
         assert "~ 2 configured" in shown and "~ configured ConfigMap web-config" in shown
-        assert "ctrl+k terminates it" in shown
+        assert "ctrl+k terminates" in shown
 
         await pilot.press("l", "l", "j")  # the tree marks what the sync did to each resource so far
         config_row = next(i for i, r in enumerate(app.tree.rows) if r.kind is RowKind.RESOURCE and r.key == WEB_CONFIG)

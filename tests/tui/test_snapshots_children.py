@@ -13,7 +13,8 @@ from textual.pilot import Pilot
 
 from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.tui.screens.sync_modal import SyncModal
-from tests.tui import make_app, settle, wait_for
+from tests.tui import make_app, settle
+from tests.tui.patient import wait_for
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 

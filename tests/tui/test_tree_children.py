@@ -17,7 +17,8 @@ from gitops_tui.tui.screenshots import _pod, _rs
 from gitops_tui.tui.widgets.diff_view import DiffView
 from gitops_tui.tui.widgets.tree_rows import RowKind, TreeRow
 from tests.engine.test_sync_execute_support import NAMESPACE, SyncWorld, cluster, world
-from tests.tui import make_app, settle, wait_for
+from tests.tui import make_app, settle
+from tests.tui.patient import wait_for
 from tests.tui.rendered import details_text
 from tests.tui.test_console_e2e import console_reconciler
 

@@ -72,6 +72,7 @@ class DetailsPane(VerticalScroll, can_focus=True):
         """Describe the host's selection: its app, one of its resources, or a child of one."""
         self._host = host
         self._ticking = False
+        self.remove_class("-operation")
         if host.selection is None:
             return
         app, key = host.selection
@@ -82,6 +83,7 @@ class DetailsPane(VerticalScroll, can_focus=True):
             activity = host._activity(app)
             operation = activity.operation if activity else None
             self._ticking = operation is not None and not operation.phase.completed
+            self.set_class(self._ticking, "-operation")  # app.tcss gives a running operation more room
             # The terminate key as the config file may have remapped it (keymap: binding id -> keys).
             key = (getattr(host, "keymap", None) or {}).get("terminate", "ctrl+k").split(",")[0]
             self.show(app_details(state, activity, host.clock(), host.operation_waves.get(app, ()), key))
@@ -252,7 +254,7 @@ def _add_operation_result(table: Table, operation: Operation, key: ResourceKey) 
     else:
         glyph = action_glyph(result.action)
         text.append(f"{glyph.symbol} {glyph.word}", style=glyph.style)
-        if result.message:
+        if result.message and result.message != glyph.word:
             text.append(f"  {result.message}", style="default")
     table.add_row("Sync now", text)
 

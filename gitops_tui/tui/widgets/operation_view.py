@@ -150,18 +150,19 @@ def operation_block(
         status.append(("  " if where else "") + message)
     if status:
         lines.append(status)
-    lines.append(counts_text(operation.results))
+    counts = counts_text(operation.results)
+    if operation.phase is OperationPhase.RUNNING:  # said early: the pane is short, the results may scroll
+        counts.append(f"   {terminate_key} terminates", style="dim")
+    lines.append(counts)
     shown = [r for r in operation.results if not r.message.startswith("skipped")]
-    if len(shown) > RESULTS_SHOWN:
-        lines.append(Text(f"… {len(shown) - RESULTS_SHOWN} earlier", style="dim"))
     table = Table.grid(padding=0)
     table.add_column(overflow="fold")
     layout = _layout(operation.results)
-    for result in shown[-RESULTS_SHOWN:]:
+    for result in reversed(shown[-RESULTS_SHOWN:]):  # newest first: what it just did is in view
         table.add_row(result_line(result, **layout))
     lines.append(table)
-    if operation.phase is OperationPhase.RUNNING:
-        lines.append(Text(f"{terminate_key} terminates it (asks first)", style="dim"))
+    if len(shown) > RESULTS_SHOWN:
+        lines.append(Text(f"… and {len(shown) - RESULTS_SHOWN} earlier", style="dim"))
     return Group(*lines)
 
 
