@@ -4,7 +4,8 @@
 one `SyncJob` it:
 
 - refuses a second operation on an app while one runs, naming the running one;
-- runs at most `operations_per_cluster` operations per cluster at once; the others queue (sync_slots.py);
+- lets at most `operations_per_cluster` operations per cluster write at once (and a looser number be under
+  way); the others queue (sync_slots.py);
 - takes the app's Lease (engine/lease.py) before writing, renews it while it runs, gives it back after;
 - plans (`plan_sync`) and walks the plan (`sync_walk.PlanWalker`): namespace first, then per (phase, wave)
   prunes, applies and hooks in plan order, waiting for the wave to be healthy before the next; SyncFail
@@ -36,7 +37,7 @@ from gitops_tui.cluster.errors import ClusterError, NotFoundError
 from gitops_tui.engine.lease import LeaseGrant, LeaseHeldError, LeaseManager
 from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncJob
 from gitops_tui.engine.sync_plan import SyncOptions, plan_sync
-from gitops_tui.engine.sync_slots import DEFAULT_PER_CLUSTER, ClusterSlots, Slot
+from gitops_tui.engine.sync_slots import DEFAULT_IN_FLIGHT, DEFAULT_WRITERS, ClusterSlots, Slot
 from gitops_tui.engine.sync_waits import WaitSettings, sleep_unless_stopped
 from gitops_tui.engine.sync_walk import PlanWalker, WalkOutcome
 from gitops_tui.engine.sync_watch import reader_for
@@ -53,8 +54,10 @@ class SyncSettings:
     wait: WaitSettings = field(default_factory=WaitSettings)
     lease_release_timeout: float = 5.0
     """Longest a finishing (or interrupted) sync waits to give its lease back; it expires by itself anyway."""
-    operations_per_cluster: int = DEFAULT_PER_CLUSTER
+    operations_per_cluster: int = DEFAULT_WRITERS
     """Operations writing to one cluster at once; more wait their turn, saying so (engine/sync_slots.py)."""
+    operations_in_flight_per_cluster: int = DEFAULT_IN_FLIGHT
+    """Operations under way on one cluster at all, those waiting for health included."""
 
 
 class OperationControl:
@@ -116,7 +119,7 @@ class SyncRunner:
         """Without `leases`, nothing keeps another console out (tests, single-user setups)."""
         self.leases = leases
         self.settings = settings or SyncSettings()
-        self.slots = ClusterSlots(self.settings.operations_per_cluster)
+        self.slots = ClusterSlots(self.settings.operations_per_cluster, self.settings.operations_in_flight_per_cluster)
         self._controls: dict[str, OperationControl] = {}
 
     def running(self, app: str) -> Operation | None:
@@ -164,7 +167,8 @@ class SyncRunner:
             return control.finish(OperationPhase.ERROR, f"read-only mode: refusing to sync {app} on context "
                                                         f"{client.context}")
         if self.slots.busy(client.context):
-            control.report(f"queued: {self.slots.per_cluster} operations already write to context {client.context}")
+            control.report(f"queued: {self.slots.writers} operations already write to context {client.context} "
+                           f"(at most {self.slots.in_flight} under way)")
         control.slot = self.slots.slot(client.context, should_stop=control.should_stop, wakers=control.wakers,
                                        check_every=self.settings.wait.idle_check)
         try:
@@ -173,7 +177,7 @@ class SyncRunner:
                 return control.finish(OperationPhase.FAILED, stopped)
             return await self._run_in_slot(job, control)
         finally:
-            control.slot.give_back()
+            control.slot.leave()
 
     async def _run_in_slot(self, job: SyncJob, control: OperationControl) -> Operation:
         client, app = job.client, job.app.name
