@@ -73,3 +73,23 @@ async def test_a_queued_operation_can_be_terminated_before_it_writes(world: Sync
     assert world.get("ConfigMap", "settings") is None
     runner.terminate("slow")
     await asyncio.wait_for(slow, 10)
+
+
+async def test_operations_under_way_are_bounded_even_while_they_only_wait(world: SyncWorld) -> None:
+    world.commit({"slow/web.yaml": _slow(), "quick/settings.yaml": configmap("settings")}, "two apps")
+    settings = WaitSettings(timeout=60, poll_interval=0.05)
+    runner = SyncRunner(
+        settings=SyncSettings(wait=settings, operations_per_cluster=1, operations_in_flight_per_cluster=1)
+    )
+    slow_job, slow_updates = world.job(world.app("slow", path="slow"))
+    slow = asyncio.create_task(runner.run(slow_job))
+    await eventually(lambda: any("waiting for" in u.message for u in slow_updates.updates), what="slow waits")
+    quick_job, quick_updates = world.job(world.app("quick", path="quick"))
+    quick = asyncio.create_task(runner.run(quick_job))
+    await eventually(lambda: any(u.message.startswith("queued") for u in quick_updates.updates), what="queued")
+    assert world.get("ConfigMap", "settings") is None  # the slow app only waits, yet no second one is let in
+
+    runner.terminate("slow")
+    await asyncio.wait_for(slow, 10)
+    done = await asyncio.wait_for(quick, 10)
+    assert done.phase is OperationPhase.SUCCEEDED, done.message
