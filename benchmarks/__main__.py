@@ -1,7 +1,8 @@
 """Run every `benchmarks/bench_*.py` module in name order, each as if run as a script.
 
 A module added by anyone is picked up here without editing this file. Arguments name
-modules to run alone: `python -m benchmarks bench_render`.
+modules to run alone: `python -m benchmarks bench_render`; options after the names go to the modules
+(`python -m benchmarks bench_sync --apps 100`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ def discover() -> list[str]:
 
 def main(argv: list[str]) -> int:
     names = discover()
-    chosen = [n.removesuffix(".py") for n in argv] or names
+    # Names come first; what follows the first option is the benchmarks' own (`bench_sync --apps 100`): each
+    # module parses sys.argv with parse_known_args and ignores the names.
+    leading = argv[: next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))]
+    chosen = [n.removesuffix(".py") for n in leading] or names
     unknown = sorted(set(chosen) - set(names))
     if unknown:
         print(f"no such benchmark: {', '.join(unknown)} (have: {', '.join(names)})", file=sys.stderr)

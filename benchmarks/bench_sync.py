@@ -43,6 +43,8 @@ from gitops_tui.source.git import MirrorPool
 ARGO_CD_APPS_PER_SECOND = 20.0
 DEFAULT_SIZES = (100, 1000)
 DEADLINE = 1800.0
+STALL = 120.0
+"""Seconds without one more app Synced before the benchmark stops and says which apps are left, and why."""
 """Seconds one size may take before the benchmark gives up and says how far it got."""
 
 
@@ -149,6 +151,24 @@ def peak_rss_bytes() -> int:
     return 0
 
 
+def describe_stragglers(reconciler: Any, limit: int = 5) -> None:
+    left = [state for state in reconciler.snapshot().values() if state.sync is not SyncStatus.SYNCED]
+    for state in left[:limit]:
+        activity = reconciler.activity(state.spec.name)
+        operation = activity.operation
+        said = (
+            f"{operation.kind} #{operation.id} {operation.phase.value}: {operation.message}"
+            if operation
+            else "no operation"
+        )
+        print(
+            f"    {state.spec.name}: {state.sync.value}/{state.health.status.value} compared "
+            f"{'yes' if state.compared_at else 'no'}; error {state.error or '-'}; {said}; auto-sync "
+            f"{activity.auto_sync} {activity.auto_sync_note or ''} {activity.auto_sync_by or ''}"
+        )
+    print(f"    ({len(left)} apps not Synced)")
+
+
 # ---- one size ----------------------------------------------------------------------------------------
 
 
@@ -172,8 +192,8 @@ async def run(kubeconfig: str, apps: int, workdir: Path, server_pid: int, health
     await reconciler.start()
     synced_at = healthy_at = None
     at_synced: tuple[Counter[str], float, float, float] | None = None
-    progress_at = started
-    healthy = 0
+    progress_at = moved_at = started
+    healthy = last_synced = 0
     while time.perf_counter() - started < DEADLINE:
         states = list(reconciler.snapshot().values())
         synced = sum(s.sync is SyncStatus.SYNCED for s in states)
@@ -194,6 +214,12 @@ async def run(kubeconfig: str, apps: int, workdir: Path, server_pid: int, health
             break
         if synced_at is not None and now - synced_at > healthy_grace:
             break  # the sandbox's simulated rollouts are not what is measured here
+        if synced != last_synced:
+            last_synced, moved_at = synced, now
+        elif synced_at is None and now - moved_at > STALL:
+            print(f"  no app became Synced for {STALL:.0f} s: stopping; the first apps left behind:")
+            describe_stragglers(reconciler)
+            break
         if now - progress_at >= 10:
             progress_at = now
             print(f"  {now - started:6.1f} s: {synced} Synced, {healthy} Synced and Healthy", flush=True)
