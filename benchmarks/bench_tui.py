@@ -1,5 +1,7 @@
 """The console with 1,000 apps x 20 resources: time to first paint, key-press latency, memory.
 
+CPU under 100 live changes a second, on a real reconciler and sandbox: benchmarks/bench_tui_churn.py.
+
 The apps are constructed AppStates served from memory (`StaticSource`), so the figures are the
 console's own: building rows, drawing visible lines, reacting to keys. Targets: first paint < 1 s,
 p99 key-press-to-screen < 50 ms while moving through the tree, memory < 200 MB for the fleet.

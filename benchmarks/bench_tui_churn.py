@@ -1,0 +1,367 @@
+"""The console's CPU while 100 live objects change per second: 1,000 apps x 20 resources on the sandbox.
+
+    python -m benchmarks.bench_tui_churn [--apps 1000] [--rate 100] [--seconds 25] [--profile FILE]
+
+Three processes, as in real use: the sandbox API server (the cluster), the console (the real `GitOpsApp`
+on a real reconciler, drawing into a pseudo-terminal whose output this process reads and throws away),
+and this driver, which seeds every app's objects, waits until the console has compared every app, then
+patches `spec.replicas` of tracked Deployments through the API at `--rate` changes a second (each app's
+Deployment goes 2 -> 3 -> 2, so apps flip OutOfSync and back and watch events flow). The console
+process's CPU time (every thread: UI, reconciler, watch streams, the client's HTTP) is read from
+/proc in 5-second windows; the figure is the median window, as % of one core. The same churn then runs
+against the engine alone (the reconciler without the UI, in the same kind of process): the difference
+is the UI's share. RSS at the end of each run gives the memory the UI adds. Target (issue 7): <= 30%
+of one core, <= 200 MiB added by the UI.
+
+`--profile FILE` writes a cProfile of the console's event loop thread during the churn (with the UI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import os
+import pty
+import random
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_reconciler import NAMESPACES, make_repo, seed, start_server
+from gitops_tui.cluster.client import ClientSettings, ClusterClient
+from gitops_tui.cluster.errors import Target
+from gitops_tui.cluster.kubeconfig import load_kubeconfig
+from gitops_tui.model import AppSource, AppSpec, Destination
+
+WINDOW = 5.0
+TICKS = os.sysconf("SC_CLK_TCK")
+
+# ---- the console process ------------------------------------------------------------------------------
+
+
+def console_main(
+    kubeconfig: str, repo: str, apps: int, workdir: Path, ui: bool, profile: str | None, fds: tuple[int, int]
+) -> None:
+    """Run in the console's process: the reconciler (and the UI), reporting and told to stop on two pipes."""
+    from gitops_tui.engine.console import build_reconciler
+    from gitops_tui.engine.reconciler import ReconcilerSettings
+    from gitops_tui.source.git import MirrorPool
+
+    status, control = os.fdopen(fds[0], "w", buffering=1), fds[1]
+    specs = [
+        AppSpec(
+            f"app-{i:04d}",
+            AppSource(repo, f"app-{i:04d}"),
+            Destination(server="https://kubernetes.default.svc", namespace=f"ns-{i % NAMESPACES:02d}"),
+        )
+        for i in range(apps)
+    ]
+    reconciler = build_reconciler(
+        specs,
+        load_kubeconfig(kubeconfig),
+        read_only=True,
+        settings=ReconcilerSettings(poll_interval=3600, poll_jitter=0),
+        pool=MirrorPool(workdir / "mirrors"),
+    )
+
+    async def until_compared() -> None:
+        while not all(s.compared_at is not None for s in reconciler.snapshot().values()) or not reconciler.snapshot():
+            await asyncio.sleep(0.2)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        stop = loop.create_future()
+        loop.add_reader(control, lambda: stop.done() or stop.set_result(os.read(control, 64)))
+        profiler = None
+        if ui:
+            from gitops_tui.tui.app import GitOpsApp
+
+            app = GitOpsApp(reconciler)
+            shown = asyncio.ensure_future(app.run_async())
+        else:
+            await reconciler.start()
+        await until_compared()
+        status.write(json.dumps({"ready": time.time()}) + "\n")
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        await stop
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        status.write(json.dumps({"rss": rss_bytes()}) + "\n")
+        if ui:
+            app.exit(0)
+            await shown
+        else:
+            await reconciler.stop()
+
+    asyncio.run(run())
+
+
+def rss_bytes(pid: int | str = "self") -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+# ---- the driver ---------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system time of every thread of `pid` so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class Console:
+    """The console process, in a 120x40 pseudo-terminal whose output is read and dropped."""
+
+    def __init__(self, kubeconfig: str, repo: str, apps: int, workdir: Path, ui: bool, profile: str | None) -> None:
+        self.controller, terminal = pty.openpty()
+        fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        status_read, status_write = os.pipe()
+        control_read, control_write = os.pipe()
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_tui_churn",
+            "--console",
+            "--kubeconfig",
+            kubeconfig,
+            "--repo",
+            repo,
+            "--apps",
+            str(apps),
+            "--workdir",
+            str(workdir),
+            "--fds",
+            f"{status_write},{control_read}",
+        ]
+        if not ui:
+            command.append("--no-ui")
+        if profile:
+            command += ["--profile", profile]
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLUMNS": "120",
+            "LINES": "40",
+            "XDG_STATE_HOME": str(workdir / "state"),
+        }
+        self.process = subprocess.Popen(
+            command,
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+            env=env,
+            pass_fds=(status_write, control_read),
+            start_new_session=True,
+        )
+        for fd in (terminal, status_write, control_read):
+            os.close(fd)
+        self.status = os.fdopen(status_read)
+        self.control = control_write
+        self.screen_bytes = 0
+        self._tail = b""
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.controller, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.screen_bytes += len(chunk)
+            self._tail = (self._tail + chunk)[-4000:]
+
+    def wait_ready(self) -> float:
+        line = self.status.readline()
+        if not line:
+            raise RuntimeError(f"the console exited before it had state; last output: {self._tail!r}")
+        return json.loads(line)["ready"]
+
+    def stop(self) -> int:
+        os.write(self.control, b"stop\n")
+        rss = json.loads(self.status.readline())["rss"]
+        self.process.wait(60)
+        os.close(self.control)
+        os.close(self.controller)
+        return rss
+
+
+class Churn:
+    """Patches `spec.replicas` of the apps' Deployments at `rate` a second, each app's between 2 and 3."""
+
+    def __init__(self, client: ClusterClient, apps: int, rate: float) -> None:
+        self.client = client
+        self.order = list(range(apps))
+        random.Random(7).shuffle(self.order)
+        self.rate = rate
+        self.replicas = dict.fromkeys(range(apps), 2)
+        self.sent = 0
+        self.late = 0
+
+    def patch(self, index: int) -> None:
+        name, namespace = f"app-{index:04d}", f"ns-{index % NAMESPACES:02d}"
+        self.replicas[index] = 5 - self.replicas[index]
+        self.client.request_json(
+            "PATCH",
+            f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
+            Target("patch", "deployments.apps", name, namespace),
+            body={"spec": {"replicas": self.replicas[index]}},
+            content_type="application/merge-patch+json",
+        )
+
+    def run(self, seconds: float, pool: ThreadPoolExecutor) -> None:
+        started = time.monotonic()
+        pending = []
+        for n in range(int(seconds * self.rate)):
+            due = started + n / self.rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # pacing the load, not waiting for a result
+            elif delay < -0.1:
+                self.late += 1
+            pending.append(pool.submit(self.patch, self.order[n % len(self.order)]))
+            self.sent += 1
+        for future in pending:
+            future.result()
+
+
+def measure_churn(console: Console, churn: Churn, seconds: float) -> list[float]:
+    """% of one core the console used in each window while the churn ran."""
+    windows: list[float] = []
+    with ThreadPoolExecutor(8) as pool:
+        driver = threading.Thread(target=churn.run, args=(seconds, pool))
+        driver.start()
+        before, at = cpu_seconds(console.process.pid), time.monotonic()
+        while driver.is_alive():
+            driver.join(WINDOW)
+            now = time.monotonic()
+            if now - at >= WINDOW * 0.9:
+                used = cpu_seconds(console.process.pid)
+                windows.append((used - before) / (now - at) * 100)
+                before, at = used, now
+    return windows
+
+
+def run_one(
+    kubeconfig: str, repo: str, apps: int, workdir: Path, ui: bool, rate: float, seconds: float, profile: str | None
+) -> dict[str, Any]:
+    client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig), settings=ClientSettings(read_timeout=60))
+    started = time.time()
+    console = Console(kubeconfig, repo, apps, workdir, ui, profile)
+    try:
+        ready = console.wait_ready() - started
+        settle_from = cpu_seconds(console.process.pid)
+        time.sleep(WINDOW)  # a quiet window: what the console costs when nothing changes
+        idle = (cpu_seconds(console.process.pid) - settle_from) / WINDOW * 100
+        churn = Churn(client, apps, rate)
+        windows = measure_churn(console, churn, seconds)
+        # Put every Deployment back as Git has it, so the next run starts in sync.
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(churn.patch, [i for i, r in churn.replicas.items() if r != 2]))
+        rss = console.stop()
+    finally:
+        if console.process.poll() is None:
+            console.process.kill()
+            console.process.wait()
+        client.close()
+    return {
+        "ready_s": ready,
+        "idle": idle,
+        "windows": windows,
+        "rss": rss,
+        "sent": churn.sent,
+        "late": churn.late,
+        "screen_bytes": console.screen_bytes,
+    }
+
+
+def report(label: str, result: dict[str, Any]) -> None:
+    windows = result["windows"]
+    print(
+        f"{label}: compared every app {result['ready_s']:.1f} s after start; idle {result['idle']:.1f}% of a core; "
+        f"under churn median {statistics.median(windows):.1f}% (windows: "
+        f"{', '.join(f'{w:.0f}' for w in windows)}); RSS {result['rss'] / 2**20:.0f} MiB; "
+        f"{result['sent']} changes sent ({result['late']} late by > 100 ms); "
+        f"{result['screen_bytes'] / 1024:.0f} KiB drawn",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apps", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=100.0, help="live changes per second")
+    parser.add_argument("--seconds", type=float, default=25.0, help="how long the churn runs (per run)")
+    parser.add_argument("--profile", help="write a cProfile of the console's loop under churn here")
+    parser.add_argument("--ui-only", action="store_true", help="skip the engine-alone run")
+    parser.add_argument("--console", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-ui", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--kubeconfig", help=argparse.SUPPRESS)
+    parser.add_argument("--repo", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--fds", help=argparse.SUPPRESS)
+    # Known arguments only: `python -m benchmarks bench_tui_churn` leaves the module's name in sys.argv.
+    args, _ = parser.parse_known_args(argv)
+    if args.console:
+        status_fd, control_fd = (int(fd) for fd in args.fds.split(","))
+        console_main(
+            args.kubeconfig, args.repo, args.apps, args.workdir, not args.no_ui, args.profile, (status_fd, control_fd)
+        )
+        return
+    server, kubeconfig = start_server()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-tui-churn-") as tmp:
+            workdir = Path(tmp)
+            url = make_repo(workdir / "repo", args.apps)
+            client = ClusterClient.from_kubeconfig(
+                load_kubeconfig(kubeconfig), settings=ClientSettings(read_timeout=60)
+            )
+            seeded = seed(client, args.apps)
+            client.close()
+            print(
+                f"{args.apps} apps x 20 resources seeded in {seeded:.0f} s; {args.rate:.0f} changes/s for "
+                f"{args.seconds:.0f} s per run; {os.cpu_count()} cores",
+                flush=True,
+            )
+            with_ui = run_one(kubeconfig, url, args.apps, workdir / "ui", True, args.rate, args.seconds, args.profile)
+            report("console (UI + engine)", with_ui)
+            if not args.ui_only:
+                engine = run_one(kubeconfig, url, args.apps, workdir / "engine", False, args.rate, args.seconds, None)
+                report("engine alone        ", engine)
+                share = statistics.median(with_ui["windows"]) - statistics.median(engine["windows"])
+                print(
+                    f"UI share under churn: {share:.1f}% of a core; memory the UI adds: "
+                    f"{(with_ui['rss'] - engine['rss']) / 2**20:.0f} MiB",
+                    flush=True,
+                )
+            print(f"target: console <= 30% of one core under {args.rate:.0f} changes/s; UI memory <= 200 MiB")
+    finally:
+        assert server.stdin is not None
+        server.stdin.write("done\n")
+        server.stdin.close()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
