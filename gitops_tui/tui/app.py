@@ -265,8 +265,10 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
     def on_diff_loaded(self, message: DiffLoaded) -> None:
         if message.selection != self.selection:
             return  # the cursor moved on meanwhile
-        view = self.query_one(DiffView)
-        view.show(message.diffs, empty_message=message.note, keep_scroll=message.keep_scroll)
+        views = self.query(DiffView)
+        if not views:
+            return  # the console is closing: its panes are already gone
+        views.first().show(message.diffs, empty_message=message.note, keep_scroll=message.keep_scroll)
         self.diff_shown_for = message.selection
 
 
