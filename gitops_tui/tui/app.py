@@ -20,7 +20,8 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input
+from textual.screen import Screen
+from textual.widgets import Input
 
 from gitops_tui.config.settings import Settings
 from gitops_tui.engine.reconciler import ReconcilerError
@@ -37,6 +38,7 @@ from gitops_tui.tui.widgets.app_tree import AppTree
 from gitops_tui.tui.widgets.details import DetailsPane
 from gitops_tui.tui.widgets.diff_view import DiffView
 from gitops_tui.tui.widgets.event_log import EventLogView
+from gitops_tui.tui.widgets.footer import ConsoleFooter
 from gitops_tui.tui.widgets.header import ConsoleHeader, header_text
 from gitops_tui.tui.widgets.tree_rows import RowKind
 
@@ -108,7 +110,14 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
                 yield DetailsPane(id="details")
                 yield DiffView(id="diff")
         yield EventLogView(zone=self.clock().tzinfo, id="events")
-        yield Footer(compact=True)
+        yield ConsoleFooter(compact=True)  # ? help and q quit first, whatever has focus
+
+    def get_default_screen(self) -> Screen[Any]:
+        screen: Screen[Any] = super().get_default_screen()
+        # The tree, not Textual's first focusable widget (the hidden filter box took keys typed at start);
+        # on the main screen only, so dialogs still focus their own inputs.
+        screen.AUTO_FOCUS = "#tree"
+        return screen
 
     @property
     def tree(self) -> AppTree:

@@ -55,6 +55,8 @@ class DetailsHost(Protocol):
 class DetailsPane(VerticalScroll, can_focus=True):
     """Scrolls when the details are longer than the pane (long error messages)."""
 
+    ALLOW_MAXIMIZE = True  # z zooms it (Textual's scroll containers refuse to be maximized by default)
+
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Text("Select an app.", style="dim"), id="details-body")
 
