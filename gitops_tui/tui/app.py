@@ -172,10 +172,11 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
     def _auto_glyph(self, state: AppState) -> glyphs.Glyph:
         policy = state.spec.sync_policy
         try:
-            enabled = self.source.activity(state.name).auto_sync
+            activity = self.source.activity(state.name)
+            enabled, by = activity.auto_sync, activity.auto_sync_by
         except ReconcilerError:
-            enabled = policy.automated
-        return glyphs.auto_sync_glyph(policy.automated, policy.self_heal, enabled)
+            enabled, by = policy.automated, ""
+        return glyphs.auto_sync_glyph(policy.automated, policy.self_heal, enabled, by, width=glyphs.AUTO_SYNC_COLUMN)
 
     def _activity(self, app: str) -> AppActivity | None:
         try:

@@ -82,6 +82,10 @@ AUTO_SYNC_ON = Glyph("⟳", "auto", "green")
 AUTO_SYNC_SELF_HEAL = Glyph("⟳", "auto+heal", "green")
 AUTO_SYNC_PAUSED = Glyph("‖", "paused", "yellow")
 AUTO_SYNC_MANUAL = Glyph("◇", "manual", "dim")
+AUTO_SYNC_ELSEWHERE = Glyph("↔", "by another console", "cyan")
+"""Another console holds the app's auto-sync claim; this one watches (its word names that console)."""
+AUTO_SYNC_COLUMN = 11
+"""Cells of the tree's auto-sync column ("⟳ auto+heal"): `↔ by <console>` is cut to fit it."""
 
 CLUSTER_LIVE = Glyph("●", "live", "green")
 CLUSTER_LOST = Glyph("✗", "watch lost, retrying", "bold red")
@@ -102,10 +106,17 @@ def health_glyph(status: HealthStatus | None) -> Glyph:
     return NO_HEALTH if status is None else HEALTH[status]
 
 
-def auto_sync_glyph(configured: bool, self_heal: bool, enabled: bool) -> Glyph:
-    """`enabled` is False when the user switched it off or a rollback paused it."""
+def auto_sync_glyph(configured: bool, self_heal: bool, enabled: bool, by: str = "", width: int = 0) -> Glyph:
+    """`enabled` is False when the user switched it off or a rollback paused it; `by` names the other console
+    that runs this app's automated syncs (`↔ by bastion-b`, the name cut to fit `width` cells if given)."""
     if not configured:
         return AUTO_SYNC_MANUAL
+    if by:
+        word = f"by {by}"
+        room = width - len(AUTO_SYNC_ELSEWHERE.symbol) - 1
+        if width and len(word) > room:
+            word = word[: room - 1] + "…"
+        return Glyph(AUTO_SYNC_ELSEWHERE.symbol, word, AUTO_SYNC_ELSEWHERE.colour_style)
     if not enabled:
         return AUTO_SYNC_PAUSED
     return AUTO_SYNC_SELF_HEAL if self_heal else AUTO_SYNC_ON

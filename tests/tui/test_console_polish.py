@@ -3,16 +3,19 @@ the tree (not into the hidden filter box), and z zooms the pane that has focus."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from textual.widgets import Input
 
+from gitops_tui.model import AppActivity
+from gitops_tui.tui import glyphs
 from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.tui.screenshots import StaticSource, demo_fleet, fixed_clock
 from gitops_tui.tui.widgets.details import DetailsPane
 from gitops_tui.tui.widgets.diff_view import DiffView
 from gitops_tui.tui.widgets.footer import ConsoleFooter
 from tests.tui import make_app, settle, wait_for
+from tests.tui.rendered import details_text
 from tests.waiting import eventually
 
 
@@ -96,3 +99,34 @@ async def test_z_zooms_the_details_pane_and_again_restores_it() -> None:
         app.tree.focus()
         await pilot.press("z")
         assert app.screen.maximized is app.tree
+
+
+@dataclass
+class WatchingSource(StaticSource):
+    """The demo fleet as a console that only watches: another console (bastion-b) holds web's auto-sync claim."""
+
+    def activity(self, app: str) -> AppActivity:
+        activity = super().activity(app)
+        if app != "web":
+            return activity
+        note = "automated sync runs in console bastion-b; this console watches"
+        return replace(activity, auto_sync=False, auto_sync_by="bastion-b", auto_sync_note=note)
+
+
+def tree_line(app: GitOpsApp, name: str) -> str:
+    lines = [strip.text for strip in app.tree.render_lines(app.tree.region.reset_offset)]
+    return next(line for line in lines if f" {name} " in line)
+
+
+async def test_an_app_whose_auto_sync_another_console_runs_says_by_whom_not_press_a() -> None:
+    fleet = demo_fleet()
+    app = GitOpsApp(WatchingSource(**{f.name: getattr(fleet, f.name) for f in fields(fleet)}), clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.tree.select_app("web")
+        await settle(pilot)
+        assert app.tree.auto_sync["web"].text().plain.startswith("↔ by basti")
+        await wait_for(pilot, lambda: "↔ by basti" in tree_line(app, "web"))
+        assert len(app.tree.auto_sync["web"].text().plain) <= glyphs.AUTO_SYNC_COLUMN
+        details = details_text(app)
+        assert "↔ by bastion-b" in details and "bastion-b; this console watches" in details
+        assert "press a to resume" not in details

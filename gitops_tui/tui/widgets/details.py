@@ -203,14 +203,14 @@ def _operation_text(activity: AppActivity, now: datetime) -> Text:
 
 def _auto_sync_text(state: AppState, activity: AppActivity) -> Text:
     policy = state.spec.sync_policy
-    glyph = glyphs.auto_sync_glyph(policy.automated, policy.self_heal, activity.auto_sync)
+    glyph = glyphs.auto_sync_glyph(policy.automated, policy.self_heal, activity.auto_sync, activity.auto_sync_by)
     text = glyph.text()
     if policy.automated:
         text.append(f"  prune {'on' if policy.prune else 'off'}, self-heal {'on' if policy.self_heal else 'off'}",
                     style="default")
     if activity.auto_sync_note:
         text.append(f"\n{activity.auto_sync_note}", style=glyphs.CAUTION.style if policy.automated else "dim")
-    if policy.automated and not activity.auto_sync:
+    if policy.automated and not activity.auto_sync and not activity.auto_sync_by:  # not paused: run elsewhere
         text.append("\npress a to resume", style="dim")
     return text
 
