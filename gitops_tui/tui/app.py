@@ -208,13 +208,12 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         out_of_sync = sum(s.sync is SyncStatus.OUT_OF_SYNC for s in states)
         unhealthy = sum(s.health.status.severity > 0 for s in states)
         title = f"Applications {len(tree.states)} · ≠ {out_of_sync} OutOfSync · {unhealthy} not healthy"
-        tree.border_title = title
         shown = sum(r.kind is RowKind.APP for r in tree.rows)
         subtitle = f"sort {tree.order.value} (o)"
         if tree.row_filter.active:
             negate = "!" if tree.row_filter.negate else ""
             subtitle = f"filter {negate}{tree.row_filter.text!r}: {shown} shown · " + subtitle
-        tree.border_subtitle = subtitle
+        tree.set_titles(title, subtitle)  # only when they change: each set repaints the tree
 
     # ---- the filter box (its keys are in look_actions.py) --------------------------------------
 

@@ -46,6 +46,7 @@ class EventLogView(ScrollView, can_focus=True):
         self.only_app: str | None = None
         self.follow = True
         self._shown: list[Event] = []
+        self._title = ""
 
     def add(self, events: Iterable[Event]) -> None:
         fresh = list(events)
@@ -70,7 +71,9 @@ class EventLogView(ScrollView, can_focus=True):
 
     def _resize(self) -> None:
         # No horizontal scrolling: a scrollbar would cost a line of a small pane; long lines end in "…".
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._shown))
+        size = Size(self.scrollable_content_region.width, len(self._shown))
+        if size != self.virtual_size:  # an unchanged size would still cost a layout pass
+            self.virtual_size = size
         if self.follow:
             self.scroll_to(y=max(0, len(self._shown) - self.scrollable_content_region.height), animate=False,
                            immediate=True)
@@ -80,7 +83,10 @@ class EventLogView(ScrollView, can_focus=True):
     def _update_title(self) -> None:
         scope = f"{self.only_app} (e: all apps)" if self.only_app else "all apps (e: selected app only)"
         follow = "following" if self.follow else "paused — F or end to follow"
-        self.border_title = f"Events · {scope} · {follow}"
+        title = f"Events · {scope} · {follow}"
+        if title != self._title:  # setting it repaints the whole log
+            self._title = title
+            self.border_title = title
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from rich.text import Text
+from textual.visual import VisualType
 from textual.widgets import Static
 
 from gitops_tui.model import ClusterFreshness
@@ -20,6 +21,15 @@ class ConsoleHeader(Static):
     DEFAULT_CSS = """
     ConsoleHeader { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
+
+    _shown: object = None
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        """Repaint only when the text differs: it is set every second and on every batch of changes."""
+        if content == self._shown:
+            return
+        self._shown = content
+        super().update(content, layout=layout)
 
 
 def cluster_text(cluster: ClusterFreshness) -> Text:
