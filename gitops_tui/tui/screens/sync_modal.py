@@ -127,7 +127,9 @@ class SyncModal(ModalScreen[SyncRequest | None]):
             with VerticalScroll(id="sync-plan"):
                 yield Static(state_plan_text(self.state, self.prune, "working out the plan…"), id="sync-plan-body")
             yield Static(id="sync-name-why")
-            yield Input(placeholder=f"type {self.state.name} to confirm", id="sync-name", compact=True)
+            name_box = Input(placeholder=f"type {self.state.name} to confirm", id="sync-name", compact=True)
+            name_box.cursor_blink = False  # a steady cursor: no redraws over ssh, the same picture every time
+            yield name_box
             with Horizontal(classes="dialog-buttons", id="sync-buttons"):  # one line each: room for the plan
                 yield Button("Sync (enter)", id="sync-yes", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="sync-no", compact=True)
