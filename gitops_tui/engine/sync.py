@@ -35,13 +35,13 @@ from typing import Any
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import ClusterError, NotFoundError
 from gitops_tui.engine.lease import LeaseGrant, LeaseHeldError, LeaseManager
-from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncJob
+from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncJob, SyncRequest
 from gitops_tui.engine.sync_plan import SyncOptions, plan_sync
 from gitops_tui.engine.sync_slots import DEFAULT_IN_FLIGHT, DEFAULT_WRITERS, ClusterSlots, Slot
 from gitops_tui.engine.sync_waits import WaitSettings, sleep_unless_stopped
 from gitops_tui.engine.sync_walk import PlanWalker, WalkOutcome
 from gitops_tui.engine.sync_watch import reader_for
-from gitops_tui.model import Operation, OperationPhase, ResourceKey, ResourceResult, RetryStrategy
+from gitops_tui.model import AppSpec, Operation, OperationPhase, ResourceKey, ResourceResult, RetryStrategy
 
 log = logging.getLogger(__name__)
 
@@ -231,9 +231,13 @@ class SyncRunner:
 
 
 def sync_options(job: SyncJob) -> SyncOptions:
-    """The plan's options from the app's syncOptions and the request; rollbacks run without hooks."""
-    request = job.request
-    base = SyncOptions.from_app(job.app, automated=request.initiated_by == "automated")
+    """The plan's options for a job; rollbacks run without hooks."""
+    return request_options(job.app, job.request, rollback=job.operation.kind == "rollback")
+
+
+def request_options(app: AppSpec, request: SyncRequest, *, rollback: bool = False) -> SyncOptions:
+    """The plan options a request means (the executor and the console's preview plan with the same ones)."""
+    base = SyncOptions.from_app(app, automated=request.initiated_by == "automated")
     return dataclasses.replace(
         base,
         prune=request.prune,
@@ -244,7 +248,7 @@ def sync_options(job: SyncJob) -> SyncOptions:
         force=request.force or request.self_heal,
         apply_out_of_sync_only=base.apply_out_of_sync_only or request.apply_out_of_sync_only,
         resources=request.resources,
-        skip_hooks=job.operation.kind == "rollback",
+        skip_hooks=rollback,
     )
 
 

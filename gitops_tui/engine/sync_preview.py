@@ -10,28 +10,14 @@ for it: that would take the app's one operation slot and record an operation and
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.operations import SyncRequest
-from gitops_tui.engine.sync_plan import SyncOptions, SyncPlan, plan_sync
-from gitops_tui.model import AppSpec, AppState, ResourceKey
-
-
-def request_options(app: AppSpec, request: SyncRequest, *, rollback: bool = False) -> SyncOptions:
-    """The plan options a request means, as engine/sync.py's `sync_options` derives them for a job."""
-    base = SyncOptions.from_app(app, automated=request.initiated_by == "automated")
-    return dataclasses.replace(
-        base,
-        prune=request.prune,
-        dry_run=request.dry_run,
-        force=request.force or request.self_heal,
-        apply_out_of_sync_only=base.apply_out_of_sync_only or request.apply_out_of_sync_only,
-        resources=request.resources,
-        skip_hooks=rollback,
-    )
+from gitops_tui.engine.sync import request_options
+from gitops_tui.engine.sync_plan import SyncPlan, plan_sync
+from gitops_tui.model import AppState, ResourceKey
 
 
 def preview_plan(
