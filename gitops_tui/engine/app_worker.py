@@ -30,16 +30,24 @@ NOT_COMPARED = "not compared yet"
 
 @dataclass(frozen=True)
 class Pools:
-    """The reconciler's own threads: Git and rendering, cluster requests, comparisons."""
+    """The reconciler's own threads: Git and rendering, cluster requests, comparisons, auto-sync claims."""
 
     git: ThreadPoolExecutor
     cluster: ThreadPoolExecutor
     compute: ThreadPoolExecutor
+    claims: ThreadPoolExecutor
+    """Heartbeats of the auto-sync claims (auto_sync_claims.py), apart from `cluster`: queued behind a thousand
+    first-compare dry-runs there, a heartbeat came late, the console's claims lapsed for a while and the
+    automated syncs it considered meanwhile were held back. Threads start only when used."""
 
     @classmethod
-    def make(cls, git: int, cluster: int, compute: int) -> Pools:
-        return cls(ThreadPoolExecutor(git, "reconciler-git"), ThreadPoolExecutor(cluster, "reconciler-cluster"),
-                   ThreadPoolExecutor(compute, "reconciler-compare"))
+    def make(cls, git: int, cluster: int, compute: int, claims: int = 2) -> Pools:
+        return cls(
+            ThreadPoolExecutor(git, "reconciler-git"),
+            ThreadPoolExecutor(cluster, "reconciler-cluster"),
+            ThreadPoolExecutor(compute, "reconciler-compare"),
+            ThreadPoolExecutor(claims, "reconciler-claims"),
+        )
 
     async def shutdown(self, timeout: float = 30.0) -> None:
         """Shut the pools down and wait for their threads, without borrowing a thread of the loop's own pool
@@ -48,7 +56,7 @@ class Pools:
         done: asyncio.Future[None] = loop.create_future()
 
         def join() -> None:
-            for executor in (self.git, self.cluster, self.compute):
+            for executor in (self.git, self.cluster, self.compute, self.claims):
                 executor.shutdown(wait=True, cancel_futures=True)
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
                 loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))

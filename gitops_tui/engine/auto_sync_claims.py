@@ -127,6 +127,14 @@ class AutoSyncClaims:
         """The console that runs the app's automated syncs, as last seen ("" before the first round)."""
         return self._holders.get(app, "")
 
+    def lapsed(self, app: str) -> float | None:
+        """Seconds since this console's heartbeat was renewed, when the app's claim is ours but `owns` says no
+        because of that age (renewals late: a busy console or a slow API server); None otherwise."""
+        if app not in self._owned or self.duplicate or self.local_note or self._beat_at is None:
+            return None
+        age = (self._now() - self._beat_at).total_seconds()
+        return age if age >= self.duration.total_seconds() else None
+
     # ---- one round (blocking) ----------------------------------------------------------------------
 
     def round(self) -> ClaimsRound:

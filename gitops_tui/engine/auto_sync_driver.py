@@ -12,6 +12,11 @@ Starting: before an automated sync the holder takes the app's operation Lease it
 takes it again), so a manual sync another console runs meanwhile makes the automated one wait and start
 again later, instead of failing and never retrying that revision. It also reads the persisted auto-sync
 pause again, so a rollback made in another console is not undone here by the next automated sync.
+
+Never silently: an automated app that waits (for its claim's heartbeat, another console's operation, an
+operation already running here) says so in its activity note and once in the events, and is decided on
+again when the wait ends (the next claims round, a recheck of the Lease, the end of that operation). An
+automated sync that cannot start says why and counts as a failed attempt.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from gitops_tui.cluster.errors import ClusterError
 from gitops_tui.engine.app_worker import AppWorker, run_in
 from gitops_tui.engine.auto_sync import AutoSyncDecision, AutoSyncMemory
 from gitops_tui.engine.auto_sync_claims import AutoSyncClaims, ClaimsRound
+from gitops_tui.engine.auto_sync_waits import AutoSyncWaits
 from gitops_tui.engine.lease import LeaseGrant, LeaseManager
 from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncRequest
+from gitops_tui.engine.operations_runner import describe_operation
 from gitops_tui.engine.read_only import context_read_only
 
 if TYPE_CHECKING:
@@ -46,10 +53,10 @@ class AutoSyncDriver:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._claims: dict[str, AutoSyncClaims] = {}
         """By context: this console's claims on each cluster with automated apps."""
-        self._waiting_on: dict[str, str] = {}
         self._adopting: set[str] = set()
         """Apps just claimed whose deployed revision is being read from the history: not decided on yet."""
-        """Apps whose automated sync waits for another console's operation, and that console (said once)."""
+        self._waits = AutoSyncWaits(reconciler._events, reconciler._feed)
+        """Why apps wait (auto_sync_waits.py): their activity notes, the events, the apps held back by claims."""
 
     # ---- lifecycle ----------------------------------------------------------------------------------
 
@@ -83,9 +90,13 @@ class AutoSyncDriver:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
+        pools = self._r._pools
         for claims in self._claims.values():
             try:
-                await asyncio.to_thread(claims.release)
+                if pools is not None:
+                    await run_in(pools.claims, claims.release)
+                else:
+                    await asyncio.to_thread(claims.release)
             except Exception:  # they lapse by themselves: never keep the console from stopping
                 log.exception("releasing the auto-sync claims on %s failed", claims.client.context)
 
@@ -96,7 +107,7 @@ class AutoSyncDriver:
         said_who = False
         while True:
             try:
-                news = await run_in(pools.cluster, claims.round)
+                news = await run_in(pools.claims, claims.round)
             except Exception:  # a bug costs one round, never the claims
                 log.exception("auto-sync claims round on %s failed", claims.client.context)
                 news = ClaimsRound()
@@ -104,6 +115,12 @@ class AutoSyncDriver:
                 said_who = True
                 self._say_who(claims, workers)
             self._say(news)
+            # Apps considered while this console's claim on them had lapsed (its heartbeat came late): nothing
+            # else would decide on them again until their state changes, which may be never.
+            for app in self._waits.ready(claims, self._adopting):
+                worker = self._r._workers.get(app)
+                if worker is not None:
+                    self.consider(worker)
             await asyncio.sleep(interval)
 
     def _say_who(self, claims: AutoSyncClaims, workers: list[AppWorker]) -> None:
@@ -180,7 +197,8 @@ class AutoSyncDriver:
         holder = self.holder(worker)
         if holder:
             return f"auto-sync by {holder}: this console only watches, and takes over if that console stops"
-        return claims.duplicate or claims.local_note
+        waiting = self._waits.claim_note(worker.name, claims) or self._waits.note(worker.name)
+        return claims.duplicate or waiting or claims.local_note
 
     # ---- deciding -----------------------------------------------------------------------------------
 
@@ -195,16 +213,22 @@ class AutoSyncDriver:
         self._cancel_timer(worker.name)
         claims = self._claims_for(worker)
         if claims is not None and (not claims.owns(worker.name) or worker.name in self._adopting):
-            return  # the holder syncs it; the claim loop calls again when this console takes over
+            self._waits.hold_back(worker.name, claims)
+            return  # the holder syncs it; the claims round after which this console owns it calls again
+        if claims is not None:
+            self._waits.released(worker.name, claims)
         now = time.monotonic()
+        running = ops.running(worker.name)
         decision = r.settings.auto_sync.decide(
             policy,
             worker.state,
             worker.auto_memory,
             now,
             enabled=worker.auto_override is not False,
-            operation_running=ops.running(worker.name) is not None,
+            operation_running=running is not None,
         )
+        if running is None and not decision.sync:
+            self._waits.done(worker.name)  # nothing to wait for any more (or the policy has its own reason)
         if decision.retry_at is not None:
             self._call_later(worker, decision.retry_at - now)
         if decision.sync and worker.state.revision is not None:
@@ -256,18 +280,34 @@ class AutoSyncDriver:
         ops = self._r._operations()
         try:
             await ops.start(worker, "sync", request)
-        except OperationInProgressError:
+        except OperationInProgressError as exc:
             worker.auto_memory = before  # someone else's sync got there first: not an attempt of ours
+            running = ops.running(worker.name)
+            what = f"operation {describe_operation(running)}" if running is not None else exc.message
+            note = f"auto-sync waiting: {what} still running; decided again when it ends"
+            self._waits.wait(worker.name, note, about=f"operation {running.id if running else '?'}")
+            self._r._spawn(self._after_operation(worker), f"auto-sync after operation {worker.name}")
             return
-        except (ReconcilerError, NotImplementedError) as exc:
+        except Exception as exc:  # never a silent stop: say why, and count it as a failed attempt
+            if not isinstance(exc, (ReconcilerError, NotImplementedError)):
+                log.exception("starting the automated sync of %s failed", worker.name)
             policy = self._r.settings.auto_sync
             worker.auto_memory = policy.finished(worker.auto_memory, request.revision, succeeded=False)
-            message = exc.message if isinstance(exc, ReconcilerError) else str(exc)
+            message = exc.message if isinstance(exc, ReconcilerError) else str(exc) or repr(exc)
+            self._waits.done(worker.name)
             self._r._events.error(
                 worker.name, f"{worker.name}: automated sync to {request.revision[:7]} could not start: {message}"
             )
             return
+        self._waits.done(worker.name)
         await ops.settled(worker.name)
+
+    async def _after_operation(self, worker: AppWorker) -> None:
+        """The operation that held the automated sync back has ended (history recorded): decide again. The
+        operations runner decides again at that end too; a second verdict is harmless (attempts are
+        remembered before any await)."""
+        await self._r._operations().settled(worker.name)
+        self.consider(worker)
 
     async def _operation_lease(self, worker: AppWorker) -> LeaseGrant | bool | None:
         """The app's operation Lease held for the automated sync: the grant; False when another console's
@@ -277,20 +317,24 @@ class AutoSyncDriver:
             return None
         try:
             attempt = await leases.try_acquire(runtime.client, worker.name)
-        except (ReconcilerError, ClusterError):
-            return None  # the sync will meet the same problem and report it
+        except Exception as exc:  # the sync takes the Lease again: it meets the same problem and reports it
+            if not isinstance(exc, (ReconcilerError, ClusterError)):
+                log.exception("taking the operation Lease of %s for its automated sync failed", worker.name)
+            return None
         if attempt.grant is not None:
-            self._waiting_on.pop(worker.name, None)
             return attempt.grant
         holder = attempt.holder
-        who = holder.identity if holder is not None else "another console"
-        if self._waiting_on.get(worker.name) != who:
-            self._waiting_on[worker.name] = who
-            described = holder.describe() if holder is not None else who
-            self._r._events.info(
-                worker.name, f"{worker.name}: automated sync waits for another console's operation: {described}"
+        recheck = min(OPERATION_RECHECK_SECONDS, leases.duration_seconds / 3)
+        if holder is not None and holder.identity == leases.identity:
+            what = (
+                f"this console's own earlier operation still holds the operation Lease ({holder.describe()}); "
+                "it was not given back"
             )
-        self._call_later(worker, min(OPERATION_RECHECK_SECONDS, leases.duration_seconds / 3))
+        else:
+            what = f"another console's operation: {holder.describe() if holder is not None else 'another console'}"
+        about = f"holder {holder.identity if holder is not None else ''}"
+        self._waits.wait(worker.name, f"auto-sync waiting: {what}; asked again every {recheck:g} s", about)
+        self._call_later(worker, recheck)
         return False
 
     async def _paused_elsewhere(self, worker: AppWorker) -> bool:

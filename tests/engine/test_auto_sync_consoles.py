@@ -268,11 +268,15 @@ async def test_a_manual_sync_in_the_watching_console_runs_and_the_holder_waits_f
     await console_a.refresh("shop")
     await eventually(
         lambda: any(
-            "automated sync waits for another console's operation: bastion-b holds" in e.message
+            "auto-sync waiting: another console's operation: bastion-b holds" in e.message
             for e in console_a.events(app="shop")
         ),
         20,
         "A waiting for B",
+    )
+    # The details say so too while it lasts, naming the holder; the wait ends on its own (below).
+    assert console_a.activity("shop").auto_sync_note.startswith(
+        "auto-sync waiting: another console's operation: bastion-b holds Lease gitops-tui/shop"
     )
     assert console_a.activity("shop").operation.revision != third  # type: ignore[union-attr]
     console_b.terminate("shop")

@@ -1,0 +1,120 @@
+"""No automated app is ever left behind silently (the 1,000-app benchmark found ~40 that never synced).
+
+The cause: a console runs an app's automated syncs only while it owns the app's claim, and owning needs a
+heartbeat fresh enough that no other console may have judged it gone (auto_sync_claims.py). When the
+heartbeat came late (its round queued behind a thousand first-compare dry-runs), every app decided on
+meanwhile was dropped without a word, and nothing decided on it again: its state did not change any more.
+Here the heartbeat is made late on purpose (the sandbox answers Lease updates after longer than the claim
+lasts), with the per-cluster operation bounds at 1 so that the syncs queue as they did there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from gitops_tui.cluster.clusters import Clusters
+from gitops_tui.engine.auto_sync import AutoSyncPolicy
+from gitops_tui.engine.history import HistoryStore
+from gitops_tui.engine.lease import LeaseManager, parse_time
+from gitops_tui.engine.reconciler import Reconciler
+from gitops_tui.engine.sync import SyncRunner, SyncSettings
+from gitops_tui.model import AppSpec, SyncStatus
+from gitops_tui.source.git import MirrorPool
+from tests.engine.test_reconciler import FAST_CACHE, FAST_CLIENT, QUIET, app
+from tests.engine.test_sync_execute_support import FAST_WAIT, SyncWorld, cluster, configmap, world
+from tests.waiting import eventually
+
+__all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
+
+CLAIM_SECONDS = 2
+LATE = 3.0
+"""Seconds the sandbox takes to answer a Lease update while the heartbeat is made late (> CLAIM_SECONDS)."""
+APPS = ("alpha", "bravo", "charlie")
+IDENTITY = "bastion-a"
+
+
+@pytest.fixture
+async def console(world: SyncWorld) -> AsyncIterator[Reconciler]:
+    settings = dataclasses.replace(QUIET, auto_sync=AutoSyncPolicy(claim_seconds=CLAIM_SECONDS))
+    clusters = Clusters(world.kubeconfig, client_settings=FAST_CLIENT, cache_settings=FAST_CACHE)
+    one_at_a_time = SyncSettings(wait=FAST_WAIT, operations_per_cluster=1, operations_in_flight_per_cluster=1)
+    made = Reconciler(
+        _apps(world),
+        clusters=clusters,
+        pool=MirrorPool(world.tmp_path / "mirrors"),
+        settings=settings,
+        executor=SyncRunner(leases=LeaseManager(identity=IDENTITY), settings=one_at_a_time),
+        history=HistoryStore.for_clusters(clusters),
+    )
+    yield made
+    world.sandbox.clear_faults()
+    await made.stop()
+
+
+def _apps(world: SyncWorld) -> list[AppSpec]:
+    return [app(name, world.remote, name, automated=True) for name in APPS]
+
+
+def _commit_all(world: SyncWorld, level: str) -> str:
+    return world.commit({f"{name}/settings.yaml": configmap(f"{name}-settings", LEVEL=level) for name in APPS}, level)
+
+
+def _all_synced_at(console: Reconciler, sha: str) -> Callable[[], bool]:
+    def check() -> bool:
+        states = console.snapshot()
+        return all(
+            states[name].sync is SyncStatus.SYNCED
+            and states[name].revision is not None
+            and states[name].revision.sha == sha  # type: ignore[union-attr]
+            for name in APPS
+        )
+
+    return check
+
+
+def _heartbeat_late(world: SyncWorld) -> Callable[[], bool]:
+    """The console's heartbeat Lease, as the cluster holds it, is older than its claims last: from then on
+    (while updates stay slow) every renewal lands too late for this console to own its claims."""
+
+    def check() -> bool:
+        lease = world.get("Lease", f"console.{IDENTITY}", "coordination.k8s.io", "gitops-tui")
+        renewed = parse_time(((lease or {}).get("spec") or {}).get("renewTime"))
+        return renewed is not None and (datetime.now(UTC) - renewed).total_seconds() > CLAIM_SECONDS + 0.5
+
+    return check
+
+
+async def test_apps_held_back_while_the_heartbeat_is_late_say_so_and_sync_once_it_is_renewed(
+    world: SyncWorld, console: Reconciler
+) -> None:
+    first = _commit_all(world, "info")
+    await console.start()
+    await eventually(_all_synced_at(console, first), 60, "the first automated syncs (queued one at a time)")
+
+    world.sandbox.set_latency(LATE, verbs={"update"}, resource="leases")
+    await eventually(_heartbeat_late(world), 20, "the heartbeat to come late")
+    second = _commit_all(world, "debug")
+    for name in APPS:
+        await console.refresh(name)
+    for name in APPS:
+        assert console.snapshot()[name].sync is SyncStatus.OUT_OF_SYNC
+        # Not silent: the details say why nothing happens, in words, and the events say it once.
+        note = console.activity(name).auto_sync_note
+        assert note.startswith("auto-sync waiting: this console's heartbeat Lease gitops-tui/console.* on context")
+        assert "automated syncs resume once it is renewed" in note
+        assert console.activity(name).operation.revision == first  # type: ignore[union-attr]
+    lapses = [e.message for e in console.events() if "heartbeat Lease was last renewed" in e.message]
+    assert len(lapses) == 1, lapses
+
+    world.sandbox.clear_faults()
+    # The wait ends on its own: nothing else changes for these apps, yet each is synced to the new commit.
+    await eventually(_all_synced_at(console, second), 60, "the held-back automated syncs after the renewal")
+    assert any("heartbeat Lease is renewed again" in e.message for e in console.events())
+    for name in APPS:
+        assert console.activity(name).auto_sync_note == ""
+        operation = console.activity(name).operation
+        assert operation is not None and operation.revision == second and operation.initiated_by == "automated"
