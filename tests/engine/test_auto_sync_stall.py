@@ -20,6 +20,7 @@ from gitops_tui.cluster.clusters import Clusters
 from gitops_tui.engine.auto_sync import AutoSyncPolicy
 from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.lease import LeaseManager, parse_time
+from gitops_tui.engine.operations import SyncRequest
 from gitops_tui.engine.reconciler import Reconciler
 from gitops_tui.engine.sync import SyncRunner, SyncSettings
 from gitops_tui.model import AppSpec, SyncStatus
@@ -40,7 +41,8 @@ IDENTITY = "bastion-a"
 @pytest.fixture
 async def console(world: SyncWorld) -> AsyncIterator[Reconciler]:
     settings = dataclasses.replace(QUIET, auto_sync=AutoSyncPolicy(claim_seconds=CLAIM_SECONDS))
-    clusters = Clusters(world.kubeconfig, client_settings=FAST_CLIENT, cache_settings=FAST_CACHE)
+    patient = dataclasses.replace(FAST_CLIENT, read_timeout=30.0)  # the faults below answer late, not never
+    clusters = Clusters(world.kubeconfig, client_settings=patient, cache_settings=FAST_CACHE)
     one_at_a_time = SyncSettings(wait=FAST_WAIT, operations_per_cluster=1, operations_in_flight_per_cluster=1)
     made = Reconciler(
         _apps(world),
@@ -118,3 +120,43 @@ async def test_apps_held_back_while_the_heartbeat_is_late_say_so_and_sync_once_i
         assert console.activity(name).auto_sync_note == ""
         operation = console.activity(name).operation
         assert operation is not None and operation.revision == second and operation.initiated_by == "automated"
+
+
+async def test_an_automated_sync_that_finds_an_operation_running_says_so_and_runs_when_it_ends(
+    world: SyncWorld, console: Reconciler
+) -> None:
+    first = _commit_all(world, "info")
+    await console.start()
+    await eventually(_all_synced_at(console, first), 60, "the first automated syncs")
+
+    # The automated sync takes the app's operation Lease first (slow to read now); meanwhile the user starts
+    # a dry run (slow to answer), which the automated sync then finds running.
+    world.sandbox.set_latency(1.5, verbs={"get"}, resource="leases")
+    world.sandbox.set_latency(3.0, verbs={"patch"}, resource="configmaps")
+    second = world.commit({"alpha/settings.yaml": configmap("alpha-settings", LEVEL="debug")}, "debug")
+    await console.refresh("alpha")
+    dry_run = await console.sync("alpha", SyncRequest(dry_run=True))
+    waiting = await eventually(
+        lambda: [e.message for e in console.events(app="alpha") if "auto-sync waiting" in e.message],
+        20,
+        "the automated sync to find the dry run running",
+    )
+    note = console.activity("alpha").auto_sync_note
+    assert note.startswith(f"auto-sync waiting: operation sync #{dry_run.id} to {second[:7]} (user, started ")
+    assert note.endswith("still running; decided again when it ends")
+    assert waiting == [f"alpha: {note}"]
+
+    world.sandbox.clear_faults()
+    # The wait ends on its own when the dry run does: the new commit is synced automatically.
+    await eventually(
+        lambda: (
+            (op := console.activity("alpha").operation) is not None
+            and op.initiated_by == "automated"
+            and op.revision == second
+            and op.phase.completed
+        ),
+        30,
+        "the automated sync after the dry run",
+    )
+    await eventually(lambda: console.snapshot()["alpha"].sync is SyncStatus.SYNCED, 20, "alpha Synced")
+    assert console.activity("alpha").auto_sync_note == ""
