@@ -241,6 +241,15 @@ async def run(kubeconfig: str, apps: int, workdir: Path, server_pid: int, health
         for name in reconciler.snapshot()
         if (op := reconciler.activity(name).operation) is not None and op.phase is not OperationPhase.SUCCEEDED
     ]
+    # Stalled: automated apps left OutOfSync with no operation at all (nothing ever started their sync).
+    stalled = [
+        name
+        for name, state in reconciler.snapshot().items()
+        if state.sync is not SyncStatus.SYNCED and reconciler.activity(name).operation is None
+    ]
+    if stalled:
+        print(f"  stalled (not Synced, no operation): {len(stalled)}; the first of them:")
+        describe_stragglers(reconciler)
     lag.stop()
     await reconciler.stop()
     admin.close()
@@ -283,7 +292,8 @@ async def run(kubeconfig: str, apps: int, workdir: Path, server_pid: int, health
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     print(
-        f"  operations: {dict(operations)}; console peak RSS {peak_rss_bytes() / 2**20:.0f} MiB; "
+        f"  operations: {dict(operations)}; stalled apps (not Synced, no operation): {len(stalled)}; "
+        f"console peak RSS {peak_rss_bytes() / 2**20:.0f} MiB; "
         f"worst loop stall {lag.worst * 1000:.0f} ms",
         flush=True,
     )
