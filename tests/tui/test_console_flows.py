@@ -137,9 +137,9 @@ async def test_read_only_says_why_writes_are_disabled() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert "READ-ONLY" in str(app.query_one("#header").render())
-        await pilot.press("s")
-        assert not isinstance(app.screen, SyncModal)
-        assert any("read-only mode: sync is disabled" in n.message for n in app._notifications)
+        await pilot.press("R")  # s opens locked to a dry run: tests/tui/test_read_only_dry_run.py
+        assert not isinstance(app.screen, RollbackModal)
+        assert any("read-only mode: rollback is disabled" in n.message for n in app._notifications)
         assert source.calls == []
 
 

@@ -71,12 +71,20 @@ class CommandLine(ModalScreen[str | None]):
     def __init__(self, apps: list[str]) -> None:
         super().__init__()
         verbs = ("sync", "refresh", "rollback", "diff")
-        self.suggestions = [f"{verb} {app}" for verb in verbs for app in apps] + ["sort health", "sort sync",
-                                                                                 "sort name", "quit", "help"]
+        self.suggestions = [f"{verb} {app}" for verb in verbs for app in apps] + [
+            "sort health",
+            "sort sync",
+            "sort name",
+            "quit",
+            "help",
+        ]
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="sync APP [--prune] · rollback APP ID · refresh APP · sort health · q",
-                    suggester=SuggestFromList(self.suggestions, case_sensitive=False), id="command-input")
+        yield Input(
+            placeholder="sync APP [--prune] · rollback APP ID · refresh APP · sort health · q",
+            suggester=SuggestFromList(self.suggestions, case_sensitive=False),
+            id="command-input",
+        )
         yield Static("enter runs · esc cancels · → completes", id="command-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

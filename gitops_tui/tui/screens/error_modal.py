@@ -11,6 +11,7 @@ from textual.widgets import Button, Static
 
 
 class ErrorModal(ModalScreen[None]):
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
 
     def __init__(self, what_failed: str, what_to_do: str = "", log_path: str = "") -> None:

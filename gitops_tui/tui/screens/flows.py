@@ -1,8 +1,9 @@
 """The console's write flows and the `:` command line: key → dialog → confirmation → reconciler call.
 
 A mixin of `GitOpsApp`, kept apart so app.py stays about panes and news. Every write asks first (k9s
-style), says why it is disabled in read-only mode, and runs the reconciler call in a worker whose
-failure reaches the app's one error handler.
+style) and runs the reconciler call in a worker whose failure reaches the app's one error handler. In
+read-only mode a sync opens locked to a dry run (nothing is written; the reconciler allows dry runs);
+the other writes say why they are disabled.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from gitops_tui.engine.reconciler import ReconcilerError, SyncRequest
-from gitops_tui.model import AppState, OperationPhase
+from gitops_tui.model import AppState, HistoryEntry, OperationPhase
 from gitops_tui.tui.screens.command_line import CommandError, CommandLine, parse_command
 from gitops_tui.tui.screens.rollback_modal import RollbackModal
 from gitops_tui.tui.screens.sync_modal import ConfirmModal, SyncModal
@@ -27,19 +28,28 @@ else:
 
 READ_ONLY_WHY = "read-only mode: {what} is disabled (the console was started read-only and writes nothing)"
 CONTEXT_READ_ONLY_WHY = "read-only: {why}; {what} is disabled for {app}"
+CONSOLE_READ_ONLY = "the console was started with --read-only"
 
 
 class CommandsMixin(_Base):
     def _selected_app(self) -> AppState | None:
-        if self.selection is None:
+        """The app under the tree's cursor now. Not `self.selection`: that follows a message, and a write key
+        typed right after a move (`G R`, a paste, a slow ssh link) would act on the app the cursor just left."""
+        row = self.tree.selected  # None when nothing is listed (a filter that matches nothing): act on nothing
+        if row is None:
             self.notify("Select an app first (j/k to move).", severity="warning", timeout=3)
             return None
-        return self.tree.states.get(self.selection[0])
+        return self.tree.states.get(row.app)
+
+    def _read_only_why(self, app: str) -> str:
+        """Why the app takes no writes ("context prod is read-only in …"), "" when it does."""
+        if self.read_only:
+            return CONSOLE_READ_ONLY
+        return str(getattr(self._activity(app), "read_only_reason", "") or "")
 
     def _refuse_read_only(self, what: str, app: str) -> bool:
         """Say why a write key does nothing: the console is read-only, or the app's context is (config file)."""
-        activity = self._activity(app)
-        context_why = getattr(activity, "read_only_reason", "")
+        context_why = self._read_only_why(app)
         if self.read_only:
             why = READ_ONLY_WHY.format(what=what)
         elif context_why:
@@ -52,10 +62,13 @@ class CommandsMixin(_Base):
     # ---- sync ------------------------------------------------------------------------------------
 
     def action_sync(self, prune: bool = False, app: str | None = None) -> None:
+        """The sync dialog; in read-only mode locked to a dry run (the plan still shows what a sync would do)."""
         state = self.tree.states.get(app) if app else self._selected_app()
-        if state is None or self._refuse_read_only("sync", state.name):
+        if state is None:
             return
-        modal = SyncModal(state, prune=prune, planner=getattr(self.source, "plan", None))
+        modal = SyncModal(
+            state, prune=prune, planner=getattr(self.source, "plan", None), dry_run_only=self._read_only_why(state.name)
+        )
 
         def confirmed(request: SyncRequest | None) -> None:
             if request is not None:
@@ -75,8 +88,9 @@ class CommandsMixin(_Base):
     async def start_sync(self, app: str, request: SyncRequest) -> None:
         operation = await self.source.sync(app, request)
         what = "Dry run" if request.dry_run else "Sync"
-        self.notify(f"⟳ {what} of {app} started (operation #{operation.id}); follow it in Details and Events.",
-                    timeout=4)
+        self.notify(
+            f"⟳ {what} of {app} started (operation #{operation.id}); follow it in Details and Events.", timeout=4
+        )
 
     # ---- terminate -------------------------------------------------------------------------------
 
@@ -92,9 +106,11 @@ class CommandsMixin(_Base):
         if operation.phase is OperationPhase.TERMINATING:
             self.notify(f"{state.name}: {operation.kind} #{operation.id} is already stopping.", timeout=3)
             return
-        question = (f"Stop {operation.kind} #{operation.id} of {state.name} to {operation.revision[:7] or '?'}?\n"
-                    "It stops after its current step: what it applied stays applied, the rest is not applied, "
-                    "and the operation ends Failed (terminated by user). Sync again to finish the job.")
+        question = (
+            f"Stop {operation.kind} #{operation.id} of {state.name} to {operation.revision[:7] or '?'}?\n"
+            "It stops after its current step: what it applied stays applied, the rest is not applied, "
+            "and the operation ends Failed (terminated by user). Sync again to finish the job."
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -106,11 +122,15 @@ class CommandsMixin(_Base):
         terminate = getattr(self.source, "terminate", None)
         stopping = terminate(app) if terminate is not None else None
         if stopping is None:
-            self.notify(f"{app}: the operation had already ended (or cannot be stopped); nothing was terminated.",
-                        severity="warning", timeout=4)
+            self.notify(
+                f"{app}: the operation had already ended (or cannot be stopped); nothing was terminated.",
+                severity="warning",
+                timeout=4,
+            )
         else:
-            self.notify(f"■ Terminating {stopping.kind} #{stopping.id} of {app}: it stops after the current step.",
-                        timeout=4)
+            self.notify(
+                f"■ Terminating {stopping.kind} #{stopping.id} of {app}: it stops after the current step.", timeout=4
+            )
 
     # ---- rollback --------------------------------------------------------------------------------
 
@@ -132,18 +152,39 @@ class CommandsMixin(_Base):
 
         def chosen(history_id: int | None) -> None:
             if history_id is not None:
-                self._confirm_rollback(state, history_id)
+                entry = next((e for e in entries if e.id == history_id), None)
+                self._confirm_rollback(state, history_id, entry, max((e.id for e in entries), default=0))
 
-        self.push_screen(RollbackModal(state.name, entries, zone=self.clock().tzinfo, current_revision=current,
-                                       auto_sync=auto), chosen)
+        self.push_screen(
+            RollbackModal(state.name, entries, zone=self.clock().tzinfo, current_revision=current, auto_sync=auto),
+            chosen,
+        )
 
-    def _confirm_rollback(self, state: AppState, history_id: int) -> None:
+    def _confirm_rollback(
+        self, state: AppState, history_id: int, entry: HistoryEntry | None = None, latest: int = 0
+    ) -> None:
+        """`entry`: the chosen one when the history was read; `latest`: the newest entry's id (the last sync)."""
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self.start_rollback(state.name, history_id)
 
-        question = (f"Roll {state.name} back to history entry #{history_id}?\n"
-                    "Auto-sync stays paused for this app until you resume it with a.")
+        target = f"#{history_id}"
+        if entry is not None:
+            target += f" ({entry.revision[:7]}{f' {entry.subject}' if entry.subject else ''})"
+        question = (
+            f"Roll {state.name} back to history entry {target}?\n"
+            "Its manifests are applied as they were then; nothing is pruned."
+        )
+        if entry is not None and entry.id == latest:
+            question += (
+                "\nIt is the last sync, deployed now: this re-applies it, undoing changes made in the cluster since."
+            )
+        if state.spec.sync_policy.automated:
+            question += (
+                "\nAuto-sync of this app is paused (in every console) until you resume it with a; "
+                "until then it does not follow Git."
+            )
         self.push_screen(ConfirmModal(f"Roll back {state.name}", question), answered)
 
     @work(group="operations", name="rollback", exit_on_error=False)
@@ -172,18 +213,39 @@ class CommandsMixin(_Base):
         if state is None or self._refuse_read_only("switching auto-sync", state.name):
             return
         if not state.spec.sync_policy.automated:
-            self.notify(f"{state.name} has no automated sync configured (spec.syncPolicy.automated in its "
-                        "Application); sync it with s.", severity="warning", timeout=5)
+            self.notify(
+                f"{state.name} has no automated sync configured (spec.syncPolicy.automated in its "
+                "Application); sync it with s.",
+                severity="warning",
+                timeout=5,
+            )
             return
         activity = self._activity(state.name)
         enabled = not (activity.auto_sync if activity else True)
+        holder = activity.auto_sync_by if activity else ""
+        if not holder:
+            self._switch_auto_sync(state, enabled, "")
+            return
+        title, question = auto_sync_elsewhere_question(state.name, holder, enabled)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._switch_auto_sync(state, enabled, holder)
+
+        self.push_screen(ConfirmModal(title, question), answered)
+
+    def _switch_auto_sync(self, state: AppState, enabled: bool, holder: str) -> None:
         try:
             self.source.set_auto_sync(state.name, enabled)
         except ReconcilerError as exc:
             self.report_error("auto-sync", exc)
             return
-        word = "resumed" if enabled else "switched off for this session"
-        self.notify(f"{state.name}: automated sync {word}.", timeout=3)
+        if holder:
+            word = "resumed in this console" if enabled else "switched off in this console only"
+            self.notify(f"{state.name}: automated sync {word}; {holder} still runs its automated syncs.", timeout=5)
+        else:
+            word = "resumed" if enabled else "switched off for this session"
+            self.notify(f"{state.name}: automated sync {word}.", timeout=3)
         self.tree.update_states({}, {state.name: self._auto_glyph(state)})
         self._show_details()
 
@@ -203,8 +265,10 @@ class CommandsMixin(_Base):
         if not running:
             self.exit(0)
             return
-        question = (f"A sync is running for {', '.join(running[:5])}. Quitting stops watching it; the "
-                    "cluster may be left half-synced (the next start shows it as Interrupted). Quit anyway?")
+        question = (
+            f"A sync is running for {', '.join(running[:5])}. Quitting stops watching it; the "
+            "cluster may be left half-synced (the next start shows it as Interrupted). Quit anyway?"
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -249,3 +313,28 @@ class CommandsMixin(_Base):
         box.value = text  # type: ignore[attr-defined]
         box.set_class(bool(text), "shown")
         self.apply_filter(text)
+
+
+def auto_sync_elsewhere_question(app: str, holder: str, enabled: bool) -> tuple[str, str]:
+    """What `a` does on an app whose automated syncs another console runs, in words true to the engine.
+
+    `Reconciler.set_auto_sync` switches this console's own auto-sync for the session (in memory): it does
+    not take the claim, and the holder goes on syncing. Resuming also clears the pause a rollback left in
+    the cluster's history (that pause is what every console reads before an automated sync).
+    """
+    if enabled:
+        return (
+            f"Resume auto-sync of {app} here?",
+            f"{holder} runs {app}'s automated syncs; this console only watches.\n\n"
+            f"y resumes auto-sync of {app} in this console and clears a rollback's pause in the shared "
+            f"sync history. It does not take the claim from {holder}. If {holder} has paused itself, "
+            f"resume it there too (a in that console).",
+        )
+    return (
+        f"Switch auto-sync of {app} off here?",
+        f"{holder} runs {app}'s automated syncs and self-heal, and goes on doing so.\n\n"
+        f"y switches auto-sync off in THIS console only, until it restarts (it counts if this console "
+        f"takes over when {holder} stops). It does not stop {holder} or take its claim.\n\n"
+        f"To stop auto-sync of {app} everywhere: a in {holder}'s console, or R: a rollback pauses it "
+        f"in the shared sync history, which every console honours.",
+    )

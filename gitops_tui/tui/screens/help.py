@@ -41,7 +41,7 @@ HELP: dict[str, tuple[str, str]] = {
     "sync-prune": ("Act", "sync with prune (deletes what is no longer in Git)"),
     "rollback": ("Act", "roll back to a previous sync (pauses auto-sync)"),
     "terminate": ("Act", "terminate the running sync (asks first; stops after its current step)"),
-    "auto-sync": ("Act", "auto-sync on / off for this session"),
+    "auto-sync": ("Act", "auto-sync on / off in this console, for this session (↔: another console runs it)"),
     "refresh": ("Act", "refresh: poll Git and compare now"),
     "diff": ("Look", "diff of the selection (an app: all its OutOfSync resources)"),
     "hunk(1)": ("Look", "next changed hunk (in the diff)"),
@@ -113,8 +113,9 @@ def help_table(keys: KeyHelp) -> Table:
         table.add_row(Text(section, style="bold underline"), "")
         if section == "Act":
             asks = ", ".join(keys.shown(e) for e in ("sync", "sync-prune", "rollback"))
-            refresh = keys.shown("refresh")
-            table.add_row("", f"{asks} ask first; all but {refresh} are disabled in read-only mode")
+            syncs = " / ".join(keys.shown(e) for e in ("sync", "sync-prune"))
+            disabled = ", ".join(keys.shown(e) for e in ("rollback", "auto-sync", "terminate"))
+            table.add_row("", f"{asks} ask first. Read-only: {syncs} only dry-run, {disabled} are disabled")
         for entry, (where, what) in HELP.items():
             if where == section and entry in keys.keys:
                 table.add_row(keys.shown(entry), what)
@@ -127,12 +128,14 @@ def help_table(keys: KeyHelp) -> Table:
     table.add_row(Text("Glyphs", style="bold underline"), "")
     table.add_row("✓ ≠ ?", "Synced, OutOfSync, Unknown")
     table.add_row("● ◐ ‖ ○ ✗ ?", "Healthy, Progressing, Suspended, Missing, Degraded, Unknown")
-    table.add_row("⟳ ‖ ◇", "auto-sync on, paused, manual")
+    table.add_row("⟳ ‖ ◇ ↔", "auto-sync on, paused, manual, run by another console")
+    table.add_row("⊘", "read-only (the console, or the app's context)")
     table.add_row("- + ~", "diff: live only, Git only, changed")
     return table
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def __init__(self, keys: KeyHelp, close_keys: Iterable[str] = ()) -> None:

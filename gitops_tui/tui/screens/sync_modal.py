@@ -1,6 +1,10 @@
 """`s` / `S`: the sync plan first (per wave: create, configure, prune, hooks), the options (dry run, prune,
 force, only OutOfSync) that change it, and for a prune the app's name typed; then `enter`.
 
+In read-only mode (the console's, or the app's context's) the dialog still opens, locked to a dry run: the
+SRE sees what a sync would do and can have the cluster check it (a server-side dry run writes nothing; the
+reconciler lets dry runs through and refuses everything else).
+
 Also the yes/no question asked before quitting (or terminating) while an operation runs.
 """
 
@@ -38,21 +42,29 @@ class Toggle(Static, can_focus=False):
             super().__init__()
             self.toggle = toggle
 
-    def __init__(self, key: str, label: str, value: bool = False, *, id: str) -> None:
+    def __init__(self, key: str, label: str, value: bool = False, *, id: str, locked: str = "") -> None:
+        """`locked`: why the option cannot be switched (read-only: dry run only); "" when it can."""
         super().__init__(id=id)
         self.letter = key
         self.words = label
         self.value = value
+        self.locked = locked
 
     def on_mount(self) -> None:
         self._draw()
 
     def _draw(self) -> None:
         mark = Text("[x]" if self.value else "[ ]", style="bold reverse" if self.value else "")
-        self.update(Text.assemble(mark, " ", (self.letter, "bold underline"), f" {self.words}"))
+        if self.locked:  # no letter: pressing it does nothing but say why
+            self.update(Text.assemble(mark, f" {self.words} ", ("(read-only)", "bold")))
+        else:
+            self.update(Text.assemble(mark, " ", (self.letter, "bold underline"), f" {self.words}"))
         self.set_class(self.value, "-on")
 
     def toggle(self) -> None:
+        if self.locked:
+            self.notify(self.locked, severity="warning", title=f"{glyphs.READ_ONLY.symbol} READ-ONLY", timeout=4)
+            return
         self.value = not self.value
         self._draw()
         self.post_message(self.Changed(self))
@@ -74,11 +86,15 @@ class SyncModal(ModalScreen[SyncRequest | None]):
         Binding("o", "toggle('out-of-sync-only')", "Only OutOfSync", id="sync-dialog.out-of-sync-only"),
     ]
 
-    def __init__(self, state: AppState, *, prune: bool, planner: SyncPlanner | None = None) -> None:
+    def __init__(
+        self, state: AppState, *, prune: bool, planner: SyncPlanner | None = None, dry_run_only: str = ""
+    ) -> None:
+        """`dry_run_only`: why only a dry run is allowed ("context prod is read-only in …"); "" otherwise."""
         super().__init__()
         self.state = state
         self.prune = prune
-        self.dry_run = False
+        self.dry_run_only = dry_run_only
+        self.dry_run = bool(dry_run_only)
         self.force = False
         self.out_of_sync_only = False
         self.planner = planner
@@ -91,8 +107,9 @@ class SyncModal(ModalScreen[SyncRequest | None]):
 
     @property
     def request(self) -> SyncRequest:
-        return SyncRequest(prune=self.prune, dry_run=self.dry_run, force=self.force,
-                           apply_out_of_sync_only=self.out_of_sync_only)
+        return SyncRequest(
+            prune=self.prune, dry_run=self.dry_run, force=self.force, apply_out_of_sync_only=self.out_of_sync_only
+        )
 
     @property
     def prune_count(self) -> int:
@@ -119,9 +136,12 @@ class SyncModal(ModalScreen[SyncRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="sync-box") as box:
             box.border_title = f"Sync {self.state.name}"
+            if self.dry_run_only:
+                yield Static(self._read_only_line(), id="sync-read-only")
             with Horizontal(id="sync-options"):
                 yield Toggle("p", "prune", self.prune, id="prune")
-                yield Toggle("d", "dry run", id="dry-run")
+                locked = f"read-only: {self.dry_run_only}; only a dry run is allowed" if self.dry_run_only else ""
+                yield Toggle("d", "dry run", self.dry_run, id="dry-run", locked=locked)
                 yield Toggle("f", "force", id="force")
                 yield Toggle("o", "only OutOfSync", id="out-of-sync-only")
             with VerticalScroll(id="sync-plan"):
@@ -134,6 +154,12 @@ class SyncModal(ModalScreen[SyncRequest | None]):
                 yield Button("Sync (enter)", id="sync-yes", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="sync-no", compact=True)
 
+    def _read_only_line(self) -> Text:
+        return Text.assemble(
+            (f"{glyphs.READ_ONLY.symbol} read-only: {self.dry_run_only}; dry run only", glyphs.CAUTION.style),
+            (": enter has the cluster check each change (server-side dry run), nothing is written.", "dim"),
+        )
+
     def on_mount(self) -> None:
         self._refresh_controls()
         self._load_plan()
@@ -141,8 +167,16 @@ class SyncModal(ModalScreen[SyncRequest | None]):
     def _refresh_controls(self) -> None:
         """Title, the name box and the button follow the options and the plan."""
         box = self.query_one("#sync-box")
-        modes = [m for m, on in (("prune", self.prune), ("dry run", self.dry_run), ("force", self.force),
-                                 ("only OutOfSync", self.out_of_sync_only)) if on]
+        modes = [
+            m
+            for m, on in (
+                ("prune", self.prune),
+                ("dry run", self.dry_run),
+                ("force", self.force),
+                ("only OutOfSync", self.out_of_sync_only),
+            )
+            if on
+        ]
         box.border_title = f"Sync {self.state.name}" + (f" · {', '.join(modes)}" if modes else "")
         name_box = self.query_one("#sync-name", Input)
         why = self.query_one("#sync-name-why", Static)
@@ -150,10 +184,17 @@ class SyncModal(ModalScreen[SyncRequest | None]):
         name_box.display = why.display = needs
         if needs:
             n = self.prune_count
-            why.update(Text.assemble(("✂ prune: ", glyphs.ALARM.style),
-                                     (f"{n} resource{'s' if n != 1 else ''} will be deleted from the cluster. "
-                                      f"Type {self.state.name} to confirm.", "bold"),
-                                     ("  (tab leaves the box: then p d f o switch the options)", "dim")))
+            why.update(
+                Text.assemble(
+                    ("✂ prune: ", glyphs.ALARM.style),
+                    (
+                        f"{n} resource{'s' if n != 1 else ''} will be deleted from the cluster. "
+                        f"Type {self.state.name} to confirm.",
+                        "bold",
+                    ),
+                    ("  (tab leaves the box: then p d f o switch the options)", "dim"),
+                )
+            )
         button = self.query_one("#sync-yes", Button)
         button.label = "Dry run (enter)" if self.dry_run else ("Sync and prune (enter)" if needs else "Sync (enter)")
         button.variant = "warning" if needs or self.force else "primary"
@@ -221,9 +262,11 @@ class SyncModal(ModalScreen[SyncRequest | None]):
 
     def action_confirm(self) -> None:
         if not self.confirmed_name:
-            self.notify(f"Type {self.state.name} in the box to confirm the prune (or tab, then p, to sync "
-                        "without pruning).",
-                        severity="warning", timeout=4)
+            self.notify(
+                f"Type {self.state.name} in the box to confirm the prune (or tab, then p, to sync without pruning).",
+                severity="warning",
+                timeout=4,
+            )
             return
         self.dismiss(self.request)
 
@@ -232,6 +275,7 @@ class SyncModal(ModalScreen[SyncRequest | None]):
 
 
 class ConfirmModal(ModalScreen[bool]):
+    CSS_PATH = "dialogs.tcss"
     """A yes/no question; `y` answers yes, `n`/esc no."""
 
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("escape,n", "answer(False)", "No")]
@@ -246,8 +290,8 @@ class ConfirmModal(ModalScreen[bool]):
             box.border_title = self.title_text
             yield Static(self.question)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Yes (y)", id="confirm-yes", variant="warning")
-                yield Button("No (n)", id="confirm-no", variant="primary")
+                yield Button("Yes (y)", id="confirm-yes", variant="warning", compact=True)
+                yield Button("No (n)", id="confirm-no", variant="primary", compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm-yes")

@@ -83,7 +83,9 @@ def plan_renderable(state: AppState, plan: SyncPlan) -> RenderableType:
     # The action and the resource whole; the reason gets what is left (cut, not wrapped, on a narrow screen).
     steps.add_column(no_wrap=True, min_width=13)
     steps.add_column(no_wrap=True, min_width=min(60, max(map(len, keys), default=0)))
-    steps.add_column(no_wrap=True, overflow="ellipsis")
+    # Wrappable as a column (so it is the one narrowed: Rich widens min_width columns back after an even
+    # cut, which clipped the row at the dialog's edge), yet each reason stays on one line, ending in "…".
+    steps.add_column(overflow="ellipsis")
     shown = 0
     groups = plan.waves()
     for group in groups:
@@ -96,14 +98,14 @@ def plan_renderable(state: AppState, plan: SyncPlan) -> RenderableType:
             steps.add_row(
                 Text(f"  {glyph.symbol} {glyph.word}", style=glyph.style),
                 display_key(step.key),
-                Text(_detail(step), style="dim"),
+                _reason(_detail(step)),
             )
     if len(plan.steps) > shown:
         steps.add_row("", Text(f"… and {len(plan.steps) - shown} more steps", style="dim"), "")
     if plan.on_failure:
         steps.add_row(Text("If the sync fails", style="bold underline"), "", "")
         for step in plan.on_failure[:PLAN_LIMIT]:
-            steps.add_row(Text("  ⚓ SyncFail", style="cyan"), display_key(step.key), Text(_detail(step), style="dim"))
+            steps.add_row(Text("  ⚓ SyncFail", style="cyan"), display_key(step.key), _reason(_detail(step)))
     parts.append(steps)
     if plan.skipped:
         parts.append(Text("Not in this sync", style="bold underline"))
@@ -112,6 +114,10 @@ def plan_renderable(state: AppState, plan: SyncPlan) -> RenderableType:
     for warning in plan.warnings:
         parts.append(Text(f"! {warning}", style=glyphs.CAUTION.style))
     return Group(*parts)
+
+
+def _reason(text: str) -> Text:
+    return Text(text, style="dim", no_wrap=True, overflow="ellipsis")
 
 
 def _detail(step: PlannedStep) -> str:
