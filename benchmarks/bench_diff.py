@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -71,14 +72,18 @@ def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
-    """Wall time of one whole command, and what it printed."""
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time and CPU time (user + system, the command and its children) of one whole command, and
+    what it printed. CPU time is the steadier figure on a shared machine: waiting for a core is not in it."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode not in (0, 1):
         raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr[-2000:]}")
-    return elapsed, result.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu, result.stdout
 
 
 def start_console(apps: Path, env: dict[str, str], temp: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
@@ -95,19 +100,18 @@ def start_console(apps: Path, env: dict[str, str], temp: Path) -> tuple[subproce
 
 def wait_for_console(apps: Path, env: dict[str, str], timeout: float = 180.0) -> None:
     """Until the console answers `diff bench` (its caches are filled and its first compare is done)."""
+    from gitops_tui.cli.console_address import address_of
     from gitops_tui.cli.console_client import exchange
-    from gitops_tui.config import load_applications
-    from gitops_tui.engine.query_protocol import ConsoleIdentity, request, socket_path
+    from gitops_tui.engine.query_protocol import request, socket_path
 
-    identity = ConsoleIdentity.of([apps], load_kubeconfig(env["KUBECONFIG"]))
-    path = socket_path(identity, env)
-    specs = load_applications([apps]).apps
+    key = address_of([str(apps)], environ=env).key
+    path = socket_path(key, env)
     deadline = time.monotonic() + timeout
     reply: dict[str, object] = {"reason": "no socket yet"}
     while time.monotonic() < deadline:
         if path.exists():
             try:
-                reply = exchange(str(path), request(identity, "diff", specs), 30.0)
+                reply = exchange(str(path), request(key, "diff", ["bench"]), 30.0)
             except OSError as exc:
                 reply = {"reason": str(exc)}
             if reply.get("ok"):
@@ -124,30 +128,57 @@ def set_latency(kubeconfig: Path, seconds: float) -> None:
     urllib.request.urlopen(request, timeout=10).read()
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a running process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Figures:
+    """Wall and CPU seconds per contender over the runs of one latency."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+
+    def add(self, who: str, wall: float, cpu: float) -> None:
+        self.wall.setdefault(who, []).append(wall)
+        self.cpu.setdefault(who, []).append(cpu)
+
+    def medians(self, tag: str) -> dict[str, float]:
+        results: dict[str, float] = {}
+        wall = {who: statistics.median(v) for who, v in self.wall.items()}
+        cpu = {who: statistics.median(v) for who, v in self.cpu.items()}
+        for who in wall:
+            results[f"{tag}: {who} median wall s"] = wall[who]
+            results[f"{tag}: {who} median CPU s"] = cpu[who]
+            if who != "kubectl diff" and not who.startswith("console "):
+                results[f"{tag}: {who} speed-up x (wall)"] = wall["kubectl diff"] / wall[who]
+                results[f"{tag}: {who} speed-up x (CPU)"] = cpu["kubectl diff"] / cpu[who]
+        return results
+
+
 def measure(runs: int, latencies_ms: list[float], kubeconfig: Path, env: dict[str, str],
-            served_env: dict[str, str] | None, standalone: list[str], ours: list[str], theirs: list[str]
-            ) -> dict[str, float]:  # fmt: skip
+            served_env: dict[str, str] | None, console_pid: int | None, standalone: list[str], ours: list[str],
+            theirs: list[str]) -> dict[str, float]:  # fmt: skip
     results: dict[str, float] = {}
     for latency in latencies_ms:
         set_latency(kubeconfig, latency / 1000)
-        alone, served, kubectl = [], [], []
+        figures = Figures()
         for _ in range(runs):
-            seconds, printed = timed(standalone, env)
-            alone.append(seconds)
-            if served_env is not None:
-                seconds, answered = timed(ours, served_env)
+            wall, cpu, printed = timed(standalone, env)
+            figures.add("standalone", wall, cpu)
+            if served_env is not None and console_pid is not None:
+                console_before = process_cpu(console_pid)
+                wall, cpu, answered = timed(ours, served_env)
                 if answered != printed:
                     raise RuntimeError("the console's diff differs from the standalone one")
-                served.append(seconds)
-            kubectl.append(timed(theirs, env)[0])
-        tag = f"{latency:g}ms"
-        k = statistics.median(kubectl)
-        results[f"{tag}: kubectl diff median s"] = k
-        results[f"{tag}: standalone diff median s"] = statistics.median(alone)
-        results[f"{tag}: standalone speed-up x"] = k / statistics.median(alone)
-        if served:
-            results[f"{tag}: console-served diff median s"] = statistics.median(served)
-            results[f"{tag}: console-served speed-up x"] = k / statistics.median(served)
+                figures.add("console-served", wall, cpu)
+                # What answering cost the console (its own work between questions included: a few ms).
+                figures.add("console answering it", 0.0, process_cpu(console_pid) - console_before)
+            wall, cpu, _ = timed(theirs, env)
+            figures.add("kubectl diff", wall, cpu)
+        results.update(figures.medians(f"{latency:g}ms"))
     return results
 
 
@@ -197,7 +228,8 @@ def run(resources: int, runs: int, latencies_ms: list[float], with_console: bool
             try:
                 if served_env is not None:
                     wait_for_console(apps, served_env)
-                return measure(runs, latencies_ms, kubeconfig, env, served_env, standalone, ours, theirs)
+                pid = console.pid if console is not None else None
+                return measure(runs, latencies_ms, kubeconfig, env, served_env, pid, standalone, ours, theirs)
             finally:
                 if console is not None:
                     console.terminate()
@@ -219,9 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     latencies = [float(v) for v in args.latency_ms.split(",")]
     results = run(args.resources, args.runs, latencies, with_console=not args.no_console_run)
-    print(f"diff of a {args.resources}-resource app, {args.runs} runs each (whole commands, process start included)")
+    print(f"diff of a {args.resources}-resource app, {args.runs} runs each (whole commands, process start included;"
+          f" load average at the end {os.getloadavg()[0]:.2f})")
     for name, value in results.items():
-        print(f"  {name:40s} {value:8.3f}")
+        print(f"  {name:48s} {value:8.3f}")
     return 0
 
 

@@ -16,13 +16,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gitops_tui.cli.console_definitions import WatchedDefinitions
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.kubeconfig import load_kubeconfig
 from gitops_tui.config import Settings, load_applications
 from gitops_tui.demo_env import DemoEnvironment, DemoError
 from gitops_tui.demo_scenario import ScenarioError, run_story
 from gitops_tui.engine.console import build_reconciler
-from gitops_tui.engine.query_protocol import ConsoleIdentity
 from gitops_tui.engine.reconciler import Reconciler, ReconcilerSettings
 from gitops_tui.model import AppSpec, AppState
 
@@ -54,10 +54,10 @@ def run_demo(state_dir: Path | None, *, headless: bool, scenario: bool, duration
         return 0
 
 
-def _identity(env: DemoEnvironment) -> ConsoleIdentity:
+def _identity(env: DemoEnvironment) -> WatchedDefinitions:
     """The demo answers `gitops-tui diff|status --apps APPS_DIR --kubeconfig KUBECONFIG` like any console."""
     assert env.repo is not None
-    return ConsoleIdentity.of([env.repo.apps_dir], load_kubeconfig(env.kubeconfig))
+    return WatchedDefinitions.of_paths(env.repo.apps_dir, env.kubeconfig, load_kubeconfig(env.kubeconfig))
 
 
 def _console_available() -> bool:

@@ -21,19 +21,18 @@ from typing import Any
 import pytest
 import yaml
 
-import gitops_tui.cli.cluster_commands as cluster_commands
-from gitops_tui.cli import main
+from gitops_tui.cli import console_client, main
+from gitops_tui.cli.console_address import ConsoleAddress, address_of
 from gitops_tui.cli.console_client import exchange
 from gitops_tui.cluster.client import ClientSettings, ClusterClient
 from gitops_tui.cluster.kubeconfig import load_kubeconfig
-from gitops_tui.config import load_applications
-from gitops_tui.engine.query_protocol import NO_CONSOLE_ENV, ConsoleIdentity, request, socket_path
+from gitops_tui.engine.query_protocol import NO_CONSOLE_ENV, request, socket_path
 from gitops_tui.model import ResourceKey
 from gitops_tui.sandbox import testing as sandbox_testing
 from gitops_tui.sandbox.runtime import Sandbox
 from gitops_tui.sandbox.testing import wait_until
 from tests.gitrepos import GitRemote
-from tests.test_cli_imports import imported_by
+from tests.test_cli_imports import imported_by, modules_loaded_by
 
 sandbox_session = sandbox_testing.sandbox_session
 
@@ -126,18 +125,17 @@ class Served:
         self.client.close()
         shutil.rmtree(self.runtime, ignore_errors=True)
 
-    def identity(self) -> ConsoleIdentity:
-        return ConsoleIdentity.of([self.apps], load_kubeconfig(self.kubeconfig))
+    def address(self) -> ConsoleAddress:
+        return address_of([str(self.apps)], self.kubeconfig)
 
     def socket(self) -> Path:
-        return socket_path(self.identity(), self.env)
+        return socket_path(self.address().key, self.env)
 
     def run(self, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str, str]:
         capsys.readouterr()
-        cluster_commands.answered_by = ""
         code = main([*args, "--apps", str(self.apps), "--kubeconfig", self.kubeconfig])
         out, err = capsys.readouterr()
-        return code, out, err, cluster_commands.answered_by
+        return code, out, err, console_client.answered_by
 
     def both(self, capsys: pytest.CaptureFixture[str], *args: str, expect: str = "console") -> tuple[int, str, str]:
         """The console's answer, after checking the one-shot path prints exactly the same."""
@@ -201,11 +199,33 @@ def test_status_table_and_json_are_the_same_from_the_console(console_env: Served
     assert code == 0
 
 
+def test_an_edited_definition_is_never_answered_from_the_console(console_env: Served, capsys) -> None:
+    original = console_env.apps.read_text()
+    # shop now renders calm's directory: the console still watches the old shop, so only calm is its to answer.
+    console_env.apps.write_text(original.replace("path: shop", "path: calm", 1))
+    try:
+        console_env.both(capsys, "diff", "shop", expect="standalone")
+        assert console_env.both(capsys, "diff", "calm") == (0, "", "")
+        console_env.both(capsys, "status", "shop", expect="standalone")
+    finally:
+        console_env.apps.write_text(original)
+    assert console_env.both(capsys, "diff", "shop")[0] == 1  # the same definition again: the console answers
+
+
+def test_definition_warnings_come_back_from_the_console(console_env: Served, capsys) -> None:
+    original = console_env.apps.read_text()
+    console_env.apps.write_text(original + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: stray}\n")
+    try:
+        code, out, err = console_env.both(capsys, "status")
+        assert code == 0 and "calm" in out
+        assert "skipped, not an Argo CD Application (ConfigMap, v1)" in err
+    finally:
+        console_env.apps.write_text(original)
+
+
 def test_secret_values_never_travel_on_the_socket(console_env: Served) -> None:
-    specs = load_applications([console_env.apps]).apps
-    shop = [spec for spec in specs if spec.name == "shop"]
-    for query, asked in (("diff", shop), ("status", specs)):
-        raw = exchange(str(console_env.socket()), request(console_env.identity(), query, asked), 10.0)
+    for query, asked in (("diff", ["shop"]), ("status", [])):
+        raw = exchange(str(console_env.socket()), request(console_env.address().key, query, asked), 10.0)
         assert raw["ok"] is True
         assert PASSWORD not in repr(raw)
 
@@ -227,17 +247,17 @@ def test_the_socket_is_private(console_env: Served) -> None:
 
 
 def test_the_console_only_reads_and_refuses_what_it_cannot_vouch_for(console_env: Served) -> None:
-    specs = load_applications([console_env.apps]).apps
     path = str(console_env.socket())
-    base = request(console_env.identity(), "status", specs)
+    base = request(console_env.address().key, "status", ["shop", "calm"])
 
     def ask(**change: Any) -> dict[str, Any]:
         return exchange(path, {**base, **change}, 10.0)
 
     assert ask(query="sync")["ok"] is False  # nothing that writes is spoken here
     assert ask(version="0.0.0-other")["ok"] is False
-    assert ask(identity="another-console")["ok"] is False
-    assert ask(apps={"shop": "a definition edited since"})["ok"] is False
+    assert ask(address="another-console")["ok"] is False
+    assert ask(apps=["ghost"])["ok"] is False
+    assert ask(query="diff", apps=["shop", "calm"])["ok"] is False  # one app per diff
     live = console_env.client.get(ResourceKey("", "ConfigMap", NAMESPACE, "settings"))
     assert live is not None and live["data"] == {"LEVEL": "debug"}  # still drifted: nothing was synced
 
@@ -254,7 +274,7 @@ def test_other_apps_source_is_not_answered_by_this_console(console_env: Served, 
     other.write_text(console_env.apps.read_text())
     capsys.readouterr()
     code = main(["diff", "calm", "--apps", str(other), "--kubeconfig", console_env.kubeconfig])
-    assert code == 0 and cluster_commands.answered_by == "standalone"
+    assert code == 0 and console_client.answered_by == "standalone"
 
 
 def test_a_stale_socket_file_falls_back(tmp_path: Path, sandbox_session: Sandbox, capsys, monkeypatch) -> None:
@@ -275,6 +295,12 @@ def test_answered_by_the_console_the_cli_loads_no_client_library(console_env: Se
     args = ("diff", "shop", "--apps", str(console_env.apps), "--kubeconfig", console_env.kubeconfig)
     assert imported_by(*args, env=console_env.env) == set()
     assert imported_by(*args, "--no-console", env=console_env.env) >= {"kubernetes", "git"}  # the probe sees them
+    # Nor the CLI's own parsing: the definitions, the config file and the kubeconfig are the console's to read.
+    heavy_for_a_question = {"argparse", "yaml", "dataclasses", "gitops_tui.model", "gitops_tui.config",
+                            "gitops_tui.cluster.kubeconfig", "gitops_tui.cli.common"}  # fmt: skip
+    for command in (args, ("status", *args[2:]), ("status", "shop", "calm", "-o", "json", *args[2:])):
+        assert modules_loaded_by(*command, env=console_env.env) & heavy_for_a_question == set(), command
+    assert "yaml" in modules_loaded_by(*args, "--no-console", env=console_env.env)  # the probe sees them
 
 
 def test_a_console_that_does_not_answer_in_time_falls_back(

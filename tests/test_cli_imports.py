@@ -19,6 +19,13 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     main(sys.argv[1:])
 print("loaded:" + ",".join(sorted({m.split(".")[0] for m in sys.modules} & set(%r))))
 """
+EVERY_MODULE = """
+import contextlib, io, sys
+from gitops_tui.cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main(sys.argv[1:])
+print("loaded:" + ",".join(sorted(sys.modules)))
+"""
 
 
 def imported_by(*argv: str, env: Mapping[str, str] | None = None) -> set[str]:
@@ -28,6 +35,15 @@ def imported_by(*argv: str, env: Mapping[str, str] | None = None) -> set[str]:
     last = done.stdout.strip().splitlines()[-1:]
     assert last and last[0].startswith("loaded:"), done.stderr
     return {name for name in last[0].removeprefix("loaded:").split(",") if name}
+
+
+def modules_loaded_by(*argv: str, env: Mapping[str, str] | None = None) -> set[str]:
+    """Every module `gitops-tui ARGV...` loads, run in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", EVERY_MODULE, *argv], capture_output=True, text=True,
+                          check=False, env=env)  # fmt: skip
+    last = done.stdout.strip().splitlines()[-1:]
+    assert last and last[0].startswith("loaded:"), done.stderr
+    return set(last[0].removeprefix("loaded:").split(","))
 
 
 APP = """\

@@ -71,11 +71,13 @@ RULES = {
     "cluster": {"git", "textual", "gitops_tui.source", "gitops_tui.engine", "gitops_tui.tui"},
     "engine": {"textual", "gitops_tui.tui", "gitops_tui.cli"},
     # `diff`/`status` answered by a running console: the wire, the client and the printer stay light
-    # (stdlib, yaml, the model, the kubeconfig reader), so that path never pays for the client libraries.
+    # (tests/test_cli_imports.py checks they load only the standard library), so that path never pays for
+    # the client libraries.
     **{
         light: {"kubernetes", "git", "textual", "deepdiff", "asyncio", "gitops_tui.cluster.client",
                 "gitops_tui.source", "gitops_tui.engine.oneshot", "gitops_tui.engine.diff"}
-        for light in ("engine/query_protocol.py", "cli/console_client.py", "cli/answers.py", "cli/diffview.py")
+        for light in ("engine/query_protocol.py", "cli/console_client.py", "cli/answers.py", "cli/diffview.py",
+                      "cli/served.py", "cli/console_address.py", "cli/output.py")
     },
     # The sandbox stands alone, like a real cluster: nothing of the console, no client library.
     "sandbox": {

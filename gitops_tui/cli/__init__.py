@@ -2,24 +2,19 @@
 
 Exit codes: 0 success, 1 drift (diff), 2 an error that prevented an answer. A user never
 sees a traceback: unexpected errors print one line and the path of the log that holds it.
+
+`diff` and `status` that a running console answers are printed before anything else is imported
+(served.py): no argparse, no config, no model. Everything else parses its options here.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import traceback
 from collections.abc import Sequence
-from pathlib import Path
 
-from gitops_tui import __version__
-from gitops_tui.cli.cluster_commands import add_cluster_commands
-from gitops_tui.cli.common import EXIT_ERROR, EXIT_OK, CommandError
-from gitops_tui.cli.health_options import add_argocd_cm_option, custom_health
-from gitops_tui.cli.source_commands import add_source_commands
-from gitops_tui.cli.write_commands import add_write_commands
-from gitops_tui.config import SettingsError, state_home
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,31 +23,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The sandbox stands alone and parses its own options (argparse's REMAINDER drops leading ones).
         from gitops_tui import sandbox
 
-        return int(sandbox.main(argv[1:]) or EXIT_OK)
+        return int(sandbox.main(argv[1:]) or 0)
+    from gitops_tui.cli.served import answer_from_console
+
+    served = answer_from_console(argv)
+    if served is not None:
+        return served
+    from gitops_tui.cli.health_options import custom_health
+    from gitops_tui.cli.output import EXIT_ERROR, EXIT_OK, run_guarded
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_ERROR
-    try:
+
+    def run() -> int:
         with custom_health(args):
             return int(args.handler(args) or EXIT_OK)
-    except (CommandError, SettingsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # `gitops-tui ... | head`: the reader left. Say nothing more, like other Unix tools.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
-    except Exception as exc:  # the last line of defence: one line on screen, the rest in the log
-        where = _write_crash_log(exc)
-        print(f"error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
-        return EXIT_ERROR
+
+    return run_guarded(run)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from gitops_tui import __version__
+    from gitops_tui.cli.cluster_commands import add_cluster_commands
+    from gitops_tui.cli.health_options import add_argocd_cm_option
+    from gitops_tui.cli.source_commands import add_source_commands
+    from gitops_tui.cli.write_commands import add_write_commands
+
     parser = argparse.ArgumentParser(
         prog="gitops-tui",
         description="A GitOps console for the terminal: Argo CD Applications, live health, diff, sync.",
@@ -81,17 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_cluster_commands(commands, cluster_options)
     add_write_commands(commands, cluster_options)
     return parser
-
-
-def _write_crash_log(exc: BaseException) -> Path:
-    path = state_home() / "gitops-tui.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as f:
-            f.write("".join(traceback.format_exception(exc)))
-    except OSError:
-        pass
-    return path
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from gitops_tui.cli.answers import print_diff, print_status
+from gitops_tui.cli import console_client
+from gitops_tui.cli.answers import finish_status, print_diff
 from gitops_tui.cli.common import (
-    EXIT_ERROR,
     EXIT_OK,
     CommandError,
     find_app,
@@ -25,11 +25,8 @@ from gitops_tui.cli.common import (
 from gitops_tui.cli.console_client import ask_console, console_identity
 from gitops_tui.cli.console_options import add_mouse_option, console_config
 from gitops_tui.cli.health_options import add_argocd_cm_option
-from gitops_tui.engine.query_protocol import NO_CONSOLE_ENV, diff_answer, status_entry
+from gitops_tui.engine.query_protocol import NO_CONSOLE_ENV
 from gitops_tui.model import AppSpec
-
-answered_by = ""
-"""Who answered the last `status` / `diff` of this process: "console" or "standalone" (tests look)."""
 
 
 def add_cluster_commands(commands: Any, cluster_options: argparse.ArgumentParser) -> None:
@@ -48,8 +45,9 @@ def add_cluster_commands(commands: Any, cluster_options: argparse.ArgumentParser
     _no_console_option(diff)
     diff.set_defaults(handler=cmd_diff)
 
-    console = commands.add_parser("console", parents=[cluster_options],
-                                  help="open the console on your clusters (Textual UI; q quits)")
+    console = commands.add_parser(
+        "console", parents=[cluster_options], help="open the console on your clusters (Textual UI; q quits)"
+    )
     console.add_argument("--high-contrast", action="store_true", help="the high-contrast theme")
     add_mouse_option(console)
     console.set_defaults(handler=cmd_console)
@@ -61,9 +59,11 @@ def add_cluster_commands(commands: Any, cluster_options: argparse.ArgumentParser
 
 
 def _no_console_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-console", action="store_true",
-                        help="work it out here even if a running console could answer "
-                             f"(also ${NO_CONSOLE_ENV}=1)")
+    parser.add_argument(
+        "--no-console",
+        action="store_true",
+        help=f"work it out here even if a running console could answer (also ${NO_CONSOLE_ENV}=1)",
+    )
 
 
 def _comparer(args: argparse.Namespace, apps: Sequence[AppSpec]) -> Any:
@@ -99,40 +99,44 @@ def cmd_console(args: argparse.Namespace) -> int:
         kubeconfig = load_kubeconfig(args.kubeconfig, context=args.context)
     except KubeconfigError as exc:
         raise CommandError(exc.message) from None
-    reconciler = build_reconciler(list(result.apps), kubeconfig, read_only=args.read_only,
-                                  settings=ReconcilerSettings(read_only_contexts=settings.read_only_contexts()),
-                                  answer_queries_as=console_identity(args, kubeconfig))
+    reconciler = build_reconciler(
+        list(result.apps),
+        kubeconfig,
+        read_only=args.read_only,
+        settings=ReconcilerSettings(read_only_contexts=settings.read_only_contexts()),
+        answer_queries_as=console_identity(args, kubeconfig),
+    )
     return run_console(reconciler, high_contrast=args.high_contrast, settings=settings, mouse=args.mouse)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    global answered_by
     result = load_apps(args.apps)
     apps = [find_app(result, name) for name in args.names] if args.names else list(result.apps)
-    answer = ask_console(args, "status", apps)
+    answer = ask_console(args, "status", args.names)
     served = {entry["document"]["name"]: entry for entry in answer["apps"]} if answer is not None else {}
     if answer is not None and all(app.name in served for app in apps):
-        answered_by, entries = "console", [served[app.name] for app in apps]  # in the order asked, repeats too
+        console_client.answered_by, entries = "console", [served[app.name] for app in apps]  # as asked, repeats too
     else:
+        from gitops_tui.engine.query_answers import status_entry
+
         with _comparer(args, apps) as comparer:
-            answered_by, entries = "standalone", [status_entry(comparer.compare(app).state) for app in apps]
-    print_status(entries, args.output)
-    report_problems(result)
-    # Out of sync is an answer, not an error; an app we could not compare at all is.
-    return EXIT_ERROR if result.errors or any(entry["failed"] for entry in entries) else EXIT_OK
+            entries = [status_entry(comparer.compare(app).state) for app in apps]
+        console_client.answered_by = "standalone"
+    return finish_status(entries, args.output, result.warnings, result.errors)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    global answered_by
     app = find_app(load_apps(args.apps), args.app)
     # A console diffs against the app's targetRevision; another revision is worked out here.
-    answer = None if args.revision else ask_console(args, "diff", [app])
+    answer = None if args.revision else ask_console(args, "diff", [app.name])
     if answer is not None:
-        answered_by = "console"
+        console_client.answered_by = "console"
     else:
+        from gitops_tui.engine.query_answers import diff_answer
+
         with _comparer(args, [app]) as comparer:
             comparison = comparer.compare(app, args.revision)
-        answered_by, answer = "standalone", diff_answer(comparison.state, comparison.diffs)
+        console_client.answered_by, answer = "standalone", diff_answer(comparison.state, comparison.diffs)
     return print_diff(answer, args.side_by_side)
 
 

@@ -1,24 +1,22 @@
-"""Ask a running console (query_server.py) for `diff` / `status`, the way `argocd app diff` asks its server.
+"""Ask a running console (engine/query_server.py) for `diff` / `status`, the way `argocd app diff` asks its server.
 
-The fast path of those commands: it needs the standard library, the app definitions and the kubeconfig's
-names, never the kubernetes client, GitPython or textual. Any doubt (no console, a stale socket file, a
-timeout, another version, a console that cannot vouch for its state) returns None, and the command works
-the answer out by itself, so a console makes commands faster, never different.
+The fast path of those commands: standard library only. The command names its console by its options and
+environment (console_address.py), sends the question and prints the answer; it parses no app definition,
+kubeconfig or config file (the console checks those are unchanged, after the question came). Any doubt (no
+console, a stale socket file, a timeout, another version, a console that cannot vouch for its state) returns
+None, and the command works the answer out by itself, so a console makes commands faster, never different.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
 
-from gitops_tui.config import resolve_app_paths
+from gitops_tui.cli.console_address import address_of, spelled_apps
 from gitops_tui.engine.query_protocol import (
-    ConsoleIdentity,
     console_disabled,
     decode,
     encode,
@@ -26,7 +24,10 @@ from gitops_tui.engine.query_protocol import (
     request,
     socket_path,
 )
-from gitops_tui.model import AppSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs an import the fast path does without
+    from typing import Any
 
 CONNECT_TIMEOUT = 0.5
 ANSWER_TIMEOUT = 10.0
@@ -34,48 +35,63 @@ ANSWER_TIMEOUT = 10.0
 TIMEOUT_ENV = "GITOPS_TUI_CONSOLE_TIMEOUT"
 DEBUG_ENV = "GITOPS_TUI_CONSOLE_DEBUG"
 
+answered_by = ""
+"""Who answered the last `status` / `diff` of this process: "console" or "standalone" (tests look)."""
 last_refusal = ""
 """Why the last question found no answer (said only with $GITOPS_TUI_CONSOLE_DEBUG: output must not depend on it)."""
+_refused: tuple[str, str, tuple[str, ...]] | None = None
+"""The question a console already turned down in this command (asking again would only wait again)."""
 
 
-def ask_console(args: argparse.Namespace, query: str, specs: Sequence[AppSpec]) -> dict[str, Any] | None:
-    """The console's answer to `query` about `specs`, or None when none may be used.
+def forget_refusals() -> None:
+    """A new command begins (tests run several in one process)."""
+    global _refused, answered_by
+    _refused, answered_by = None, ""
 
+
+def ask_console(options: Any, query: str, names: Sequence[str]) -> dict[str, Any] | None:
+    """The console's answer to `query` about the apps `names` (none: every app), or None when none may be used.
+
+    `options`: the command's options as argparse holds them (apps, kubeconfig, context, argocd_cm, no_console).
     With $GITOPS_TUI_CONSOLE_DEBUG set, why no console answered is said on stderr (output differs then)."""
-    answer = _ask(args, query, specs)
+    answer = _ask(options, query, tuple(names))
     if answer is None and os.environ.get(DEBUG_ENV) and last_refusal != "not asked":
         print(f"console: {last_refusal}; working it out here", file=sys.stderr)
     return answer
 
 
-def _ask(args: argparse.Namespace, query: str, specs: Sequence[AppSpec]) -> dict[str, Any] | None:
-    global last_refusal
-    if getattr(args, "no_console", False) or console_disabled() or not specs:
+def _ask(options: Any, query: str, names: tuple[str, ...]) -> dict[str, Any] | None:
+    global last_refusal, _refused
+    if getattr(options, "no_console", False) or console_disabled():
         last_refusal = "not asked"
         return None
-    identity = _identity(args)
-    if identity is None:
-        last_refusal = "the kubeconfig cannot be read here"
+    address = address_of(options.apps, options.kubeconfig, options.context, getattr(options, "argocd_cm", None))
+    question = (address.key, query, names)
+    if question == _refused:
+        last_refusal = "not asked"  # said once already
         return None
-    path = socket_path(identity)
-    if not path.exists():
-        last_refusal = f"no console answers for these apps and this kubeconfig/context ({path})"
-        return None
-    problem = private_dir_problem(path.parent)
-    if problem:
-        last_refusal = problem
-        return None
-    try:
-        reply = exchange(str(path), request(identity, query, specs), _timeout())
-    except (OSError, ValueError) as exc:  # refused (stale socket), timed out, cut short, garbled
-        last_refusal = f"{path}: {exc}"
-        return None
-    answer = reply.get("answer")
-    if reply.get("ok") is not True or not isinstance(answer, dict):
+    path = socket_path(address.key)
+    last_refusal = _refusal(address, path)
+    if not last_refusal:
+        message = request(address.key, query, names, spelled_apps(options.apps))
+        try:
+            reply = exchange(str(path), message, _timeout())
+        except (OSError, ValueError) as exc:  # refused (stale socket), timed out, cut short, garbled
+            reply = {"reason": f"{path}: {exc}"}
+        answer = reply.get("answer")
+        if reply.get("ok") is True and isinstance(answer, dict):
+            return answer
         last_refusal = str(reply.get("reason") or "the console gave no answer")
-        return None
-    last_refusal = ""
-    return answer
+    _refused = question
+    return None
+
+
+def _refusal(address: Any, path: Any) -> str:
+    if not address.kubeconfig and not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return "no kubeconfig here"  # the one-shot path says so in its words
+    if not path.exists():
+        return f"no console answers for these apps and this kubeconfig/context ({path})"
+    return private_dir_problem(path.parent)
 
 
 def exchange(path: str, message: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -98,23 +114,12 @@ def exchange(path: str, message: dict[str, Any], timeout: float) -> dict[str, An
     return decode(b"".join(chunks))
 
 
-def console_identity(args: argparse.Namespace, kubeconfig: Any) -> ConsoleIdentity:
-    """What a console started with these options watches (the console and the CLI both ask this)."""
-    from gitops_tui.cli.health_options import argocd_cm_source
+def console_identity(args: Any, kubeconfig: Any) -> Any:
+    """What a console started with these options answers for (`console`, `watch`): its address and the files
+    behind it, as cli/console_definitions.py reads them."""
+    from gitops_tui.cli.console_definitions import WatchedDefinitions
 
-    checks = argocd_cm_source(args) if hasattr(args, "argocd_cm") else None
-    return ConsoleIdentity.of(resolve_app_paths(args.apps), kubeconfig, checks)
-
-
-def _identity(args: argparse.Namespace) -> ConsoleIdentity | None:
-    from gitops_tui.cluster.errors import KubeconfigError
-    from gitops_tui.cluster.kubeconfig import load_kubeconfig
-
-    try:
-        kubeconfig = load_kubeconfig(args.kubeconfig, context=args.context)
-    except KubeconfigError:
-        return None  # the one-shot path says what is wrong with it, in its words
-    return console_identity(args, kubeconfig)
+    return WatchedDefinitions.of_options(args, kubeconfig)
 
 
 def _timeout() -> float:

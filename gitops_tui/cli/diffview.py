@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from gitops_tui.cli.common import DIFF_COLOURS, paint
+from gitops_tui.cli.output import DIFF_COLOURS, paint
 
 
 def unified(path: str, live_yaml: str, desired_yaml: str, colour: bool = False) -> Iterator[str]:

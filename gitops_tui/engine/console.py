@@ -6,7 +6,7 @@ and in read-only mode hand the clusters a client that refuses writes too: the re
 write path first, the client is a second lock on the same door.
 
 A console (the TUI, or headless `watch`) also answers the CLI's read-only `diff` and `status` from its
-watch cache while it runs (query_server.py): `build_reconciler(..., answer_queries_as=identity)`.
+watch cache while it runs (query_server.py): `build_reconciler(..., answer_queries_as=watched)`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from gitops_tui.cluster.clusters import Clusters
 from gitops_tui.cluster.kubeconfig import KubeConfig
 from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.lease import LeaseManager
-from gitops_tui.engine.query_protocol import ConsoleIdentity
-from gitops_tui.engine.query_server import QueryServer
+from gitops_tui.engine.query_server import QueryServer, WatchedApps
 from gitops_tui.engine.reconciler import Reconciler, ReconcilerSettings
 from gitops_tui.engine.sync import SyncRunner
 from gitops_tui.model import AppSpec
@@ -47,10 +46,9 @@ def open_clusters(kubeconfig: KubeConfig, settings: ReconcilerSettings) -> Clust
 class ServingReconciler(Reconciler):
     """A reconciler that, while it runs, answers the CLI's `diff` and `status` on a Unix socket."""
 
-    def __init__(self, apps: Sequence[AppSpec], *, identity: ConsoleIdentity, clusters: Clusters,
-                 **kwargs: Any) -> None:
+    def __init__(self, apps: Sequence[AppSpec], *, watched: WatchedApps, clusters: Clusters, **kwargs: Any) -> None:
         super().__init__(apps, clusters=clusters, **kwargs)
-        self.query_server = QueryServer(self, identity, clusters.context_for)
+        self.query_server = QueryServer(self, watched, clusters.context_for)
         self.query_problem = ""
         """Why CLI queries are not answered ("" when they are, or before start)."""
         self._query_tried = False
@@ -70,11 +68,12 @@ class ServingReconciler(Reconciler):
 
 def build_reconciler(apps: Sequence[AppSpec], kubeconfig: KubeConfig, *, read_only: bool = False,
                      settings: ReconcilerSettings | None = None, pool: MirrorPool | None = None,
-                     answer_queries_as: ConsoleIdentity | None = None) -> Reconciler:
+                     answer_queries_as: WatchedApps | None = None) -> Reconciler:
     """A reconciler that syncs, keeps history and takes leases; `stop()` gives the leases back.
 
-    With `answer_queries_as` (what the console watches: apps source, kubeconfig/context) it also answers
-    `gitops-tui diff` / `status` run against the same, while it runs.
+    With `answer_queries_as` (what the console watches: apps source, kubeconfig/context, health checks, as
+    cli/console_definitions.py reads them) it also answers `gitops-tui diff` / `status` run against the same,
+    while it runs.
     """
     settings = console_settings(read_only, settings)
     clusters = open_clusters(kubeconfig, settings)
@@ -82,4 +81,4 @@ def build_reconciler(apps: Sequence[AppSpec], kubeconfig: KubeConfig, *, read_on
                              "history": HistoryStore.for_clusters(clusters)}
     if answer_queries_as is None:
         return Reconciler(apps, clusters=clusters, **parts)
-    return ServingReconciler(apps, identity=answer_queries_as, clusters=clusters, **parts)
+    return ServingReconciler(apps, watched=answer_queries_as, clusters=clusters, **parts)

@@ -3,9 +3,10 @@
 An asyncio Unix socket server on the reconciler's loop (query_protocol.py has the wire and the socket's
 place). It reads only: it calls the reconciler's public API (`refresh`, `snapshot`, `activity`,
 `freshness`, `diff`) and nothing that writes. It answers only when its answer is as good as a one-shot
-command's: Git was fetched after the question came (so a commit pushed a second ago is seen), the app's
-compare reflects that fetch, and the app's cluster is reachable with its watches in sync. Otherwise it says
-why not, and the CLI computes the answer itself.
+command's: the definition files still say what the console watches (read after the question came, by the
+`WatchedApps` it was given: cli/console_definitions.py), Git was fetched after the question came (so a
+commit pushed a second ago is seen), the app's compare reflects that fetch, and the app's cluster is
+reachable with its watches in sync. Otherwise it says why not, and the CLI computes the answer itself.
 """
 
 from __future__ import annotations
@@ -15,28 +16,24 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from gitops_tui import __version__
+from gitops_tui.engine.query_answers import diff_answer, drifted, spec_fingerprint, status_entry
 from gitops_tui.engine.query_protocol import (
     MAX_REQUEST_BYTES,
     PROTOCOL,
-    ConsoleIdentity,
     answered,
     decode,
-    diff_answer,
-    drifted,
     encode,
     make_private_dir,
     socket_path,
-    spec_fingerprint,
-    status_entry,
     unavailable,
 )
-from gitops_tui.model import AppActivity, AppState, ClusterFreshness, Destination, ResourceKey, SyncStatus
+from gitops_tui.model import AppActivity, AppSpec, AppState, ClusterFreshness, Destination, ResourceKey, SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +53,29 @@ class QueryReconciler(Protocol):
     async def diff(self, app: str, key: ResourceKey) -> Any: ...
 
 
+class Definitions(Protocol):
+    """Application definitions as loaded (config.LoadResult)."""
+
+    @property
+    def apps(self) -> Sequence[AppSpec]: ...
+    @property
+    def warnings(self) -> Sequence[str]: ...
+    @property
+    def errors(self) -> Sequence[str]: ...
+
+
+class WatchedApps(Protocol):
+    """What the console answers for: the address a command names it by, and what its files say now."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def apps_spelled(self) -> tuple[str, ...]: ...
+    def current(self) -> Definitions:
+        """Blocking (reads files); raises ValueError saying why the files no longer mean what is watched."""
+        ...
+
+
 class Unavailable(Exception):
     """This console cannot give an answer as good as a one-shot command's; the message says why."""
 
@@ -64,7 +84,7 @@ class QueryServer:
     def __init__(
         self,
         reconciler: QueryReconciler,
-        identity: ConsoleIdentity,
+        watched: WatchedApps,
         context_for: Any,
         *,
         path: Path | None = None,
@@ -72,9 +92,9 @@ class QueryServer:
     ) -> None:
         """`context_for(destination) -> str` names the kubeconfig context of an app's destination."""
         self.reconciler = reconciler
-        self.identity = identity
+        self.watched = watched
         self.context_for = context_for
-        self.path = path or socket_path(identity)
+        self.path = path or socket_path(watched.key)
         self.answer_timeout = answer_timeout
         self.answered = 0
         """Questions answered (not refused): for the curious and the tests."""
@@ -143,36 +163,56 @@ class QueryServer:
         """The reply to one request (query_protocol.py): an answer, or why there is none."""
         if message.get("protocol") != PROTOCOL or message.get("version") != __version__:
             return unavailable(f"this console speaks protocol {PROTOCOL} of gitops-tui {__version__}")
-        if message.get("identity") != self.identity.key:
+        if message.get("address") != self.watched.key:
             return unavailable("this console watches other apps or another kubeconfig/context")
-        apps = message.get("apps")
+        names = message.get("apps")
         query = message.get("query")
-        if not isinstance(apps, dict) or not apps or query not in ("diff", "status"):
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or query not in ("diff", "status"):
             return unavailable("bad request: expected a diff or status query naming apps")
+        if query == "diff" and len(names) != 1:
+            return unavailable("bad request: a diff query names one app")
         deadline = time.monotonic() + self.answer_timeout
         try:
-            self._check_definitions(apps)
+            try:  # the files are read after the question came: an edit made before it is seen
+                definitions = await asyncio.to_thread(self.watched.current)
+            except ValueError as exc:
+                raise Unavailable(str(exc)) from None
+            wanted = list(dict.fromkeys(names)) or [spec.name for spec in definitions.apps]
+            self._check_definitions(wanted, definitions)
             if query == "diff":
-                (name,) = apps
-                body = await self._diff(name, deadline)
+                body = await self._diff(wanted[0], deadline)
             else:
-                states = await asyncio.gather(*(self._current(name, deadline) for name in apps))
-                body = {"apps": [status_entry(state) for state in states]}
+                problems = self._problems(definitions, message.get("spelled"))
+                states = await asyncio.gather(*(self._current(name, deadline) for name in wanted))
+                body = {"apps": [status_entry(state) for state in states], **problems}
         except Unavailable as exc:
             return unavailable(str(exc))
-        except ValueError:
-            return unavailable("bad request: a diff query names one app")
         self.answered += 1
         return answered(body)
 
-    def _check_definitions(self, fingerprints: Mapping[str, Any]) -> None:
+    def _check_definitions(self, names: list[str], definitions: Definitions) -> None:
+        """Each app asked about is defined in the files as this console watches it."""
+        defined = {spec.name: spec for spec in definitions.apps}
+        if not names:
+            raise Unavailable("no apps are defined")
         snapshot = self.reconciler.snapshot()
-        for name, fingerprint in fingerprints.items():
+        for name in names:
+            spec = defined.get(name)
+            if spec is None:
+                raise Unavailable(f"no app named {name!r} is defined")  # the command says it in its words
             state = snapshot.get(name)
             if state is None:
                 raise Unavailable(f"this console does not watch an app named {name!r}")
-            if spec_fingerprint(state.spec) != fingerprint:
-                raise Unavailable(f"the definition of {name} changed since this console started")
+            if spec_fingerprint(state.spec) != spec_fingerprint(spec):
+                raise Unavailable(f"the definition of {name} changed since this console read it")
+
+    def _problems(self, definitions: Definitions, spelled: Any) -> dict[str, list[str]]:
+        """The definitions' warnings and errors, which `status` prints after its table."""
+        problems = {"warnings": list(definitions.warnings), "errors": list(definitions.errors)}
+        if (problems["warnings"] or problems["errors"]) and spelled != list(self.watched.apps_spelled):
+            # They name files by the paths the console was given; the command may spell them otherwise.
+            raise Unavailable("the definitions have problems, named by paths the command spells differently")
+        return problems
 
     async def _diff(self, name: str, deadline: float) -> dict[str, Any]:
         for _attempt in range(_ATTEMPTS):

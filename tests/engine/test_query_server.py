@@ -4,6 +4,7 @@ where it listens, when it refuses, and that one console's socket is never taken 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import socket
 import stat
@@ -15,8 +16,9 @@ from typing import Any
 import pytest
 
 from gitops_tui.cli.console_client import exchange
+from gitops_tui.config import LoadResult
 from gitops_tui.engine.console import ServingReconciler, build_reconciler
-from gitops_tui.engine.query_protocol import ConsoleIdentity, request, socket_path
+from gitops_tui.engine.query_protocol import request, socket_path
 from gitops_tui.model import AppSpec, SyncStatus
 from gitops_tui.sandbox import testing as sandbox_testing
 from gitops_tui.sandbox.runtime import Sandbox
@@ -36,10 +38,26 @@ def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+class Definitions:
+    """What the console's definition files say (cli/console_definitions.py reads real files; the CLI tests
+    use it): here the apps as the tests define them, or why they cannot be vouched for."""
+
+    def __init__(self, key: str, apps: list[AppSpec]) -> None:
+        self.key = key
+        self.apps_spelled = ("apps.yaml",)
+        self.result = LoadResult(tuple(apps), (), ())
+        self.problem = ""
+
+    def current(self) -> LoadResult:
+        if self.problem:
+            raise ValueError(self.problem)
+        return self.result
+
+
 class Consoles:
     def __init__(self, world: World) -> None:
         self.world = world
-        self.identity = ConsoleIdentity.of([world.tmp_path / "apps.yaml"], world.kubeconfig)
+        self.identity = Definitions(f"test-{world.tmp_path.name}", self.apps())
         self.started: list[ServingReconciler] = []
 
     def apps(self) -> list[AppSpec]:
@@ -56,9 +74,8 @@ class Consoles:
         return made
 
     async def ask(self, query: str, names: tuple[str, ...] = ("shop",), **change: Any) -> dict[str, Any]:
-        specs = [spec for spec in self.apps() if spec.name in names]
-        message = {**request(self.identity, query, specs), **change}
-        return await asyncio.to_thread(exchange, str(socket_path(self.identity)), message, 15.0)
+        message = {**request(self.identity.key, query, names, ["apps.yaml"]), **change}
+        return await asyncio.to_thread(exchange, str(socket_path(self.identity.key)), message, 15.0)
 
 
 @pytest.fixture
@@ -92,10 +109,28 @@ async def test_it_refuses_what_it_cannot_vouch_for(consoles: Consoles) -> None:
     broken = await consoles.ask("diff", ("broken",))
     assert broken["ok"] is False and "error" in broken["reason"]  # its state has an error: work it out alone
     assert (await consoles.ask("diff", ("shop", "broken")))["ok"] is False  # one app per diff
-    assert (await consoles.ask("status", apps={"ghost": "x"}))["ok"] is False
+    assert (await consoles.ask("status", apps=["ghost"]))["ok"] is False
     assert (await consoles.ask("sync"))["ok"] is False
     assert (await consoles.ask("status", protocol=99))["ok"] is False
     assert console.query_server.answered == 0
+
+
+async def test_it_answers_only_for_definitions_as_it_watches_them(consoles: Consoles) -> None:
+    console = await consoles.start()
+    assert (await consoles.ask("status"))["ok"] is True
+    edited = dataclasses.replace(consoles.apps()[0], project="elsewhere")
+    consoles.identity.result = LoadResult((edited, consoles.apps()[1]), (), ())
+    refused = await consoles.ask("status")
+    assert refused["ok"] is False and "definition of shop changed" in refused["reason"]
+    consoles.identity.problem = "the kubeconfig names other clusters or another current context now"
+    assert (await consoles.ask("status"))["reason"] == consoles.identity.problem
+    consoles.identity.problem = ""
+    consoles.identity.result = LoadResult(tuple(consoles.apps()), (), ("about apps.yaml",))
+    answer = await consoles.ask("status")
+    assert answer["ok"] is True and answer["answer"]["warnings"] == ["about apps.yaml"]
+    # Warnings name files by the console's spelling of the apps path; a command spelling it otherwise works alone.
+    assert (await consoles.ask("status", spelled=["./apps.yaml"]))["ok"] is False
+    assert console.query_server.answered == 2
 
 
 async def test_a_second_console_for_the_same_apps_leaves_the_first_one_answering(consoles: Consoles) -> None:

@@ -1,0 +1,120 @@
+"""Which console may answer a command: what its options and environment name, before anything is read.
+
+`gitops-tui diff|status` and a console (`console`, `watch`, `demo`) both describe themselves here with
+the *unread* inputs a one-shot command would start from: the apps paths (`--apps`, `$GITOPS_TUI_APPS`,
+`./apps`, else the config file's `apps:`), the kubeconfig files (`--kubeconfig`, `$KUBECONFIG`,
+`~/.kube/config`) and `--context`, the custom health checks (`--argocd-cm`, `$GITOPS_TUI_ARGOCD_CM`,
+else the config file's `argocdCM:`) and the config file itself. Equal inputs give an equal key, which names
+the console's socket. What those files *say* is the console's to check, after the question came
+(cli/console_definitions.py), so the command parses nothing: standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+APPS_ENV = "GITOPS_TUI_APPS"  # config.settings.APPS_ENV (that module imports YAML)
+ARGOCD_CM_ENV = "GITOPS_TUI_ARGOCD_CM"  # cli.health_options.ARGOCD_CM_ENV
+CLUSTER_PREFIX = "cluster:"
+
+
+class ConsoleAddress:
+    """The inputs of a one-shot `status`/`diff`, as absolute paths; `key` names a console that watches the same."""
+
+    __slots__ = ("apps", "argocd_cm", "config_file", "context", "kubeconfig")
+
+    def __init__(self, apps: tuple[str, ...], kubeconfig: tuple[str, ...], context: str, argocd_cm: str,
+                 config_file: str) -> None:  # fmt: skip
+        self.apps = apps
+        """Definition files or directories; () when the config file's `apps:` names them."""
+        self.kubeconfig = kubeconfig
+        """The kubeconfig files kubectl would merge; () for the in-cluster service account."""
+        self.context = context
+        """`--context` as given ("": the kubeconfig's current context)."""
+        self.argocd_cm = argocd_cm
+        """An argocd-cm file (absolute), `cluster:NAMESPACE/NAME`, or "" (the config file's `argocdCM:`, if any)."""
+        self.config_file = config_file
+
+    @property
+    def key(self) -> str:
+        text = json.dumps([self.apps, self.kubeconfig, self.context, self.argocd_cm, self.config_file])
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ConsoleAddress) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return (f"ConsoleAddress(apps={self.apps}, kubeconfig={self.kubeconfig}, context={self.context!r}, "
+                f"argocd_cm={self.argocd_cm!r}, config_file={self.config_file!r})")  # fmt: skip
+
+
+def address_of(
+    apps: Sequence[str] = (),
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    argocd_cm: str | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> ConsoleAddress:
+    """The address for these options (as argparse would hold them) in this environment and directory."""
+    return ConsoleAddress(
+        apps=_apps_paths(apps, environ),
+        kubeconfig=_kubeconfig_paths(kubeconfig, environ),
+        context=context or "",
+        argocd_cm=_argocd_cm(argocd_cm, environ),
+        config_file=_absolute(Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+                              / "gitops-tui" / "config.yaml"),
+    )  # fmt: skip
+
+
+def spelled_apps(cli_paths: Sequence[str] = (), environ: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+    """The apps paths as config.settings.resolve_app_paths spells them (definition messages name files so);
+    () when the config file names them."""
+    if cli_paths:
+        return tuple(str(Path(p).expanduser()) for p in cli_paths)
+    from_env = environ.get(APPS_ENV, "")
+    if from_env.strip():
+        return tuple(str(Path(p).expanduser()) for p in from_env.split(os.pathsep) if p.strip())
+    return ("apps",) if Path("apps").is_dir() else ()
+
+
+def _absolute(path: str | Path) -> str:
+    return str(Path(path).expanduser().absolute())
+
+
+def _apps_paths(cli_paths: Sequence[str], environ: Mapping[str, str]) -> tuple[str, ...]:
+    """config.settings.resolve_app_paths without the config file (that one is read by the console, if needed)."""
+    if cli_paths:
+        return tuple(_absolute(p) for p in cli_paths)
+    from_env = environ.get(APPS_ENV, "")
+    if from_env.strip():
+        return tuple(_absolute(p) for p in from_env.split(os.pathsep) if p.strip())
+    if Path("apps").is_dir():
+        return (_absolute("apps"),)
+    return ()
+
+
+def _kubeconfig_paths(explicit: str | None, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """cluster.kubeconfig.kubeconfig_paths: an explicit file, else `$KUBECONFIG`'s files that exist, else ~/.kube."""
+    if explicit:
+        return (_absolute(explicit),)
+    listed = environ.get("KUBECONFIG", "")
+    if listed:
+        paths = dict.fromkeys(Path(p).expanduser() for p in listed.split(os.pathsep) if p)
+        return tuple(_absolute(p) for p in paths if p.is_file())
+    default = Path.home() / ".kube" / "config"
+    return (_absolute(default),) if default.is_file() else ()
+
+
+def _argocd_cm(option: str | None, environ: Mapping[str, str]) -> str:
+    """cli.health_options.argocd_cm_source, but "" where it would read the config file."""
+    source = str(option) if option else environ.get(ARGOCD_CM_ENV, "").strip()
+    if not source or source.startswith(CLUSTER_PREFIX):
+        return source
+    return _absolute(source)
