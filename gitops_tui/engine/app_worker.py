@@ -147,7 +147,7 @@ async def compare_pass(worker: AppWorker, pools: Pools, *, server_dry_run: bool 
     if plan is None:
         return None
     runtime.index(worker.name, plan.keys)
-    wanted = worker.comparer.wanted_predictions(plan)
+    wanted = worker.comparer.wanted_predictions(plan, runtime.cache)
     if wanted and server_dry_run:
         try:
             answers = await asyncio.gather(*(

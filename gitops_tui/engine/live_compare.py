@@ -16,12 +16,13 @@ them, so the console and `gitops-tui status` agree.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from gitops_tui.cluster.cache import LiveCache
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, ForbiddenError, InvalidError
 from gitops_tui.cluster.store import CachedObject, ObjectStore
@@ -34,6 +35,7 @@ from gitops_tui.engine.health import (
     IGNORE_HEALTHCHECK_ANNOTATION,
     aggregate_health,
 )
+from gitops_tui.engine.known_missing import missing_checker, read_unless_known_missing
 from gitops_tui.model import AppSpec, AppState, Health, ResourceKey, ResourceState
 
 # aggregate_health reads only these annotations of an object; the memo keeps them instead of the object.
@@ -131,10 +133,12 @@ class IncrementalComparer:
         live_keys = frozenset(key for key in keys if entry_of(key) is not None)
         return ComparePlan(desired, keys, changed, live_keys)
 
-    def wanted_predictions(self, plan: ComparePlan) -> list[Pending]:
+    def wanted_predictions(self, plan: ComparePlan, cache: LiveCache | None = None) -> list[Pending]:
         """Changed resources in Git whose server answer is not cached (a prediction where the object is live,
-        a read probe where it is not); the cached ones are attached to the plan."""
+        a read probe where it is not); the cached ones are attached to the plan. With the app's `cache`, an
+        object it does not hold is known missing without a probe where the cache can tell (known_missing.py)."""
         wanted = []
+        known_missing: Callable[[ResourceKey], bool] | None = None
         for index, pending in enumerate(plan.changed):
             item, live = pending.item, pending.live
             if item is None or item.hook or item.error:
@@ -143,8 +147,14 @@ class IncrementalComparer:
             version = live.resource_version if live is not None else ""
             if cached is not None and cached.digest == item.digest and cached.version == version:
                 plan.changed[index] = Pending(pending.key, item, live, cached)
-            else:
-                wanted.append(pending)
+                continue
+            if live is None and cache is not None:
+                known_missing = known_missing or missing_checker(cache)
+                if known_missing(pending.key):
+                    found = self._predictions[pending.key] = Prediction(item.digest, "", None)
+                    plan.changed[index] = Pending(pending.key, item, None, found)
+                    continue
+            wanted.append(pending)
         return wanted
 
     def remember_predictions(self, plan: ComparePlan, predictions: Mapping[ResourceKey, Prediction]) -> None:
@@ -227,7 +237,7 @@ def predict(client: ClusterClient, app: AppSpec, item: DesiredItem, live: Cached
     """
     if live is None:
         try:
-            client.get(item.key)
+            read_unless_known_missing(client, item.key)
         except ForbiddenError as exc:
             return Prediction(item.digest, "", None, f"cannot tell whether it exists: {exc.message}")
         except ConnectionFailedError:

@@ -63,7 +63,9 @@ class OperationsRunner:
             raise NotImplementedError(NO_EXECUTOR)
         running = self.book.running(worker.name)
         if running is not None:  # name it, so the user knows what to wait for or terminate
-            raise OperationInProgressError(f"{worker.name}: {describe_operation(running)} is already running; "
+            state = ("is queued (" + running.message.removeprefix("queued: ") + ")"
+                     if running.message.startswith("queued:") else "is already running")
+            raise OperationInProgressError(f"{worker.name}: {describe_operation(running)} {state}; "
                                            "wait for it or terminate it first")
         runtime = worker.runtime
         if runtime is None:

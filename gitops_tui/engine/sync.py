@@ -166,11 +166,8 @@ class SyncRunner:
         if not dry_run and client.settings.read_only:
             return control.finish(OperationPhase.ERROR, f"read-only mode: refusing to sync {app} on context "
                                                         f"{client.context}")
-        if self.slots.busy(client.context):
-            control.report(f"queued: {self.slots.writers} operations already write to context {client.context} "
-                           f"(at most {self.slots.in_flight} under way)")
         control.slot = self.slots.slot(client.context, should_stop=control.should_stop, wakers=control.wakers,
-                                       check_every=self.settings.wait.idle_check)
+                                       check_every=self.settings.wait.idle_check, report=control.report)
         try:
             stopped = await control.slot.take()
             if stopped:
@@ -185,7 +182,7 @@ class SyncRunner:
         if self.leases is not None and not dry_run:
             control.report(f"taking the sync lease of {app}")
             try:
-                control.grant = await self.leases.acquire(client, app)
+                control.grant = await self.leases.acquire(client, app, writing=True)
             except LeaseHeldError as exc:
                 return control.finish(OperationPhase.ERROR, exc.message)
             if control.grant.note:
@@ -198,7 +195,7 @@ class SyncRunner:
         finally:
             if control.grant is not None and self.leases is not None:
                 with contextlib.suppress(asyncio.TimeoutError, ClusterError):
-                    await asyncio.wait_for(asyncio.shield(self.leases.release(client, app)),
+                    await asyncio.wait_for(asyncio.shield(self.leases.release(client, app, writing=True)),
                                            self.settings.lease_release_timeout)
 
     async def _attempts(self, job: SyncJob, control: OperationControl) -> Operation:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 
 DEFAULT_WRITERS = 10
 DEFAULT_IN_FLIGHT = 50
@@ -30,15 +31,18 @@ class Slot:
 
     def __init__(
         self,
-        admitted: asyncio.Semaphore,
-        writers: asyncio.Semaphore,
+        line: ContextLine,
         *,
         should_stop: Callable[[], str],
         wakers: set[asyncio.Event],
         check_every: float,
+        report: Callable[[str], None] | None = None,
     ) -> None:
-        self._admitted = admitted
-        self._writers = writers
+        """`report` is told, when the operation has to queue, how many operations are ahead of it."""
+        self._line = line
+        self._admitted = line.admitted
+        self._writers = line.writers
+        self._report = report
         self._should_stop = should_stop
         self._wakers = wakers
         self._check_every = check_every
@@ -48,16 +52,38 @@ class Slot:
     async def take(self) -> str:
         """Be admitted (once) and take a writer's place; "" once held, or why the operation was stopped while
         it queued (not held then)."""
-        if not self.admitted:
-            stopped = await self._acquire(self._admitted)
+        line = self._line
+        first = not self.admitted
+        if first:
+            if self._admitted.locked():
+                self._say_queued(line.waiting_admission + line.waiting_writers)
+            line.waiting_admission += 1
+            try:
+                stopped = await self._acquire(self._admitted, poll=False)
+            finally:
+                line.waiting_admission -= 1
             if stopped:
                 return stopped
             self.admitted = True
         if self.held:
             return ""
-        stopped = await self._acquire(self._writers)
+        if first and self._writers.locked():
+            self._say_queued(line.waiting_writers)
+        line.waiting_writers += 1
+        try:
+            # Before its first write an operation holds no lease that could be lost: only a terminate stops it,
+            # and that sets a waker. A thousand queued operations then cost nothing while they wait.
+            stopped = await self._acquire(self._writers, poll=not first)
+        finally:
+            line.waiting_writers -= 1
         self.held = not stopped
         return stopped
+
+    def _say_queued(self, ahead: int) -> None:
+        if self._report is not None:
+            line = self._line
+            self._report(f"queued: waiting for a writer slot on context {line.context}, {ahead} ahead "
+                         f"({line.writers_bound} operations write at once, at most {line.in_flight_bound} under way)")
 
     def give_back(self) -> None:
         """The writer's place only: the operation stays admitted."""
@@ -83,14 +109,17 @@ class Slot:
             if was_held:
                 await self.take()
 
-    async def _acquire(self, semaphore: asyncio.Semaphore) -> str:
+    async def _acquire(self, semaphore: asyncio.Semaphore, *, poll: bool = True) -> str:
+        """Take the semaphore; "" once taken, or why the operation was stopped meanwhile. `poll`: look at
+        `should_stop` every `check_every` too (a lease held meanwhile may be lost without a waker set)."""
         acquire = asyncio.ensure_future(semaphore.acquire())
         wake = asyncio.Event()
         self._wakers.add(wake)
+        timeout = self._check_every if poll else None
         try:
             while not acquire.done():
                 waker = asyncio.ensure_future(wake.wait())
-                await asyncio.wait({acquire, waker}, timeout=self._check_every, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({acquire, waker}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 waker.cancel()
                 wake.clear()
                 if self._should_stop() and not acquire.done():
@@ -106,24 +135,52 @@ class Slot:
         return ""
 
 
+@dataclass
+class ContextLine:
+    """One context's bounds and who waits for them (counted in the order they came: semaphores wake FIFO)."""
+
+    context: str
+    writers_bound: int
+    in_flight_bound: int
+    admitted: asyncio.Semaphore = field(init=False)
+    writers: asyncio.Semaphore = field(init=False)
+    waiting_admission: int = 0
+    waiting_writers: int = 0
+
+    def __post_init__(self) -> None:
+        self.admitted = asyncio.Semaphore(self.in_flight_bound)
+        self.writers = asyncio.Semaphore(self.writers_bound)
+
+
 class ClusterSlots:
     def __init__(self, writers: int = DEFAULT_WRITERS, in_flight: int = DEFAULT_IN_FLIGHT) -> None:
         self.writers = max(1, writers)
         self.in_flight = max(self.writers, in_flight)
-        self._semaphores: dict[str, tuple[asyncio.Semaphore, asyncio.Semaphore]] = {}
+        self._lines: dict[str, ContextLine] = {}
 
-    def _of(self, context: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
-        found = self._semaphores.get(context)
+    def _of(self, context: str) -> ContextLine:
+        found = self._lines.get(context)
         if found is None:
-            found = self._semaphores[context] = (asyncio.Semaphore(self.in_flight), asyncio.Semaphore(self.writers))
+            found = self._lines[context] = ContextLine(context, self.writers, self.in_flight)
         return found
 
     def busy(self, context: str) -> bool:
-        admitted, writers = self._of(context)
-        return admitted.locked() or writers.locked()
+        line = self._of(context)
+        return line.admitted.locked() or line.writers.locked()
+
+    def queued(self, context: str) -> int:
+        """Operations waiting for a place on the context now."""
+        line = self._of(context)
+        return line.waiting_admission + line.waiting_writers
 
     def slot(
-        self, context: str, *, should_stop: Callable[[], str], wakers: set[asyncio.Event], check_every: float
+        self,
+        context: str,
+        *,
+        should_stop: Callable[[], str],
+        wakers: set[asyncio.Event],
+        check_every: float,
+        report: Callable[[str], None] | None = None,
     ) -> Slot:
-        admitted, writers = self._of(context)
-        return Slot(admitted, writers, should_stop=should_stop, wakers=wakers, check_every=check_every)
+        return Slot(self._of(context), should_stop=should_stop, wakers=wakers, check_every=check_every,
+                    report=report)

@@ -68,7 +68,7 @@ async def test_an_expired_lease_is_taken_over(world: SyncWorld) -> None:
     dead = LeaseManager(identity="crashed-console", duration_seconds=30, now=lambda: past)
     await dead.try_acquire(world.client, "shop")  # written as renewed five minutes ago, and never again
     for task in asyncio.all_tasks():
-        if task.get_name() == "lease-renew-shop":
+        if task.get_name() == "lease-renewals":
             task.cancel()  # the console "died": nobody renews
     alive = LeaseManager(identity="new-console")
     attempt = await alive.try_acquire(world.client, "shop")

@@ -1,0 +1,362 @@
+"""The sync leases as they are stored: `coordination.k8s.io/v1` Lease objects, or local lock files (blocking).
+
+lease.py decides when to take, renew and give back a lease; this module does it, in a worker thread. Every
+write is conditional on the resourceVersion this console last saw (a PUT of the object our previous write
+returned), so a renewal costs one request, and any change by someone else in between shows up as a
+conflict: only then is the Lease read again, to learn whether it is still ours.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from gitops_tui.cluster.client import ClusterClient
+from gitops_tui.cluster.errors import (
+    ClusterError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ReadOnlyError,
+    Target,
+)
+from gitops_tui.engine.operations import ReadOnlyModeError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONSOLE_NAMESPACE = "gitops-tui"
+LEASE_API = "/apis/coordination.k8s.io/v1"
+MICRO_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+_RESOURCE = "leases.coordination.k8s.io"
+
+
+def state_dir() -> Path:
+    """`$XDG_STATE_HOME/gitops-tui` (default `~/.local/state/gitops-tui`): locks and local history live here."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "gitops-tui"
+
+
+def safe_name(text: str) -> str:
+    """A DNS-1123 name (and file name) for an app or context name: lower case, `-` for anything else."""
+    cleaned = re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-.")
+    return cleaned[:253] or "unnamed"
+
+
+def refuse_read_only(client: ClusterClient, what: str) -> None:
+    if client.settings.read_only:
+        raise ReadOnlyModeError(f"read-only mode: refusing to {what} on context {client.context}")
+
+
+def ensure_console_namespace(client: ClusterClient, namespace: str) -> None:
+    """Create the console's namespace when missing; a 403 on the read is not fatal (the write will tell)."""
+    try:
+        client.ensure_namespace(namespace)
+    except ForbiddenError:
+        pass  # may not read or create namespaces, yet may write in it: the object write decides
+    except ReadOnlyError as exc:
+        raise ReadOnlyModeError(exc.message) from exc
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    identity: str
+    renewed_at: datetime | None
+    duration_seconds: int
+    where: str = ""
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return self.renewed_at + timedelta(seconds=self.duration_seconds) if self.renewed_at else None
+
+    def expired(self, now: datetime) -> bool:
+        """Judged by our clock against the holder's renewTime: hosts must agree on the time to well within
+        the lease duration (NTP does); renewals every duration / 3 leave that margin."""
+        expires = self.expires_at
+        return expires is None or expires <= now
+
+    def describe(self) -> str:
+        expires = self.expires_at
+        until = f"until {expires:%Y-%m-%d %H:%M:%S} UTC unless renewed" if expires else "with no expiry recorded"
+        return f"{self.identity} holds {self.where or 'the lease'} {until}"
+
+
+@dataclass(eq=False)
+class LeaseGrant:
+    """A held lease (or local lock). `lost` is set when a renewal finds another holder: stop writing."""
+
+    app: str
+    context: str
+    identity: str
+    where: str
+    """`Lease gitops-tui/guestbook on context prod` or `local lock /path`."""
+    local: bool = False
+    note: str = ""
+    """Why a local lock is used instead of a Lease, for the UI to say once."""
+    lost: str = ""
+    count: int = 1
+    writers: int = 0
+    """How many of the counts are operations writing under it (the rest only hold it: an automated sync
+    keeps it from the moment it decides to sync, through its wait for a writer's place)."""
+    written_at: float = 0.0
+    """time.monotonic() of the last write that named this console holder (taken or renewed)."""
+    written_seconds: int = 0
+    """The leaseDurationSeconds that write set."""
+    released: bool = False
+    renewing: bool = False
+    """A renewal of it is under way in a thread (the schedule does not start a second one)."""
+    _fd: int | None = field(default=None, repr=False)
+    _client: ClusterClient | None = field(default=None, repr=False)
+    _lease: dict[str, Any] | None = field(default=None, repr=False)
+    """The Lease as our last write returned it: the next write PUTs it, conditional on its resourceVersion."""
+    _io: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """One blocking call on the grant at a time: a release never races a renewal in flight."""
+
+    def stamp(self, lease: dict[str, Any] | None, seconds: int) -> None:
+        self._lease, self.written_at, self.written_seconds = lease, time.monotonic(), seconds
+
+
+@dataclass(frozen=True)
+class LeaseAttempt:
+    grant: LeaseGrant | None
+    holder: LeaseHolder | None = None
+    """Who holds it instead, when not granted."""
+
+
+class LeaseRecords:
+    """Reads and writes one console's Leases (and lock files). Blocking: call from threads."""
+
+    def __init__(
+        self, identity: str, namespace: str, now: Callable[[], datetime], locks_dir: Callable[[], Path]
+    ) -> None:
+        self.identity = identity
+        self.namespace = namespace
+        self._now = now
+        self._locks_dir = locks_dir
+        self._released: dict[tuple[str, str], dict[str, Any]] = {}
+        """Leases as our release left them: taking one again PUTs it at once (a conflict if anyone wrote it
+        since), without reading it first."""
+
+    def _path(self, name: str = "") -> str:
+        base = f"{LEASE_API}/namespaces/{self.namespace}/leases"
+        return f"{base}/{name}" if name else base
+
+    def where(self, client: ClusterClient, app: str) -> str:
+        return f"Lease {self.namespace}/{safe_name(app)} on context {client.context}"
+
+    def read(self, client: ClusterClient, app: str) -> dict[str, Any] | None:
+        name = safe_name(app)
+        try:
+            return client.request_json("GET", self._path(name), Target("get", _RESOURCE, name, self.namespace))
+        except NotFoundError:
+            return None
+
+    def holder(self, client: ClusterClient, app: str) -> LeaseHolder | None:
+        try:
+            lease = self.read(client, app)
+        except ForbiddenError:
+            return self._local_holder(client, app)
+        return holder_of(lease, self.where(client, app)) if lease is not None else None
+
+    # ---- taking --------------------------------------------------------------------------------------
+
+    def acquire(self, client: ClusterClient, app: str, seconds: int) -> LeaseAttempt:
+        refuse_read_only(client, f"take the sync lease of {app}")
+        try:
+            return self._acquire_lease(client, app, seconds)
+        except (ForbiddenError, NotFoundError) as exc:  # 404: no console namespace, and we may not create it
+            note = (
+                f"Leases cannot be written in namespace {self.namespace} on context {client.context} "
+                f"({exc.message}); using a local lock: consoles on other hosts are not kept out"
+            )
+            log.warning(note)
+            return self._acquire_local(client, app, note)
+
+    def _acquire_lease(self, client: ClusterClient, app: str, seconds: int) -> LeaseAttempt:
+        name, where = safe_name(app), self.where(client, app)
+        known = self._released.pop((client.context, app), None)
+        for _ in range(5):  # each pass loses at most one race; five are plenty
+            lease, known = known or self.read(client, app), None
+            now = self._now()
+            if lease is None:
+                body = {
+                    "apiVersion": "coordination.k8s.io/v1",
+                    "kind": "Lease",
+                    "metadata": {"name": name, "namespace": self.namespace},
+                    "spec": self._spec(now, seconds, acquired=now, transitions=0),
+                }
+                try:
+                    created = self._create(client, body)
+                except ConflictError:
+                    continue  # created by another console a moment ago: read it again
+                return self._granted(client, app, created, seconds)
+            holder = holder_of(lease, where)
+            ours = holder.identity == self.identity
+            if holder.identity and not ours and not holder.expired(now):
+                return LeaseAttempt(None, holder)
+            spec = lease.get("spec") or {}
+            transitions = int(spec.get("leaseTransitions") or 0) + (0 if ours else 1)
+            acquired = parse_time(spec.get("acquireTime")) if ours else now
+            lease["spec"] = self._spec(now, seconds, acquired=acquired or now, transitions=transitions)
+            try:
+                written = self._put(client, lease)
+            except (ConflictError, NotFoundError):
+                continue  # someone renewed, took or deleted it between our read and write
+            return self._granted(client, app, written, seconds)
+        holder = self.holder(client, app)
+        return LeaseAttempt(None, holder or LeaseHolder("another console", None, seconds, where))
+
+    def _create(self, client: ClusterClient, body: dict[str, Any]) -> dict[str, Any]:
+        """POST the new Lease; the console namespace is made only when the server says it is missing (once per
+        cluster, not once per app)."""
+        name = body["metadata"]["name"]
+        target = Target("create", _RESOURCE, name, self.namespace)
+        try:
+            return client.request_json("POST", self._path(), target, body=body, content_type="application/json")
+        except NotFoundError:
+            ensure_console_namespace(client, self.namespace)
+        return client.request_json("POST", self._path(), target, body=body, content_type="application/json")
+
+    def _granted(self, client: ClusterClient, app: str, lease: dict[str, Any], seconds: int) -> LeaseAttempt:
+        grant = LeaseGrant(app, client.context, self.identity, self.where(client, app))
+        grant.stamp(lease, seconds)
+        return LeaseAttempt(grant)
+
+    def _spec(self, now: datetime, seconds: int, *, acquired: datetime, transitions: int) -> dict[str, Any]:
+        return {
+            "holderIdentity": self.identity,
+            "leaseDurationSeconds": seconds,
+            "acquireTime": acquired.strftime(MICRO_TIME),
+            "renewTime": now.strftime(MICRO_TIME),
+            "leaseTransitions": transitions,
+        }
+
+    def _put(self, client: ClusterClient, lease: dict[str, Any]) -> dict[str, Any]:
+        name = lease["metadata"]["name"]
+        return client.request_json(
+            "PUT",
+            self._path(name),
+            Target("update", _RESOURCE, name, self.namespace),
+            body=lease,
+            content_type="application/json",
+        )
+
+    # ---- keeping ----------------------------------------------------------------------------------
+
+    def renew(self, client: ClusterClient, grant: LeaseGrant, seconds: int) -> bool:
+        """Write a new renewTime (and `seconds` as the duration); False, with `grant.lost` set, when it is no
+        longer ours. One PUT while nobody else writes the Lease; a conflict costs a read and one more try."""
+        with grant._io:
+            if grant.released or grant.lost:
+                return not grant.lost
+            if grant.local:
+                return True
+            lease = grant._lease
+            for _ in range(3):
+                if lease is None:
+                    lease = self.read(client, grant.app)
+                    holder = holder_of(lease, grant.where) if lease is not None else None
+                    if holder is None or holder.identity != self.identity:
+                        grant.lost = (
+                            f"lost the sync lease: {holder.describe()}"
+                            if holder and holder.identity
+                            else "lost the sync lease: it was deleted or released by someone else"
+                        )
+                        return False
+                assert lease is not None
+                spec = lease.get("spec") or {}
+                lease["spec"] = {**spec, "renewTime": self._now().strftime(MICRO_TIME), "leaseDurationSeconds": seconds}
+                try:
+                    grant.stamp(self._put(client, lease), seconds)
+                    return True
+                except (ConflictError, NotFoundError):
+                    lease = None  # someone else wrote (or deleted) it since our last write: read whose it is
+            return True  # it kept changing under us yet still names us: the next renewal will tell
+
+    def release(self, client: ClusterClient, grant: LeaseGrant, seconds: int) -> None:
+        """Clear the holder (client-go's release: the object and its transition count stay, expired at once)."""
+        with grant._io:
+            grant.released = True
+            if grant.local:
+                if grant._fd is not None:
+                    os.close(grant._fd)  # closing drops the flock
+                    grant._fd = None
+                return
+            if grant.lost:
+                return
+            lease = grant._lease
+            try:
+                for _ in range(3):
+                    if lease is None:
+                        lease = self.read(client, grant.app)
+                        if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.identity:
+                            return
+                    lease["spec"] = {**(lease.get("spec") or {}), "holderIdentity": None, "leaseDurationSeconds": 1}
+                    try:
+                        self._released[(client.context, grant.app)] = self._put(client, lease)
+                        return
+                    except ConflictError:
+                        lease = None
+                    except NotFoundError:
+                        return  # deleted: nothing left to give back
+            except ClusterError as exc:  # it will expire by itself; say so rather than fail the operation
+                log.warning(
+                    "releasing the lease of %s failed (it expires in %s s): %s", grant.app, seconds, exc.message
+                )
+
+    # ---- the local fallback ------------------------------------------------------------------------
+
+    def _lock_path(self, client: ClusterClient, app: str) -> Path:
+        return self._locks_dir() / safe_name(client.context) / f"{safe_name(app)}.lock"
+
+    def _acquire_local(self, client: ClusterClient, app: str, note: str) -> LeaseAttempt:
+        path = self._lock_path(client, app)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return LeaseAttempt(None, self._local_holder(client, app))
+        os.ftruncate(fd, 0)
+        os.write(fd, self.identity.encode())
+        return LeaseAttempt(
+            LeaseGrant(app, client.context, self.identity, f"local lock {path}", local=True, note=note, _fd=fd)
+        )
+
+    def _local_holder(self, client: ClusterClient, app: str) -> LeaseHolder | None:
+        path = self._lock_path(client, app)
+        try:
+            identity = path.read_text().strip()
+        except OSError:
+            return None
+        # A flock has no expiry: it lasts as long as its holder's process.
+        return LeaseHolder(identity or "another console on this host", None, 0, f"local lock {path}")
+
+
+def holder_of(lease: dict[str, Any], where: str) -> LeaseHolder:
+    spec = lease.get("spec") or {}
+    return LeaseHolder(
+        str(spec.get("holderIdentity") or ""),
+        parse_time(spec.get("renewTime")),
+        int(spec.get("leaseDurationSeconds") or 0),
+        where,
+    )
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
