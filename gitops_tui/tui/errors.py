@@ -51,17 +51,28 @@ class ErrorsMixin(_Base):
             self.report_error(event.worker.name or "a background task", event.worker.error)
 
     def report_error(self, what: str, error: BaseException) -> None:
+        """`what`: the action, as its worker is named ("sync", "rollback", "reading sync history")."""
         if isinstance(error, ReadOnlyModeError):
             hint = (
                 "Restart the console without --read-only to make changes."
                 if self.read_only
                 else f"Nothing was changed. The context's readOnly is set in {self.config_file} (contexts:)."
             )
-            self.push_screen(ErrorModal(error.message, hint))
+            self.push_screen(ErrorModal(error.message, hint, title=f"{what} refused: read-only"))
         elif isinstance(error, ReconcilerError):
-            self.push_screen(ErrorModal(error.message, "Nothing was changed. Check the app in the details pane."))
+            self.push_screen(
+                ErrorModal(
+                    error.message, "Nothing was changed. Check the app in the details pane.", title=f"{what} refused"
+                )
+            )
         elif isinstance(error, NotImplementedError):
-            self.push_screen(ErrorModal(f"{what}: {error}", "This build cannot do that yet; nothing was changed."))
+            self.push_screen(
+                ErrorModal(
+                    f"{what}: {error}",
+                    "This build cannot do that yet; nothing was changed.",
+                    title=f"{what} not available",
+                )
+            )
         else:
             path = write_crash_log(what, error)
             self.push_screen(
@@ -69,6 +80,7 @@ class ErrorsMixin(_Base):
                     f"{what} failed: {error}",
                     "This is a bug in gitops-tui; nothing else was affected. Please report it with the log file.",
                     str(path),
+                    title=f"{what} failed",
                 )
             )
 
