@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -150,3 +151,35 @@ async def test_a_sync_whose_lease_is_taken_stops_between_steps(world: SyncWorld)
     assert world.get("ConfigMap", "later") is None
     still = world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui")
     assert still is not None and still["spec"]["holderIdentity"] == "intruder"  # never released from under them
+
+
+def _lease_requests(world: SyncWorld) -> Counter[str]:
+    counts = world.client.request_json("GET", "/_sandbox/requests", Target("counts"), query=[("by", "resource")])
+    return Counter({what: n for what, n in counts.items() if what.endswith(" leases.coordination.k8s.io")})
+
+
+async def test_a_held_lease_is_written_long_a_writing_one_short_and_each_renewal_is_one_put(world: SyncWorld) -> None:
+    manager = LeaseManager(identity="console-x", duration_seconds=1, hold_seconds=3)
+    held = await manager.try_acquire(world.client, "shop")  # an automated sync waiting for a writer slot
+    assert held.grant is not None and held.grant.written_seconds == 3
+    lease = world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui")
+    assert lease is not None and lease["spec"]["leaseDurationSeconds"] == 3
+    before = _lease_requests(world)
+    grant = await manager.acquire(world.client, "shop", writing=True)  # its sync starts writing
+    assert grant is held.grant
+    await eventually(lambda: grant.written_seconds == 1, what="renewed with the writing duration")
+    first = grant.written_at
+    await eventually(lambda: grant.written_at > first, what="a second renewal")
+    spent = _lease_requests(world) - before
+    assert spent["get leases.coordination.k8s.io"] == 0, spent  # renewals do not read the Lease first
+    assert spent["update leases.coordination.k8s.io"] >= 2, spent
+    lease = world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui")
+    assert lease is not None and lease["spec"]["leaseDurationSeconds"] == 1
+    assert lease["spec"]["holderIdentity"] == "console-x"
+    await manager.release(world.client, "shop", writing=True)
+    await manager.release(world.client, "shop")
+    holder = await manager.holder(world.client, "shop")
+    assert holder is not None and holder.identity == ""
+    again = await manager.try_acquire(world.client, "shop")  # taken again from what the release returned
+    assert again.grant is not None
+    await manager.release(world.client, "shop")

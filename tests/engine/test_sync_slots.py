@@ -94,3 +94,21 @@ async def test_operations_under_way_are_bounded_even_while_they_only_wait(world:
     await asyncio.wait_for(slow, 10)
     done = await asyncio.wait_for(quick, 10)
     assert done.phase is OperationPhase.SUCCEEDED, done.message
+
+
+async def test_queued_operations_say_how_many_are_ahead_of_them(world: SyncWorld) -> None:
+    world.commit({"slow/web.yaml": _slow(), "one/a.yaml": configmap("a"), "two/b.yaml": configmap("b")}, "three")
+    runner = _runner()
+    slow = await _slow_writer_holding_the_slot(world, runner)
+    tasks, said = [], []
+    for name in ("one", "two"):
+        job, updates = world.job(world.app(name, path=name))
+        tasks.append(asyncio.create_task(runner.run(job)))
+        said.append(updates)
+        await eventually(lambda u=updates: any(x.message.startswith("queued") for x in u.updates), what="queued")
+    first, second = (next(x.message for x in u.updates if x.message.startswith("queued")) for u in said)
+    assert ", 0 ahead " in first and ", 1 ahead " in second, (first, second)
+    for task in tasks:
+        assert (await asyncio.wait_for(task, 10)).phase is OperationPhase.SUCCEEDED
+    runner.terminate("slow")
+    await asyncio.wait_for(slow, 10)
