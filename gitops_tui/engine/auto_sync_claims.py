@@ -35,22 +35,22 @@ from typing import Any
 
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import ClusterError, ConflictError, ForbiddenError, NotFoundError, Target
+from gitops_tui.engine.auto_sync_claim_leases import (
+    ROLE_LABEL,
+    claim_name,
+    fresh,
+    heartbeat_name,
+    holder_of,
+    lease_body,
+    role_of,
+    specs_of,
+)
 from gitops_tui.engine.lease import LEASE_API, MICRO_TIME, ensure_console_namespace, parse_time, safe_name
 from gitops_tui.engine.operations import ReadOnlyModeError
 
 log = logging.getLogger(__name__)
 
-ROLE_LABEL = "gitops-tui.dev/lease"
-CLAIM_SUFFIX = ".auto-sync"
 _RESOURCE = "leases.coordination.k8s.io"
-
-
-def claim_name(app: str) -> str:
-    return f"{safe_name(app)[: 253 - len(CLAIM_SUFFIX)]}{CLAIM_SUFFIX}"
-
-
-def heartbeat_name(identity: str) -> str:
-    return f"console.{safe_name(identity)}"[:253]
 
 
 @dataclass
@@ -174,22 +174,37 @@ class AutoSyncClaims:
         except ClusterError as exc:  # unreachable for now: `owns` lapses by itself if this lasts
             log.warning("auto-sync claims on %s: %s", self.client.context, exc.message)
             return news
-        alive = {str(spec.get("holderIdentity") or "") for spec in _specs(leases, "console") if _fresh(spec, now)}
+        alive = {str(spec.get("holderIdentity") or "") for spec in specs_of(leases, "console") if fresh(spec, now)}
         if self._beat_at == now:
             alive.add(self.identity)
         claims = {
-            str((lease.get("metadata") or {}).get("name")): lease for lease in leases if _role(lease) == "auto-sync"
+            str((lease.get("metadata") or {}).get("name")): lease for lease in leases if role_of(lease) == "auto-sync"
         }
         for name, app in self._apps.items():
             self._settle(app, name, claims.get(name), alive, news)
+            self._beat_if_due()
         if not self.read_only:  # claims of apps this console no longer auto-syncs: let others have them
             for name, lease in claims.items():
-                if name not in self._apps and _holder(lease) == self.identity:
+                if name not in self._apps and holder_of(lease) == self.identity:
                     self._write_claim(lease, name, "")
         return news
 
+    def _beat_if_due(self) -> None:
+        """Renew the heartbeat on the way through a long round: a first round writes a claim per app, and a
+        thousand writes on a busy API server outlasted the claim (70 s), so this console's claims lapsed the
+        moment they were taken (and other consoles could have judged it gone meanwhile)."""
+        if self.read_only or self.duplicate or self._beat_at is None:
+            return
+        now = self._now()
+        if now - self._beat_at < self.duration / 3:
+            return
+        try:
+            self._beat(now)
+        except ClusterError as exc:  # the next round tries again; `owns` lapses by itself if this lasts
+            log.warning("renewing the console lease on %s failed: %s", self.client.context, exc.message)
+
     def _settle(self, app: str, name: str, lease: dict[str, Any] | None, alive: set[str], news: ClaimsRound) -> None:
-        holder = _holder(lease) if lease is not None else ""
+        holder = holder_of(lease) if lease is not None else ""
         if holder == self.identity and self.identity in alive:
             self._owned.add(app)
         elif holder and (holder in alive or self.read_only):
@@ -314,21 +329,18 @@ class AutoSyncClaims:
     def _lease(
         self, name: str, role: str, holder: str, acquired: datetime, now: datetime, transitions: int, app: str = ""
     ) -> dict[str, Any]:
-        metadata: dict[str, Any] = {"name": name, "namespace": self.namespace, "labels": {ROLE_LABEL: role}}
-        if app:
-            metadata["annotations"] = {"gitops-tui.dev/app": app}
-        return {
-            "apiVersion": "coordination.k8s.io/v1",
-            "kind": "Lease",
-            "metadata": metadata,
-            "spec": {
-                "holderIdentity": holder or None,
-                "leaseDurationSeconds": int(self.duration.total_seconds()),
-                "acquireTime": acquired.strftime(MICRO_TIME),
-                "renewTime": now.strftime(MICRO_TIME),
-                "leaseTransitions": transitions,
-            },
-        }
+        seconds = int(self.duration.total_seconds())
+        return lease_body(
+            name,
+            self.namespace,
+            role,
+            holder,
+            duration_seconds=seconds,
+            acquired=acquired,
+            now=now,
+            transitions=transitions,
+            app=app,
+        )
 
     # ---- the local fallback ------------------------------------------------------------------------
 
@@ -355,21 +367,3 @@ class AutoSyncClaims:
             news.gained.append((app, self._holders.get(app, "")))
             self._owned.add(app)
             self._holders[app] = self.identity
-
-
-def _role(lease: dict[str, Any]) -> str:
-    return str(((lease.get("metadata") or {}).get("labels") or {}).get(ROLE_LABEL) or "")
-
-
-def _holder(lease: dict[str, Any]) -> str:
-    return str((lease.get("spec") or {}).get("holderIdentity") or "")
-
-
-def _specs(leases: list[dict[str, Any]], role: str) -> list[dict[str, Any]]:
-    return [lease.get("spec") or {} for lease in leases if _role(lease) == role]
-
-
-def _fresh(spec: dict[str, Any], now: datetime) -> bool:
-    renewed = parse_time(spec.get("renewTime"))
-    duration = int(spec.get("leaseDurationSeconds") or 0)
-    return renewed is not None and renewed + timedelta(seconds=duration) > now

@@ -140,3 +140,31 @@ async def test_two_running_consoles_with_one_id_are_found_out_and_auto_sync_noth
     assert "give each console its own $GITOPS_TUI_CONSOLE_ID" in first.duplicate
     assert not first.owns("shop")
     assert first.round().duplicate == ""  # said once
+
+
+async def test_a_first_round_longer_than_the_claim_renews_the_heartbeat_on_the_way(world: SyncWorld) -> None:
+    """A thousand claims written one by one on a busy API server took longer than a claim lasts: the console
+    owned none of them at the end of its first round (the 1,000-app benchmark's apps that never synced)."""
+    clock = [datetime.now(UTC)]
+    step = [timedelta(seconds=1)]
+
+    def ticking() -> datetime:  # every look at the clock is a second later: 40 claims take "40 s" here
+        clock[0] += step[0]
+        return clock[0]
+
+    apps = [f"app-{index:02d}" for index in range(40)]
+    claims = AutoSyncClaims(
+        world.client,
+        apps,
+        identity="bastion-a",
+        namespace="gitops-tui",
+        duration_seconds=30,
+        locks_dir=Path(world.tmp_path / "locks"),
+        now=ticking,
+    )
+    assert len(claims.round().gained) == 40
+    step[0] = timedelta(0)
+    assert all(claims.owns(app) for app in apps)
+    assert claims.lapsed(apps[0]) is None
+    step[0] = timedelta(seconds=31)
+    assert claims.lapsed(apps[0]) is not None and not claims.owns(apps[0])  # no renewal for a whole claim
