@@ -192,8 +192,8 @@ class AutoSyncDriver:
 
     def note(self, worker: AppWorker) -> str:
         claims = self._claims_for(worker)
-        if claims is None:
-            return ""
+        if claims is None:  # nothing coordinates consoles: waits for an operation of this one only
+            return self._waits.note(worker.name) if worker.spec.sync_policy.automated else ""
         holder = self.holder(worker)
         if holder:
             return f"auto-sync by {holder}: this console only watches, and takes over if that console stops"
@@ -269,6 +269,7 @@ class AutoSyncDriver:
         try:
             if coordinated and await self._paused_elsewhere(worker):
                 worker.auto_memory = before
+                self._waits.done(worker.name)  # the pause note says why now
                 return
             self._r._events.info(worker.name, f"{worker.name}: automated sync to {request.revision[:7]} ({reason})")
             await self._start(worker, request, before)
