@@ -29,10 +29,11 @@ from kubernetes.config.kube_config import load_kube_config_from_dict
 from gitops_tui.model import ResourceKey
 
 from . import transport
+from .client_writes import ClientSideWrites
 from .discovery import ApiResource, RESTMapper
+from .discovery_cache import DiscoveryCache
 from .errors import (
     ClusterError,
-    ConflictError,
     CredentialsError,
     InvalidManifestError,
     NotFoundError,
@@ -41,14 +42,12 @@ from .errors import (
     Target,
 )
 from .kubeconfig import KubeConfig
-from .merge_patch import last_applied, three_way_patch, with_last_applied
 from .tracking import DEFAULT_TRACKING_ANNOTATION, stamp_tracking
 
 log = logging.getLogger(__name__)
 
 FIELD_MANAGER = "gitops-tui"
 APPLY_PATCH = "application/apply-patch+yaml"
-MERGE_PATCH = "application/merge-patch+json"
 POOL_SIZE = 64
 # Fields the server owns: sending them in an apply would claim them or trip a precondition.
 _SERVER_OWNED_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation")
@@ -65,6 +64,8 @@ class ClientSettings:
     max_retry_after: float = 10.0
     """Longest Retry-After we honour inside one call; beyond it the error goes back to the caller."""
     discovery_ttl: float = 300.0
+    discovery_on_disk: bool = False
+    """Start from discovery kept on disk (discovery_cache.py), as kubectl does: for one-shot commands."""
     page_size: int = 500
 
 
@@ -84,7 +85,7 @@ class ListPage:
     continue_token: str
 
 
-class ClusterClient:
+class ClusterClient(ClientSideWrites):
     def __init__(
         self,
         api_client: ApiClient,
@@ -100,7 +101,8 @@ class ClusterClient:
         self.default_namespace = default_namespace or "default"
         self.reachability = Reachability()
         self._reachability_lock = threading.Lock()
-        self.mapper = RESTMapper(self._discovery_get, origin=self.origin, ttl=self.settings.discovery_ttl)
+        disk = DiscoveryCache(api_client.configuration.host) if self.settings.discovery_on_disk else None
+        self.mapper = RESTMapper(self._discovery_get, origin=self.origin, ttl=self.settings.discovery_ttl, disk=disk)
 
     @classmethod
     def from_kubeconfig(
@@ -234,7 +236,11 @@ class ClusterClient:
         if label_selector:
             query.append(("labelSelector", label_selector))
         target = Target("list", resource.group_resource, "", namespace if resource.namespaced else "")
-        document = self.request_json("GET", resource.path(namespace), target, query=query)
+        try:
+            document = self.request_json("GET", resource.path(namespace), target, query=query)
+        except NotFoundError:
+            self.mapper.invalidate()  # a collection that is not there: the kind is no longer served
+            raise
         items = document.get("items") or []
         for item in items:
             item["apiVersion"] = resource.api_version
@@ -301,52 +307,6 @@ class ClusterClient:
         query = self._write_query(dry_run, validate)
         return self.request_json("POST", resource.path(key.namespace), target, query=query, body=body,
                                  content_type="application/json")
-
-    def replace(self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False,
-                validate: bool = True) -> tuple[str, dict[str, Any]]:
-        """Argo CD's Replace=true (`kubectl replace`, or create when missing): the object becomes exactly what
-        is given, whoever owned its fields. PUT with the live resourceVersion, so a write made meanwhile is
-        never overwritten unseen: on a conflict the object is read again and the PUT repeated.
-        Returns ("replaced" or "created", the object)."""
-        resource, key, body = self._write_body(obj, app, "replace", dry_run)
-        target = Target("update", resource.group_resource, key.name, key.namespace)
-        for attempt in range(1, self.settings.max_retries + 2):
-            live = self.get(key)
-            try:
-                if live is None:  # created by someone else meanwhile: 409, and the next round replaces it
-                    return "created", self.create(obj, app=app, dry_run=dry_run, validate=validate)
-                body["metadata"]["resourceVersion"] = live["metadata"].get("resourceVersion", "")
-                return "replaced", self.request_json("PUT", resource.path(key.namespace, key.name), target,
-                                                     query=self._write_query(dry_run, validate), body=body,
-                                                     content_type="application/json")
-            except ConflictError:
-                if attempt > self.settings.max_retries:
-                    raise
-        raise AssertionError("unreachable")
-
-    def apply_client_side(self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False,
-                          validate: bool = True) -> tuple[str, dict[str, Any]]:
-        """Argo CD's ServerSideApply=false: kubectl's client-side apply, a three-way merge patch against the
-        last-applied-configuration annotation (cluster/merge_patch.py says how it differs from kubectl).
-        Returns ("configured" or "created", the object)."""
-        resource, key, body = self._write_body(obj, app, "apply", dry_run)
-        desired = with_last_applied(body)
-        target = Target("patch", resource.group_resource, key.name, key.namespace)
-        for attempt in range(1, self.settings.max_retries + 2):
-            live = self.get(key)
-            try:
-                if live is None:
-                    return "created", self.create(desired, dry_run=dry_run, validate=validate)
-                # The patch was computed from this very version: a write in between is a 409, then a new round.
-                patch = three_way_patch(last_applied(live), desired, live)
-                patch.setdefault("metadata", {})["resourceVersion"] = live["metadata"].get("resourceVersion", "")
-                return "configured", self.request_json("PATCH", resource.path(key.namespace, key.name), target,
-                                                       query=self._write_query(dry_run, validate), body=patch,
-                                                       content_type=MERGE_PATCH)
-            except ConflictError:
-                if attempt > self.settings.max_retries:
-                    raise
-        raise AssertionError("unreachable")
 
     def _write_body(self, obj: Mapping[str, Any], app: str | None, verb: str,
                     dry_run: bool) -> tuple[ApiResource, ResourceKey, dict[str, Any]]:

@@ -2,11 +2,13 @@
 
 Built once, refreshed every few minutes, and refreshed at once when a lookup misses (a CRD created by the
 sync that is applying its custom resources next). A kind still unknown after a refresh is remembered for a
-short while, so a manifest with a typo does not turn every reconcile into a discovery storm.
+short while, so a manifest with a typo does not turn every reconcile into a discovery storm. One-shot
+commands start from a copy on disk (discovery_cache.py) when it is recent, as kubectl does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -15,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from .discovery_cache import DiscoveryCache, Row
 from .errors import ClusterError, Origin, UnknownKindError
 
 log = logging.getLogger(__name__)
@@ -78,7 +81,9 @@ class RESTMapper:
         ttl: float = 300.0,
         negative_ttl: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
+        disk: DiscoveryCache | None = None,
     ) -> None:
+        """`disk`: start from, and keep, a copy of discovery there (it has its own, usually longer, lifetime)."""
         self._fetch_json = fetch_json
         self._origin = origin or Origin()
         self._ttl = ttl
@@ -89,6 +94,13 @@ class RESTMapper:
         self._misses: dict[tuple[str, str, str], float] = {}
         self.partial_errors: dict[str, str] = {}
         """Group versions whose discovery failed at the last refresh (an aggregated API down), with why."""
+        self._disk = disk
+        self.from_disk = False
+        """The current snapshot was read from the disk cache, not from the server."""
+        self.invalidations = 0
+        """How often a request showed the snapshot to be out of date (see `invalidate`)."""
+        if disk is not None:
+            self._seed(disk)
 
     # ---- lookups ------------------------------------------------------------------------------------
 
@@ -142,6 +154,33 @@ class RESTMapper:
             if newer_than is not None and self._snapshot.fetched_at > newer_than:
                 return
             self._snapshot = self._discover()
+            self.from_disk = False
+            if self._disk is not None and not self.partial_errors:  # an incomplete discovery is not kept
+                self._disk.save(_rows(self._snapshot))
+
+    def invalidate(self) -> None:
+        """The server no longer serves a resource of the snapshot (a list answered 404): forget the disk copy,
+        and read discovery again at the next lookup."""
+        with self._lock:
+            if self._disk is not None:
+                self._disk.clear()
+            self._snapshot = dataclasses.replace(self._snapshot, fetched_at=float("-inf"))
+            self.invalidations += 1
+
+    def _seed(self, disk: DiscoveryCache) -> None:
+        cached = disk.load()
+        if cached is None:
+            return
+        rows, age = cached
+        by_gvk: dict[tuple[str, str, str], ApiResource] = {}
+        preferred: dict[tuple[str, str], ApiResource] = {}
+        for group, version, kind, plural, namespaced, verbs, is_preferred in rows:
+            resource = ApiResource(group, version, kind, plural, namespaced, frozenset(verbs))
+            by_gvk[(group, version, kind)] = resource
+            if is_preferred or (group, kind) not in preferred:
+                preferred[(group, kind)] = resource
+        self._snapshot = _Snapshot(by_gvk, preferred, self._clock() - age)
+        self.from_disk = True
 
     def _discover(self) -> _Snapshot:
         group_versions: list[tuple[str, str, bool]] = []  # (group, version, preferred)
@@ -187,3 +226,8 @@ class RESTMapper:
             log.warning("discovery incomplete on %s: %s", self._origin.context, errors)
         self.partial_errors = errors
         return _Snapshot(by_gvk, preferred, self._clock())
+
+
+def _rows(snapshot: _Snapshot) -> list[Row]:
+    return [(r.group, r.version, r.kind, r.plural, r.namespaced, tuple(sorted(r.verbs)),
+             snapshot.preferred_by_gk.get((r.group, r.kind)) is r) for r in snapshot.by_gvk.values()]  # fmt: skip

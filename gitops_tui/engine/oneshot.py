@@ -1,9 +1,11 @@
 """One-shot comparison for the CLI (`status`, `diff`): read Git and the cluster once, compare, done.
 
-No cache and no loop: each desired object is read with a GET and predicted with a server-side
-dry-run apply, and the kinds an app could have left behind are listed once to find what it
-tracks but Git no longer has. Requests run in a small thread pool, so a 200-resource app costs
-a few round trips of wall time, not 400.
+No loop: the kinds an app renders or could have left behind are listed once (the desired objects
+and what it tracks but Git no longer has), and the server is asked to predict (a server-side dry-run
+apply) only the objects that differ locally. Requests run in a small thread pool, so a 200-resource
+app costs a few round trips of wall time, not 400. Discovery comes from disk when it is recent
+(cluster/discovery_cache.py, as kubectl keeps it); if the server shows it out of date, the app is
+compared again with a fresh one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gitops_tui.cluster.client import ClientSettings, ClusterClient
+from gitops_tui.cluster.discovery_cache import TTL_SECONDS
 from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, InvalidError, UnknownKindError
 from gitops_tui.cluster.kubeconfig import KubeConfig
 from gitops_tui.cluster.tracking import ARGOCD_TRACKING_ANNOTATION, tracked_apps
@@ -68,7 +71,7 @@ class OneShotComparer:
         self.pool = pool or MirrorPool()
         self._fetches = dict(fetches or {})
         self.renderer = Renderer(self.pool)
-        self.settings = settings or ClientSettings(read_only=True)
+        self.settings = settings or ClientSettings(read_only=True, discovery_on_disk=True, discovery_ttl=TTL_SECONDS)
         self._clients: dict[str, ClusterClient] = {}
         self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="oneshot")
 
@@ -107,7 +110,13 @@ class OneShotComparer:
             return AppComparison(failed_state(app, exc.message))
         try:
             client = self.client_for(app)
-            return self._compare_live(app, client, target)
+            invalidations = client.mapper.invalidations
+            comparison = self._compare_live(app, client, target)
+            if client.mapper.invalidations != invalidations:
+                # A kind of the (disk) discovery is no longer served: compare again on what the server says now.
+                client.mapper.refresh()
+                comparison = self._compare_live(app, client, target)
+            return comparison
         except ClusterError as exc:
             return AppComparison(failed_state(app, exc.message, target.commit))
 
