@@ -204,13 +204,11 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
 
     def _update_tree_title(self) -> None:
         tree = self.tree
-        states = tree.states.values()
-        out_of_sync = sum(s.sync is SyncStatus.OUT_OF_SYNC for s in states)
-        unhealthy = sum(s.health.status.severity > 0 for s in states)
-        title = f"Applications {len(tree.states)} · ≠ {out_of_sync} OutOfSync · {unhealthy} not healthy"
-        shown = sum(r.kind is RowKind.APP for r in tree.rows)
+        counts = tree.counts  # kept per change by the tree: no count over every app per batch
+        title = f"Applications {len(tree.states)} · ≠ {counts.out_of_sync} OutOfSync · {counts.unhealthy} not healthy"
         subtitle = f"sort {tree.order.value} (o)"
         if tree.row_filter.active:
+            shown = sum(r.kind is RowKind.APP for r in tree.rows)
             negate = "!" if tree.row_filter.negate else ""
             subtitle = f"filter {negate}{tree.row_filter.text!r}: {shown} shown · " + subtitle
         tree.set_titles(title, subtitle)  # only when they change: each set repaints the tree

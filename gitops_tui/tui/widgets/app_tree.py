@@ -14,7 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -24,6 +24,7 @@ from gitops_tui.tui import glyphs
 from gitops_tui.tui.widgets.tree_children import ChildrenReader, ChildrenView, has_children
 from gitops_tui.tui.widgets.tree_paint import FACTS_MAX, Columns, RowTexts
 from gitops_tui.tui.widgets.tree_rows import RowFilter, RowKind, SortOrder, TreeRow, build_rows
+from gitops_tui.tui.widgets.tree_spans import AppSpans, DriftCounts
 
 CHILDREN_POLL = 1.0
 """Seconds between reads of open resources' children: Pods coming and going do not change an app's state."""
@@ -76,6 +77,10 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
         self.child_view = ChildrenView()
         self.children_reader: ChildrenReader | None = None
         self.activity_reader: Callable[[str], AppActivity] | None = None
+        self.spans = AppSpans()
+        """Where each app's rows are, to patch a batch of changes in place (tree_spans.py)."""
+        self.counts = DriftCounts()
+        """Apps OutOfSync and not healthy, for the title (kept per change: no count over 1,000 apps per batch)."""
         self.operations: dict[str, Operation] = {}
         """The running operation per app (their resources are marked as the results arrive)."""
         self._lines: dict[tuple[tuple[str, str, ResourceKey | None, str], bool], Strip] = {}
@@ -99,6 +104,11 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
     def update_states(self, states: Mapping[str, AppState], auto_sync: Mapping[str, glyphs.Glyph],
                       removed: frozenset[str] = frozenset()) -> None:
         """Replace the states of some apps (and their auto-sync glyphs); redraw without losing the cursor."""
+        before = {name: self.states.get(name) for name in states}
+        for name, state in states.items():
+            self.counts.replace(before[name], state)
+        for name in removed:
+            self.counts.replace(self.states.get(name), None)
         self.states.update(states)
         self.auto_sync.update(auto_sync)
         for name in removed:
@@ -112,6 +122,10 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
         changed = set(states) | set(removed)
         for key in [key for key in self._lines if key[0][0] in changed]:
             del self._lines[key]
+        if not removed and self.spans.patch(self.rows, states, before, self.order, self.row_filter, self.expanded,
+                                            self.collapsed_groups, self.child_view):
+            self._refresh_apps(changed)  # every row kept its place: repaint the changed apps' lines only
+            return
         self._rebuild(changed)
 
     def _read_operation(self, app: str) -> None:
@@ -146,10 +160,31 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
         self._rebuild()
 
     def set_titles(self, title: str, subtitle: str) -> None:
-        """The border's title and subtitle, set only when they change (setting one repaints the whole tree)."""
-        if (title, subtitle) != self._titles:
-            self._titles = (title, subtitle)
+        """The border's title and subtitle, set only when they change; only the border lines are repainted.
+
+        The counts in the title change with nearly every batch under churn; Textual's title setter repaints
+        the whole tree (every row and the panes behind it), ten times a second. The setter's own repaint is
+        held back here and the two border lines are repainted instead. Should a Textual version repaint
+        some other way, the tree is still drawn right (just at the old cost).
+        """
+        if (title, subtitle) == self._titles:
+            return
+        first = self._titles is None
+        self._titles = (title, subtitle)
+        if first or not self.is_mounted:
             self.border_title, self.border_subtitle = title, subtitle
+            return
+        self.refresh = self._hold_refresh  # type: ignore[method-assign]
+        try:
+            self.border_title, self.border_subtitle = title, subtitle
+        finally:
+            del self.refresh
+        top, left = self.content_offset.y, self.content_offset.x
+        outer = self.outer_size
+        self.refresh(Region(-left, -top, outer.width, 1), Region(-left, outer.height - top - 1, outer.width, 1))
+
+    def _hold_refresh(self, *regions: Region, **options: bool) -> AppTree:
+        return self
 
     @property
     def selected(self) -> TreeRow | None:
@@ -176,6 +211,9 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
         old_view = (self.cursor, round(self.scroll_y), self._columns, self._child_facts)
         self.rows = build_rows(self.states, self.order, self.row_filter, self.expanded, self.collapsed_groups,
                                self.child_view)
+        self.spans.index(self.rows)
+        if changed_apps is None:
+            self.counts.recount(self.states)
         index = next((i for i, row in enumerate(self.rows) if row.identity == old_identity), None)
         if index is None and old_row is not None:  # it went away (a Pod replaced): stay near it
             index = self._nearest(old_row)

@@ -71,14 +71,31 @@ class EventLogView(ScrollView, can_focus=True):
 
     def _resize(self) -> None:
         # No horizontal scrolling: a scrollbar would cost a line of a small pane; long lines end in "…".
-        size = Size(self.scrollable_content_region.width, len(self._shown))
-        if size != self.virtual_size:  # an unchanged size would still cost a layout pass
-            self.virtual_size = size
+        self._set_virtual_size(Size(self.scrollable_content_region.width, len(self._shown)))
         if self.follow:
             self.scroll_to(y=max(0, len(self._shown) - self.scrollable_content_region.height), animate=False,
                            immediate=True)
         self._update_title()
         self.refresh()
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """Grow the scrollable height, without a layout pass where the scrollbar stays as it is.
+
+        New lines arrive with nearly every batch; setting `virtual_size` lays the whole screen out again,
+        and each layout pass repaints every pane's scrollbar and the rows under it. While the scrollbar is
+        shown before and after (or hidden before and after), only its thumb moves: that is repainted alone.
+        """
+        old = self.virtual_size
+        if size == old:
+            return
+        visible = self.scrollable_content_region.height
+        same_bar = size.width == old.width and (size.height > visible) == (old.height > visible)
+        if not same_bar or not self.is_mounted:
+            self.virtual_size = size
+            return
+        self.set_reactive(EventLogView.virtual_size, size)
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = size.height
 
     def _update_title(self) -> None:
         scope = f"{self.only_app} (e: all apps)" if self.only_app else "all apps (e: selected app only)"

@@ -24,8 +24,12 @@ class ConsoleHeader(Static):
 
     _shown: object = None
 
-    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
-        """Repaint only when the text differs: it is set every second and on every batch of changes."""
+    def update(self, content: VisualType = "", *, layout: bool = False) -> None:
+        """Repaint only when the text differs: it is set every second and on every batch of changes.
+
+        No layout pass: the header is one line high whatever it says, and a layout pass repaints the
+        scrollbars of every pane (and the rows under them).
+        """
         if content == self._shown:
             return
         self._shown = content
