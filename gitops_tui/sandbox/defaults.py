@@ -13,13 +13,18 @@ kept, as the real server keeps them when an apply omits them.
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
-import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-from gitops_tui.sandbox.quantity import QuantityError, canonicalize
+# The pod part lives in pod_defaults.py; the kind table below still names its handlers as before.
+from gitops_tui.sandbox.pod_defaults import canonical_quantities as _canonical_quantities
+from gitops_tui.sandbox.pod_defaults import default_pod as _default_pod
+from gitops_tui.sandbox.pod_defaults import default_pod_template as _default_pod_template
+from gitops_tui.sandbox.pod_defaults import default_pvc_spec as _default_pvc_spec
+from gitops_tui.sandbox.pod_defaults import dict_at as _dict
+from gitops_tui.sandbox.pod_defaults import image_pull_policy, qos_class
+from gitops_tui.sandbox.pod_defaults import set_default as _set
 from gitops_tui.sandbox.service_defaults import (
     SequentialServiceAllocator,
     ServiceAllocator,
@@ -36,13 +41,8 @@ __all__ = [
 
 JSON = dict[str, Any]
 
-# The file permission the API server writes for secret, configMap, projected and downwardAPI volumes.
-DEFAULT_VOLUME_MODE = 420
 
-
-def apply_defaults(
-    obj: JSON, allocator: ServiceAllocator | None = None, previous: JSON | None = None
-) -> JSON:
+def apply_defaults(obj: JSON, allocator: ServiceAllocator | None = None, previous: JSON | None = None) -> JSON:
     """Return `obj` with the API server's defaults filled in (a new dict; `obj` is untouched)."""
     result = copy.deepcopy(obj)
     group = str(result.get("apiVersion", "")).rpartition("/")[0]
@@ -50,160 +50,6 @@ def apply_defaults(
     if handler is not None:
         handler(result, allocator, previous)
     return result
-
-
-# ---- helpers -------------------------------------------------------------------------------
-
-
-def _set(mapping: JSON, key: str, value: Any) -> Any:
-    """setdefault that also replaces an explicit null, as Go's nil pointer checks do."""
-    if mapping.get(key) is None:
-        mapping[key] = value
-    return mapping[key]
-
-
-def _dict(mapping: JSON, key: str) -> JSON:
-    return _set(mapping, key, {})
-
-
-def _canonical_quantities(resources: Any) -> None:
-    if not isinstance(resources, dict):
-        return
-    for name, value in list(resources.items()):
-        # An invalid quantity is a validation error upstream, not ours to hide or fix.
-        with contextlib.suppress(QuantityError, TypeError):
-            resources[name] = canonicalize(value)
-
-
-def _canonical_requirements(requirements: Any) -> None:
-    if isinstance(requirements, dict):
-        for section in ("limits", "requests"):
-            _canonical_quantities(requirements.get(section))
-
-
-def image_pull_policy(image: str) -> str:
-    """`Always` for `:latest` or untagged images, `IfNotPresent` for a tag or a digest."""
-    if "@" in image:
-        return "IfNotPresent"
-    last_segment = image.rsplit("/", 1)[-1]
-    tag = last_segment.partition(":")[2]
-    return "Always" if tag in ("", "latest") else "IfNotPresent"
-
-
-# ---- pods and pod templates ----------------------------------------------------------------
-
-
-def _default_probe(probe: Any) -> None:
-    if not isinstance(probe, dict):
-        return
-    _set(probe, "timeoutSeconds", 1)
-    _set(probe, "periodSeconds", 10)
-    _set(probe, "successThreshold", 1)
-    _set(probe, "failureThreshold", 3)
-    if isinstance(probe.get("httpGet"), dict):
-        probe["httpGet"].setdefault("path", "/")
-        _set(probe["httpGet"], "scheme", "HTTP")
-
-
-def _default_field_ref(holder: Any) -> None:
-    if isinstance(holder, dict) and isinstance(holder.get("fieldRef"), dict):
-        _set(holder["fieldRef"], "apiVersion", "v1")
-
-
-def _default_container(container: JSON) -> None:
-    if "image" in container and container.get("imagePullPolicy") is None:
-        container["imagePullPolicy"] = image_pull_policy(str(container["image"]))
-    _set(container, "terminationMessagePath", "/dev/termination-log")
-    _set(container, "terminationMessagePolicy", "File")
-    # ResourceRequirements is a struct, not a pointer, so the server always prints `resources: {}`.
-    _canonical_requirements(_dict(container, "resources"))
-    for port in container.get("ports") or []:
-        _set(port, "protocol", "TCP")
-    for probe_name in ("livenessProbe", "readinessProbe", "startupProbe"):
-        _default_probe(container.get(probe_name))
-    for env in container.get("env") or []:
-        _default_field_ref(env.get("valueFrom"))
-
-
-def _default_volume(volume: JSON) -> None:
-    sources = set(volume) - {"name"}
-    if not sources:
-        volume["emptyDir"] = {}
-    for kind in ("secret", "configMap", "projected", "downwardAPI"):
-        if isinstance(volume.get(kind), dict):
-            _set(volume[kind], "defaultMode", DEFAULT_VOLUME_MODE)
-    for item in (volume.get("downwardAPI") or {}).get("items") or []:
-        _default_field_ref(item)
-    if isinstance(volume.get("emptyDir"), dict) and "sizeLimit" in volume["emptyDir"]:
-        volume["emptyDir"]["sizeLimit"] = canonicalize(volume["emptyDir"]["sizeLimit"])
-    if isinstance(volume.get("hostPath"), dict):
-        volume["hostPath"].setdefault("type", "")
-    claim_template = (volume.get("ephemeral") or {}).get("volumeClaimTemplate")
-    if isinstance(claim_template, dict) and isinstance(claim_template.get("spec"), dict):
-        _default_pvc_spec(claim_template["spec"])
-
-
-def _default_pod_spec(spec: JSON) -> None:
-    _set(spec, "dnsPolicy", "ClusterFirst")
-    _set(spec, "restartPolicy", "Always")
-    _set(spec, "securityContext", {})
-    _set(spec, "terminationGracePeriodSeconds", 30)
-    _set(spec, "schedulerName", "default-scheduler")
-    for container in itertools.chain(spec.get("initContainers") or [], spec.get("containers") or []):
-        _default_container(container)
-    for volume in spec.get("volumes") or []:
-        _default_volume(volume)
-
-
-def _default_pod_template(template: Any) -> None:
-    if not isinstance(template, dict):
-        return
-    # ObjectMeta.creationTimestamp is a non-pointer time, printed as null inside templates (until 1.33).
-    metadata = _dict(template, "metadata")
-    metadata.setdefault("creationTimestamp", None)
-    _default_pod_spec(_dict(template, "spec"))
-
-
-def _requests_from_limits(containers: Iterable[JSON]) -> None:
-    for container in containers:
-        resources = container.get("resources") or {}
-        for name, value in (resources.get("limits") or {}).items():
-            resources.setdefault("requests", {}).setdefault(name, value)
-
-
-def qos_class(spec: JSON) -> str:
-    """The pod's QoS class, computed from its containers' requests and limits the way the kubelet does."""
-    containers = list(itertools.chain(spec.get("initContainers") or [], spec.get("containers") or []))
-    requests = [c.get("resources", {}).get("requests") or {} for c in containers]
-    limits = [c.get("resources", {}).get("limits") or {} for c in containers]
-    if not any(requests) and not any(limits):
-        return "BestEffort"
-    guaranteed = all(
-        all(name in lim and name in req and lim[name] == req[name] for name in ("cpu", "memory"))
-        for req, lim in zip(requests, limits, strict=True)
-    )
-    return "Guaranteed" if guaranteed else "Burstable"
-
-
-def _default_pod(pod: JSON, _allocator: ServiceAllocator | None, _previous: JSON | None) -> None:
-    spec = _dict(pod, "spec")
-    _requests_from_limits(itertools.chain(spec.get("initContainers") or [], spec.get("containers") or []))
-    _default_pod_spec(spec)
-    _set(spec, "enableServiceLinks", True)
-    # What the ServiceAccount, Priority and DefaultTolerationSeconds admission plugins add on create.
-    _set(spec, "serviceAccountName", "default")
-    _set(spec, "serviceAccount", spec["serviceAccountName"])
-    _set(spec, "priority", 0)
-    _set(spec, "preemptionPolicy", "PreemptLowerPriority")
-    tolerations = _set(spec, "tolerations", [])
-    for taint in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
-        if not any(t.get("key") == taint for t in tolerations):
-            tolerations.append(
-                {"key": taint, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
-            )
-    status = _dict(pod, "status")
-    _set(status, "phase", "Pending")
-    _set(status, "qosClass", qos_class(spec))
 
 
 # ---- workloads -----------------------------------------------------------------------------
@@ -305,11 +151,6 @@ def _default_cron_job(obj: JSON, _a: ServiceAllocator | None, _p: JSON | None) -
 
 
 # ---- core objects --------------------------------------------------------------------------
-
-
-def _default_pvc_spec(spec: JSON) -> None:
-    _set(spec, "volumeMode", "Filesystem")
-    _canonical_requirements(spec.get("resources"))
 
 
 def _default_pvc(obj: JSON, _a: ServiceAllocator | None, _p: JSON | None) -> None:
