@@ -52,6 +52,10 @@ LEFTOVER_KINDS = (
 WORKERS = 16
 
 
+class _DiscoveryOutOfDate(Exception):
+    """A list answered 404 during a comparison: a kind of the discovery used is no longer served."""
+
+
 @dataclass(frozen=True)
 class RenderedTarget:
     commit: CommitInfo
@@ -111,16 +115,30 @@ class OneShotComparer:
         try:
             client = self.client_for(app)
             invalidations = client.mapper.invalidations
-            comparison = self._compare_live(app, client, target)
-            if client.mapper.invalidations != invalidations:
+            try:
+                return self._compare_live(app, client, target, retry_on=invalidations)
+            except _DiscoveryOutOfDate:
                 # A kind of the (disk) discovery is no longer served: compare again on what the server says now.
                 client.mapper.refresh()
-                comparison = self._compare_live(app, client, target)
-            return comparison
+                return self._compare_live(app, client, target)
         except ClusterError as exc:
             return AppComparison(failed_state(app, exc.message, target.commit))
 
-    def _compare_live(self, app: AppSpec, client: ClusterClient, target: RenderedTarget) -> AppComparison:
+    def _compare_live(self, app: AppSpec, client: ClusterClient, target: RenderedTarget,
+                      retry_on: int | None = None) -> AppComparison:  # fmt: skip
+        """With `retry_on` (the mapper's invalidation count before), raises _DiscoveryOutOfDate instead of
+        answering (or failing) when the server showed discovery out of date meanwhile."""
+        try:
+            comparison = self._compare_live_once(app, client, target)
+        except ClusterError:
+            if retry_on is None or client.mapper.invalidations == retry_on:
+                raise
+            raise _DiscoveryOutOfDate() from None
+        if retry_on is not None and client.mapper.invalidations != retry_on:
+            raise _DiscoveryOutOfDate()
+        return comparison
+
+    def _compare_live_once(self, app: AppSpec, client: ClusterClient, target: RenderedTarget) -> AppComparison:
         errors: dict[ResourceKey, str] = {}
         scopes: dict[tuple[str, str], bool] = {}
         unknown: dict[tuple[str, str], str] = {}
