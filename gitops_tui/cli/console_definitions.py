@@ -117,6 +117,10 @@ class WatchedDefinitions:
         return _Read(before, roots, result)
 
     def _roots(self) -> tuple[Path, ...]:
+        # As the console's options spell them (relative to its directory, which never changes): problems name
+        # files so, and a command spelling them alike prints them alike.
+        if self.apps_spelled:
+            return tuple(Path(p) for p in self.apps_spelled)
         if self.address.apps:
             return tuple(Path(p) for p in self.address.apps)
         try:
