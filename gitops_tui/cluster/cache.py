@@ -17,16 +17,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_tui.model import ResourceKey
 
+from .cache_registrations import Registrations
+from .cache_values import CacheEvent, CacheSettings, Subscriber, WatchStatus
 from .client import ClusterClient
 from .discovery import ApiResource
 from .errors import ClusterError
 from .inbox import Inbox
-from .kinds import GroupKind, with_tree_children
+from .kinds import GroupKind
 from .store import CachedObject, EventType, ObjectStore, decode_object
 from .tracking import ARGOCD_TRACKING_ANNOTATION
 from .watch import (
@@ -37,49 +38,12 @@ from .watch import (
     Scope,
     StateChanged,
     SyncState,
-    WatchOptions,
     WatchWorker,
 )
 
+__all__ = ["CacheEvent", "CacheSettings", "LiveCache", "Subscriber", "WatchStatus"]  # the values: cache_values.py
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class CacheEvent:
-    type: EventType
-    key: ResourceKey
-    context: str
-
-
-@dataclass(frozen=True)
-class WatchStatus:
-    """How fresh one watched scope is: what the UI shows next to a cluster's data."""
-
-    resource: str
-    namespace: str
-    state: SyncState
-    error: str = ""
-    last_event_at: float | None = None
-    """time.monotonic() of the newest list, event or bookmark; None before the first one."""
-
-    def age(self, now: float | None = None) -> float | None:
-        if self.last_event_at is None:
-            return None
-        return (time.monotonic() if now is None else now) - self.last_event_at
-
-
-@dataclass(frozen=True)
-class CacheSettings:
-    watch: WatchOptions = field(default_factory=WatchOptions)
-    kind_retry_interval: float = 30.0
-    """How often kinds that discovery does not know yet (a CRD not created yet) are looked for again."""
-    discovery_retry_interval: float = 5.0
-    """How soon discovery is tried again when it failed (cluster unreachable at start)."""
-    slice_budget: float = 0.004
-    """Longest the inbox works on the loop before yielding to other callbacks."""
-
-
-Subscriber = Callable[[CacheEvent], None]
 
 
 class LiveCache:
@@ -87,9 +51,8 @@ class LiveCache:
         self.client = client
         self.settings = settings or CacheSettings()
         self.store = ObjectStore()
-        self._annotation_keys = tuple(dict.fromkeys((client.settings.tracking_annotation,
-                                                     ARGOCD_TRACKING_ANNOTATION)))
-        self._registrations: dict[str, tuple[frozenset[GroupKind], frozenset[str] | None]] = {}
+        self._annotation_keys = tuple(dict.fromkeys((client.settings.tracking_annotation, ARGOCD_TRACKING_ANNOTATION)))
+        self._registrations = Registrations()
         self._workers: dict[Scope, WatchWorker] = {}
         self._status: dict[Scope, WatchStatus] = {}
         self._unknown_kinds: dict[GroupKind, str] = {}
@@ -147,6 +110,7 @@ class LiveCache:
 
     async def wait_synced(self, timeout: float | None = None) -> bool:
         """True once every watched scope has listed and is watching; False on timeout."""
+
         async def synced() -> None:
             while not self.synced:
                 self._changed.clear()
@@ -160,41 +124,30 @@ class LiveCache:
 
     # ---- what to watch (the loop) -------------------------------------------------------------------
 
-    async def register(self, consumer: str, kinds: Iterable[GroupKind | tuple[str, str]],
-                       namespaces: Iterable[str] | None = None, *, include_children: bool = True) -> None:
+    async def register(
+        self,
+        consumer: str,
+        kinds: Iterable[GroupKind | tuple[str, str]],
+        namespaces: Iterable[str] | None = None,
+        *,
+        include_children: bool = True,
+    ) -> None:
         """Declare what `consumer` needs (replacing what it declared before); None namespaces: all of them."""
-        wanted = frozenset(GroupKind(*k) for k in kinds)
-        if include_children:
-            wanted = with_tree_children(wanted)
-        self._registrations[consumer] = (wanted, None if namespaces is None else frozenset(namespaces))
+        self._registrations.declare(consumer, kinds, namespaces, include_children=include_children)
         if self._loop is not None:
             await self._reconcile_watches()
 
     async def unregister(self, consumer: str) -> None:
-        if self._registrations.pop(consumer, None) is not None and self._loop is not None:
+        if self._registrations.withdraw(consumer) and self._loop is not None:
             await self._reconcile_watches()
 
-    def _wanted_namespaces(self) -> dict[GroupKind, frozenset[str] | None]:
-        wanted: dict[GroupKind, frozenset[str] | None] = {}
-        for kinds, namespaces in self._registrations.values():
-            for kind in kinds:
-                if kind in wanted and wanted[kind] is None:
-                    continue
-                wanted[kind] = None if namespaces is None else (wanted.get(kind) or frozenset()) | namespaces
-        return wanted
-
-    def _requested_namespaces(self) -> set[str]:
-        requested: set[str] = set()
-        for _kinds, namespaces in self._registrations.values():
-            requested |= namespaces or set()
-        return requested
-
     def _known_namespaces(self) -> set[str]:
-        return (self._fallback_namespaces | self._requested_namespaces()) - self._forbidden_namespaces
+        requested = self._registrations.requested_namespaces()
+        return (self._fallback_namespaces | requested) - self._forbidden_namespaces
 
     async def _reconcile_watches(self) -> None:
         async with self._reconcile_lock:
-            wanted = self._wanted_namespaces()
+            wanted = self._registrations.wanted_namespaces()
             resources: dict[GroupKind, ApiResource] = {}
             missing = [k for k in wanted if self.client.mapper.find_group_kind(k.group, k.kind) is None]
             self._discovery_error = ""
@@ -207,8 +160,9 @@ class LiveCache:
             for kind in wanted:
                 found = self.client.mapper.find_group_kind(kind.group, kind.kind)
                 if found is None:
-                    self._unknown_kinds[kind] = (self._discovery_error
-                                                 or f"no resource type {kind} on cluster {self.context}")
+                    self._unknown_kinds[kind] = (
+                        self._discovery_error or f"no resource type {kind} on cluster {self.context}"
+                    )
                 elif not found.watchable:
                     self._unknown_kinds[kind] = f"{found.group_resource} cannot be listed and watched"
                 else:
@@ -239,9 +193,16 @@ class LiveCache:
     def _start_worker(self, scope: Scope) -> None:
         assert self._inbox is not None
         self._generation += 1
-        chosen_by_us = not scope.namespace or scope.namespace not in self._requested_namespaces()
-        worker = WatchWorker(self.client, scope, self._generation, self._inbox.post, self._decode,
-                             self.settings.watch, report_forbidden=scope.resource.namespaced and chosen_by_us)
+        chosen_by_us = not scope.namespace or scope.namespace not in self._registrations.requested_namespaces()
+        worker = WatchWorker(
+            self.client,
+            scope,
+            self._generation,
+            self._inbox.post,
+            self._decode,
+            self.settings.watch,
+            report_forbidden=scope.resource.namespaced and chosen_by_us,
+        )
         self._workers[scope] = worker
         self._status[scope] = WatchStatus(scope.resource.group_resource, scope.namespace, SyncState.RESYNCING)
         worker.start()
@@ -250,8 +211,9 @@ class LiveCache:
         return decode_object(obj, resource, self._annotation_keys)
 
     def _purge_uncovered(self, resource: ApiResource, scopes: set[Scope]) -> None:
-        covering = {s.namespace for s in scopes if s.resource.group == resource.group
-                    and s.resource.kind == resource.kind}
+        covering = {
+            s.namespace for s in scopes if s.resource.group == resource.group and s.resource.kind == resource.kind
+        }
         if "" in covering:
             return
         stale = [k for k in self.store.keys_of_type(resource.group, resource.kind) if k.namespace not in covering]
@@ -280,8 +242,7 @@ class LiveCache:
         elif isinstance(message, ListChunk):
             self._apply_list_chunk(message)
         elif isinstance(message, StateChanged):
-            status = WatchStatus(status.resource, status.namespace, message.state, message.error,
-                                 status.last_event_at)
+            status = WatchStatus(status.resource, status.namespace, message.state, message.error, status.last_event_at)
         elif isinstance(message, ListForbidden):
             self._on_list_forbidden(scope, message.error)
             return
@@ -338,8 +299,9 @@ class LiveCache:
             pass  # listing namespaces is forbidden too: the namespaces the apps named are all we know
         await self._reconcile_watches()
         if not self._scopes_for(scope.resource, None):
-            self._status[scope] = WatchStatus(scope.resource.group_resource, "", SyncState.FAILING,
-                                              f"{error}; no known namespace to watch instead")
+            self._status[scope] = WatchStatus(
+                scope.resource.group_resource, "", SyncState.FAILING, f"{error}; no known namespace to watch instead"
+            )
             self._notify_status()
 
     # ---- events -------------------------------------------------------------------------------------
@@ -400,8 +362,7 @@ class LiveCache:
 
     @property
     def synced(self) -> bool:
-        return (not self._unknown_kinds
-                and all(s.state == SyncState.SYNCED for s in self._status.values()))
+        return not self._unknown_kinds and all(s.state == SyncState.SYNCED for s in self._status.values())
 
     def newest_event_age(self) -> float | None:
         """Seconds since the freshest news from any scope; None before any."""
