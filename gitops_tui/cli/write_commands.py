@@ -12,7 +12,6 @@ import sys
 import time
 
 # asyncio is imported by the functions that run a loop: `status`/`diff` answered by a console never do.
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from gitops_tui.cli.common import (
@@ -20,17 +19,15 @@ from gitops_tui.cli.common import (
     EXIT_OK,
     CommandError,
     dump,
-    find_app,
     load_apps,
     print_table,
     report_problems,
 )
-from gitops_tui.cli.console_options import read_only_contexts, refuse_read_only_context
-from gitops_tui.model import AppSpec, Event, HistoryEntry, Operation, OperationPhase, ResourceKey, ResourceResult
+from gitops_tui.cli.console_options import refuse_read_only_context
+from gitops_tui.cli.write_runtime import app_spec, kubeconfig_of, wait_ready, with_history, with_reconciler
+from gitops_tui.model import Event, HistoryEntry, Operation, OperationPhase, ResourceKey, ResourceResult
 
 T = TypeVar("T")
-READY_TIMEOUT = 120.0
-"""Longest a command waits for the app's first comparison (a first clone of a big repository is slow)."""
 
 
 def add_write_commands(commands: Any, cluster_options: argparse.ArgumentParser) -> None:
@@ -39,8 +36,13 @@ def add_write_commands(commands: Any, cluster_options: argparse.ArgumentParser) 
     sync.add_argument("--revision", default="", help="sync this branch, tag or commit instead of targetRevision")
     sync.add_argument("--prune", action="store_true", help="delete the app's objects that Git no longer has")
     sync.add_argument("--dry-run", action="store_true", help="show what the sync would do; write nothing")
-    sync.add_argument("--resource", action="append", default=[], metavar="GROUP/KIND/NAMESPACE/NAME",
-                      help="sync only this resource (repeatable; core group and cluster scope are empty)")
+    sync.add_argument(
+        "--resource",
+        action="append",
+        default=[],
+        metavar="GROUP/KIND/NAMESPACE/NAME",
+        help="sync only this resource (repeatable; core group and cluster scope are empty)",
+    )
     sync.add_argument("--yes", action="store_true", help="do not ask before pruning (needed off a terminal)")
     sync.add_argument("--timeout", type=float, default=300.0, metavar="S", help="give up waiting after S seconds")
     sync.set_defaults(handler=cmd_sync)
@@ -50,8 +52,11 @@ def add_write_commands(commands: Any, cluster_options: argparse.ArgumentParser) 
     history.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
     history.set_defaults(handler=cmd_history)
 
-    rollback = commands.add_parser("rollback", parents=[cluster_options],
-                                   help="sync a history entry's revision (default: the previous) and pause auto-sync")
+    rollback = commands.add_parser(
+        "rollback",
+        parents=[cluster_options],
+        help="sync a history entry's revision (default: the previous) and pause auto-sync",
+    )
     rollback.add_argument("app", metavar="APP")
     rollback.add_argument("id", nargs="?", type=int, metavar="ID", help="history entry (see `history APP`)")
     rollback.add_argument("--prune", action="store_true", help="delete objects the old revision does not have")
@@ -59,14 +64,16 @@ def add_write_commands(commands: Any, cluster_options: argparse.ArgumentParser) 
     rollback.add_argument("--timeout", type=float, default=300.0, metavar="S", help="give up waiting after S s")
     rollback.set_defaults(handler=cmd_rollback)
 
-    autosync = commands.add_parser("autosync", parents=[cluster_options],
-                                   help="resume (on) or pause (off) an app's automated sync")
+    autosync = commands.add_parser(
+        "autosync", parents=[cluster_options], help="resume (on) or pause (off) an app's automated sync"
+    )
     autosync.add_argument("app", metavar="APP")
     autosync.add_argument("state", choices=["on", "off"])
     autosync.set_defaults(handler=cmd_autosync)
 
-    watch = commands.add_parser("watch", parents=[cluster_options],
-                                help="run the console headless and print its events until Ctrl-C")
+    watch = commands.add_parser(
+        "watch", parents=[cluster_options], help="run the console headless and print its events until Ctrl-C"
+    )
     watch.add_argument("--for", dest="duration", type=float, metavar="SECONDS", help="stop after SECONDS")
     watch.set_defaults(handler=cmd_watch)
 
@@ -77,15 +84,19 @@ def add_write_commands(commands: Any, cluster_options: argparse.ArgumentParser) 
 def cmd_sync(args: argparse.Namespace) -> int:
     from gitops_tui.engine.operations import SyncRequest
 
-    spec = _app(args)
+    spec = app_spec(args)
     _check_prune_allowed(args)
-    request = SyncRequest(revision=args.revision, prune=args.prune, dry_run=args.dry_run,
-                          resources=frozenset(_resource_key(text) for text in args.resource) or None)
+    request = SyncRequest(
+        revision=args.revision,
+        prune=args.prune,
+        dry_run=args.dry_run,
+        resources=frozenset(_resource_key(text) for text in args.resource) or None,
+    )
 
     async def run(reconciler: Any) -> int:
         if reconciler.settings.read_only and not args.dry_run:
             await reconciler.sync(spec.name, request)  # refuses before anything connects: the reconciler's words
-        await _ready(reconciler, spec.name)
+        await wait_ready(reconciler, spec.name)
         plan = await _follow(reconciler, await reconciler.sync(spec.name, _dry(request)), args.timeout, quiet=True)
         _print_plan(plan)
         if args.dry_run or plan.phase is not OperationPhase.SUCCEEDED:
@@ -97,7 +108,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         done = await _follow(reconciler, await reconciler.sync(spec.name, request), args.timeout)
         return _verdict(done)
 
-    return _with_reconciler(args, [spec], run)
+    return with_reconciler(args, [spec], run)
 
 
 def _dry(request: Any) -> Any:
@@ -109,8 +120,10 @@ def _dry(request: Any) -> Any:
 def _resource_key(text: str) -> ResourceKey:
     parts = text.split("/")
     if len(parts) != 4 or not parts[1] or not parts[3]:
-        raise CommandError(f"--resource {text!r}: expected GROUP/KIND/NAMESPACE/NAME (e.g. apps/Deployment/shop/web, "
-                           "/ConfigMap/shop/settings)")
+        raise CommandError(
+            f"--resource {text!r}: expected GROUP/KIND/NAMESPACE/NAME (e.g. apps/Deployment/shop/web, "
+            "/ConfigMap/shop/settings)"
+        )
     return ResourceKey(*parts)
 
 
@@ -176,8 +189,9 @@ async def _follow(reconciler: Any, started: Operation, timeout: float, quiet: bo
             return operation
         if time.monotonic() > deadline:
             reconciler.terminate(started.app)
-            raise CommandError(f"{started.app}: gave up after {timeout:g} s waiting for the {started.kind} "
-                               "(asked it to terminate)")
+            raise CommandError(
+                f"{started.app}: gave up after {timeout:g} s waiting for the {started.kind} (asked it to terminate)"
+            )
         await asyncio.sleep(0.05)  # a poll of an in-memory value: cheap, and keeps output in order
 
 
@@ -191,7 +205,7 @@ def _verdict(done: Operation) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    spec = _app(args)
+    spec = app_spec(args)
 
     async def run(store: Any) -> int:
         entries = await store.entries(spec)
@@ -201,30 +215,42 @@ def cmd_history(args: argparse.Namespace) -> int:
             dump({"app": spec.name, "history": [_history_document(e) for e in entries]}, args.output)
         return EXIT_OK
 
-    return _with_history(args, run)
+    return with_history(args, run)
 
 
 def _history_row(entry: HistoryEntry) -> list[str]:
-    return [str(entry.id), entry.revision[:7], f"{entry.deployed_at.astimezone():%Y-%m-%d %H:%M:%S}",
-            entry.initiated_by, entry.author, entry.subject]
+    return [
+        str(entry.id),
+        entry.revision[:7],
+        f"{entry.deployed_at.astimezone():%Y-%m-%d %H:%M:%S}",
+        entry.initiated_by,
+        entry.author,
+        entry.subject,
+    ]
 
 
 def _history_document(entry: HistoryEntry) -> dict[str, Any]:
-    return {"id": entry.id, "revision": entry.revision, "deployedAt": entry.deployed_at.isoformat(),
-            "initiatedBy": entry.initiated_by, "author": entry.author, "subject": entry.subject}
+    return {
+        "id": entry.id,
+        "revision": entry.revision,
+        "deployedAt": entry.deployed_at.isoformat(),
+        "initiatedBy": entry.initiated_by,
+        "author": entry.author,
+        "subject": entry.subject,
+    }
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from gitops_tui.engine.history import rollback_target
     from gitops_tui.engine.operations import ReconcilerError
 
-    spec = _app(args)
+    spec = app_spec(args)
     _check_prune_allowed(args)
 
     async def run(reconciler: Any) -> int:
         if reconciler.settings.read_only:
             await reconciler.rollback(spec.name, args.id)  # the reconciler's refusal, before connecting
-        await _ready(reconciler, spec.name)
+        await wait_ready(reconciler, spec.name)
         try:
             target = rollback_target(await reconciler.history(spec.name), args.id)
         except ReconcilerError as exc:
@@ -239,17 +265,19 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         print(f"auto-sync paused for {spec.name}" + (f": {note}" if note else ""))
         return code
 
-    return _with_reconciler(args, [spec], run)
+    return with_reconciler(args, [spec], run)
 
 
 def cmd_autosync(args: argparse.Namespace) -> int:
-    spec = _app(args)
+    spec = app_spec(args)
     enabled = args.state == "on"
 
     if getattr(args, "read_only", False):  # the same refusal the reconciler's set_auto_sync gives
-        raise CommandError(f"read-only mode: refusing to switch auto-sync {args.state} for {spec.name} "
-                           "(nothing is synced in read-only mode)")
-    refuse_read_only_context(_kubeconfig(args), spec, f"switch auto-sync {args.state} for {spec.name}")
+        raise CommandError(
+            f"read-only mode: refusing to switch auto-sync {args.state} for {spec.name} "
+            "(nothing is synced in read-only mode)"
+        )
+    refuse_read_only_context(kubeconfig_of(args), spec, f"switch auto-sync {args.state} for {spec.name}")
 
     async def run(store: Any) -> int:
         # The pause is kept beside the history (it outlives this process): a one-shot command writes it there,
@@ -259,11 +287,13 @@ def cmd_autosync(args: argparse.Namespace) -> int:
         else:
             await store.pause_auto_sync(spec, "automated sync switched off from the command line")
         automated = spec.sync_policy.automated
-        print(f"automated sync of {spec.name} {'resumed' if enabled else 'paused'}"
-              + ("" if automated else " (note: the app has no syncPolicy.automated, so nothing syncs by itself)"))
+        print(
+            f"automated sync of {spec.name} {'resumed' if enabled else 'paused'}"
+            + ("" if automated else " (note: the app has no syncPolicy.automated, so nothing syncs by itself)")
+        )
         return EXIT_OK
 
-    return _with_history(args, run)
+    return with_history(args, run)
 
 
 # ---- watch ------------------------------------------------------------------------------------------------
@@ -287,7 +317,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 print(_event_line(event), flush=True)
         return EXIT_OK
 
-    return _with_reconciler(args, list(result.apps), run, answer_queries=True)
+    return with_reconciler(args, list(result.apps), run, answer_queries=True)
 
 
 async def _ticks(reconciler: Any, deadline: float | None) -> Any:
@@ -314,109 +344,6 @@ async def _ticks(reconciler: Any, deadline: float | None) -> Any:
 
 def _event_line(event: Event) -> str:
     return f"{event.at.astimezone():%H:%M:%S} {event.app or '-'} {event.severity.value} {event.message}"
-
-
-# ---- shared -----------------------------------------------------------------------------------------------
-
-
-def _app(args: argparse.Namespace) -> AppSpec:
-    result = load_apps(args.apps)
-    spec = find_app(result, args.app)
-    report_problems(result)
-    return spec
-
-
-async def _ready(reconciler: Any, app: str) -> None:
-    """Wait for the app's first comparison: a sync needs what Git holds and what the cluster has."""
-    import asyncio
-
-    try:
-        state = await asyncio.wait_for(reconciler.refresh(app), READY_TIMEOUT)
-    except TimeoutError:
-        raise CommandError(f"{app}: not compared after {READY_TIMEOUT:g} s (is the repository reachable?)") from None
-    if state.revision is None and state.error:
-        raise CommandError(state.error)
-
-
-def _kubeconfig(args: argparse.Namespace) -> Any:
-    from gitops_tui.cluster.errors import KubeconfigError
-    from gitops_tui.cluster.kubeconfig import load_kubeconfig
-
-    try:
-        return load_kubeconfig(args.kubeconfig, context=args.context)
-    except KubeconfigError as exc:
-        raise CommandError(exc.message) from None
-
-
-def _run(main: Awaitable[int]) -> int:
-    import asyncio
-
-    from gitops_tui.cluster.errors import ClusterError
-    from gitops_tui.engine.operations import ReconcilerError
-
-    try:
-        return asyncio.run(main)  # type: ignore[arg-type]
-    except (ReconcilerError, ClusterError) as exc:
-        raise CommandError(exc.message) from None
-    except asyncio.CancelledError:
-        return 143  # stopped by SIGTERM (128 + 15), after a clean stop
-
-
-def _stop_on_sigterm() -> None:
-    """`kill` stops a headless console as Ctrl-C does: its query socket removed, its leases given back."""
-    import asyncio
-    import contextlib
-    import signal
-
-    task = asyncio.current_task()
-    # Not in the main thread (tests), or no signals here: SIGTERM keeps its default.
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        if task is not None:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-
-
-def _with_reconciler(args: argparse.Namespace, apps: list[AppSpec], body: Callable[[Any], Awaitable[int]],
-                     answer_queries: bool = False) -> int:
-    """Build the console's reconciler, run `body` with it, always stop it; reconciler refusals become one line.
-
-    With `answer_queries` it is a console: it answers `diff` and `status` for the same apps and kubeconfig."""
-    from gitops_tui.cli.console_client import console_identity
-    from gitops_tui.engine.console import build_reconciler
-    from gitops_tui.engine.reconciler import ReconcilerSettings
-
-    kubeconfig = _kubeconfig(args)
-    identity = console_identity(args, kubeconfig) if answer_queries else None
-    settings = ReconcilerSettings(read_only_contexts=read_only_contexts())  # config file: contexts.*.readOnly
-
-    async def main() -> int:
-        reconciler = build_reconciler(apps, kubeconfig, read_only=getattr(args, "read_only", False),
-                                      settings=settings, answer_queries_as=identity)
-        if answer_queries:
-            _stop_on_sigterm()
-        try:
-            await reconciler.start()
-            return await body(reconciler)
-        finally:
-            await reconciler.stop()
-
-    return _run(main())
-
-
-def _with_history(args: argparse.Namespace, body: Callable[[Any], Awaitable[int]]) -> int:
-    """The history store alone (no reconciler to start): for commands that only read or mark the history."""
-    from gitops_tui.engine.console import console_settings, open_clusters
-    from gitops_tui.engine.history import HistoryStore
-
-    kubeconfig = _kubeconfig(args)
-
-    async def main() -> int:
-        clusters = open_clusters(kubeconfig, console_settings(getattr(args, "read_only", False)))
-        try:
-            return await body(HistoryStore.for_clusters(clusters))
-        finally:
-            await clusters.aclose()
-
-    return _run(main())
 
 
 __all__ = ["add_write_commands"]
