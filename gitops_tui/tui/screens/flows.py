@@ -319,22 +319,24 @@ def auto_sync_elsewhere_question(app: str, holder: str, enabled: bool) -> tuple[
     """What `a` does on an app whose automated syncs another console runs, in words true to the engine.
 
     `Reconciler.set_auto_sync` switches this console's own auto-sync for the session (in memory): it does
-    not take the claim, and the holder goes on syncing. Resuming also clears the pause a rollback left in
-    the cluster's history (that pause is what every console reads before an automated sync).
+    not take the claim, and the holder goes on syncing. Resuming also clears the pause a rollback (or
+    `gitops-tui autosync APP off`) left in the shared history, which the holder reads before each automated
+    sync (auto_sync_driver.py); a holder that has already paused itself for it stays paused, in memory.
     """
     if enabled:
         return (
             f"Resume auto-sync of {app} here?",
             f"{holder} runs {app}'s automated syncs; this console only watches.\n\n"
-            f"y resumes auto-sync of {app} in this console and clears a rollback's pause in the shared "
-            f"sync history. It does not take the claim from {holder}. If {holder} has paused itself, "
-            f"resume it there too (a in that console).",
+            f"y resumes auto-sync of {app} in this console and clears the pause a rollback or `autosync off` "
+            f"left in the shared sync history. It does not take the claim from {holder}. If {holder} has "
+            f"paused itself, resume it there too (a in that console).",
         )
     return (
         f"Switch auto-sync of {app} off here?",
         f"{holder} runs {app}'s automated syncs and self-heal, and goes on doing so.\n\n"
         f"y switches auto-sync off in THIS console only, until it restarts (it counts if this console "
         f"takes over when {holder} stops). It does not stop {holder} or take its claim.\n\n"
-        f"To stop auto-sync of {app} everywhere: a in {holder}'s console, or R: a rollback pauses it "
-        f"in the shared sync history, which every console honours.",
+        f"To stop auto-sync of {app} everywhere: `gitops-tui autosync {app} off` or a rollback (R) pauses "
+        f"it in the shared sync history, which {holder} reads before each automated sync; or press a in "
+        f"{holder}'s console.",
     )
