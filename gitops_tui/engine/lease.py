@@ -164,7 +164,11 @@ class LeaseManager:
             return False
         if grant.local:
             return True
-        return await asyncio.to_thread(self._records.renew, client, grant, self._seconds(grant))
+        held = await asyncio.to_thread(self._records.renew, client, grant, self._seconds(grant))
+        if not held:
+            self._renewals.discard(grant)
+            grant.tell_lost()
+        return held
 
     async def release(self, client: ClusterClient, app: str, *, writing: bool = False) -> None:
         """Give back one count (a writer's, with `writing`); the lease itself is released (holder cleared)

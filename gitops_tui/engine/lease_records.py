@@ -113,12 +113,22 @@ class LeaseGrant:
     released: bool = False
     renewing: bool = False
     """A renewal of it is under way in a thread (the schedule does not start a second one)."""
+    on_lost: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    """Called on the loop when a renewal finds the lease lost (the sync's waits wake up and stop at once)."""
     _fd: int | None = field(default=None, repr=False)
     _client: ClusterClient | None = field(default=None, repr=False)
     _lease: dict[str, Any] | None = field(default=None, repr=False)
     """The Lease as our last write returned it: the next write PUTs it, conditional on its resourceVersion."""
     _io: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """One blocking call on the grant at a time: a release never races a renewal in flight."""
+
+    def tell_lost(self) -> None:
+        """On the loop, once `lost` is set."""
+        for callback in list(self.on_lost):
+            try:
+                callback()
+            except Exception:  # a listener's bug must not keep the others from hearing it
+                log.exception("a lost-lease listener of %s failed", self.app)
 
     def stamp(self, lease: dict[str, Any] | None, seconds: int) -> None:
         self._lease, self.written_at, self.written_seconds = lease, time.monotonic(), seconds

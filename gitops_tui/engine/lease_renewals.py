@@ -116,8 +116,9 @@ class RenewalSchedule:
             elif grant in self._grants:
                 self._retry_at[grant] = now + retry
         for grant in batch:
-            if grant.lost:
+            if grant.lost and grant in self._grants:
                 self._grants.discard(grant)  # nothing more to renew: the operation sees `lost` and stops
+                grant.tell_lost()
 
     def _renew_all(self, batch: list[LeaseGrant]) -> dict[LeaseGrant, float]:
         """In a renewal thread: each grant of the batch in turn; the failed ones with when to try again."""

@@ -145,9 +145,14 @@ class IncrementalComparer:
                 continue
             cached = self._predictions.get(pending.key)
             version = live.resource_version if live is not None else ""
-            if cached is not None and cached.digest == item.digest and cached.version == version:
-                plan.changed[index] = Pending(pending.key, item, live, cached)
-                continue
+            if cached is not None and cached.digest == item.digest:
+                if cached.version != version and live is not None:
+                    cached = _carried_over(cached, live)
+                    if cached is not None:
+                        self._predictions[pending.key] = cached
+                if cached is not None:
+                    plan.changed[index] = Pending(pending.key, item, live, cached)
+                    continue
             if live is None and cache is not None:
                 known_missing = known_missing or missing_checker(cache)
                 if known_missing(pending.key):
@@ -264,6 +269,24 @@ def diff_resource(app: AppSpec, item: DesiredItem | None, live: Mapping[str, Any
     predicted = json.loads(prediction.raw) if prediction is not None and prediction.raw is not None else None
     return compare_resource(item.key if item else _key_of(live), item.obj if item else None, live,
                             predicted=predicted, ignore=app.ignore_differences)
+
+
+def _carried_over(cached: Prediction, live: CachedObject) -> Prediction | None:
+    """The server's prediction still stands for an object changed since only where the server writes (its
+    status: a Deployment's rollout moves its resourceVersion a few times). The object then equals what the
+    apply was predicted to make of it, so applying the same desired object again would change nothing: the
+    prediction is the object as it is now. Anything else changed (generation, labels, ...): None, ask again."""
+    if cached.raw is None or cached.error:
+        return None
+    now = live.parse()
+    if _beyond_status(json.loads(cached.raw)) != _beyond_status(now):
+        return None
+    return Prediction(cached.digest, live.resource_version, live.raw)
+
+
+def _beyond_status(obj: dict[str, Any]) -> dict[str, Any]:
+    metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("managedFields", "resourceVersion")}
+    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": metadata}
 
 
 def _same_version(a: CachedObject | None, b: CachedObject | None) -> bool:

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -74,9 +74,24 @@ class OperationControl:
         self.slot: Slot | None = None
         """Its place among the cluster's writers (sync_slots.py), given back while it only waits."""
 
-    def waiting(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """Around a wait that writes nothing: the slot goes back meanwhile, so other apps can write."""
-        return self.slot.away() if self.slot is not None else contextlib.nullcontext()
+    @contextlib.asynccontextmanager
+    async def waiting(self) -> AsyncIterator[None]:
+        """Around a wait that writes nothing: the slot goes back meanwhile, so other apps can write, and the
+        Lease is only held (renewed rarely, lease.py) until the operation writes again."""
+        grant = self.grant
+        if grant is not None:
+            grant.writers = max(grant.writers - 1, 0)
+        try:
+            async with self.slot.away() if self.slot is not None else contextlib.nullcontext():
+                yield
+        finally:
+            if grant is not None:
+                grant.writers += 1
+
+    def wake(self) -> None:
+        """Wake every wait of the operation to look at `should_stop` (a terminate, a lost lease)."""
+        for event in list(self.wakers):
+            event.set()
 
     def should_stop(self) -> str:
         if self.stop_reason:
@@ -134,8 +149,7 @@ class SyncRunner:
         if not control.stop_reason:
             control.stop_reason = TERMINATED
             control.emit(phase=OperationPhase.TERMINATING, message="terminating: stops after the current step")
-            for event in control.wakers:
-                event.set()
+            control.wake()
         return control.operation
 
     async def run(self, job: SyncJob) -> Operation:
@@ -187,12 +201,16 @@ class SyncRunner:
                 return control.finish(OperationPhase.ERROR, exc.message)
             if control.grant.note:
                 control.report(control.grant.note)
+            control.grant.on_lost.append(control.wake)
         try:
             return await self._attempts(job, control)
         except asyncio.CancelledError:
             control.finish(OperationPhase.INTERRUPTED, INTERRUPTED)  # said before the lease goes back
             raise
         finally:
+            if control.grant is not None:
+                with contextlib.suppress(ValueError):
+                    control.grant.on_lost.remove(control.wake)
             if control.grant is not None and self.leases is not None:
                 with contextlib.suppress(asyncio.TimeoutError, ClusterError):
                     await asyncio.wait_for(asyncio.shield(self.leases.release(client, app, writing=True)),

@@ -9,8 +9,9 @@ server sees a steady load. A queued operation says so, and can be terminated whi
 
 The bound is on writing: an operation gives its writer's place back while it waits for a wave's health or
 a hook (no requests: the waits read the watch cache) and queues again for the next wave. Operations under
-way at all (waiting ones included) have a looser bound of their own: each holds its Lease, renewed with two
-requests every 10 s, and a thousand of them renewing while slow rollouts finish would crowd the writes out.
+way at all (waiting ones included) have a looser bound of their own (500): a waiting operation costs a
+Lease renewal every 40 s (it only holds its Lease while it waits, lease.py), and with a few dozen allowed
+the first syncs of a thousand apps waited for rollouts fifty at a time.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 DEFAULT_WRITERS = 10
-DEFAULT_IN_FLIGHT = 50
+DEFAULT_IN_FLIGHT = 500
 
 
 class Slot:

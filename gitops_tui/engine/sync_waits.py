@@ -129,6 +129,7 @@ async def wait_for(
     started = time.monotonic()
     deadline = started + settings.timeout
     next_get = started
+    said = ""
     changed = asyncio.Event()
     stop_notices = watch.notify(pending, changed) if watch is not None else None
     if wakers is not None:
@@ -166,7 +167,10 @@ async def wait_for(
                 break
             first_key, first = waiting[0]
             more = f" and {len(waiting) - 1} more" if len(waiting) > 1 else ""
-            report(f"{what}: waiting for {display_key(first_key)} ({first.message or 'pending'}){more}")
+            message = f"{what}: waiting for {display_key(first_key)} ({first.message or 'pending'}){more}"
+            if message != said:  # said again on every wake-up, it would redraw the app for nothing
+                report(message)
+                said = message
             wake_at = [deadline, now + settings.idle_check]  # idle_check: a lost lease is noticed this often
             if to_get:
                 wake_at.append(next_get)

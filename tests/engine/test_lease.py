@@ -183,3 +183,22 @@ async def test_a_held_lease_is_written_long_a_writing_one_short_and_each_renewal
     again = await manager.try_acquire(world.client, "shop")  # taken again from what the release returned
     assert again.grant is not None
     await manager.release(world.client, "shop")
+
+
+async def test_a_sync_only_holds_its_lease_while_it_waits_for_health(world: SyncWorld) -> None:
+    slow = deployment("web", "shop/web:crashloop").replace("progressDeadlineSeconds: 20",
+                                                           "progressDeadlineSeconds: 100000")
+    world.commit({"shop/web.yaml": slow}, "slow")
+    manager = LeaseManager(identity="waiting-console", duration_seconds=1, hold_seconds=3)
+    runner = SyncRunner(leases=manager, settings=SyncSettings(wait=FAST_WAIT))
+    job, recorder = world.job(world.app())
+    task = asyncio.create_task(runner.run(job))
+    await eventually(lambda: any("waiting for" in u.message for u in recorder.updates), what="the wave wait")
+
+    def duration() -> object:
+        lease = world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui")
+        return lease is not None and lease["spec"]["leaseDurationSeconds"] == 3 and lease["spec"]["holderIdentity"]
+
+    assert await eventually(duration, what="renewed as held (3 s), not as writing (1 s)") == "waiting-console"
+    runner.terminate("shop")
+    assert (await asyncio.wait_for(task, 10)).phase is OperationPhase.FAILED
