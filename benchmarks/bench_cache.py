@@ -41,32 +41,54 @@ SENT_AT = "bench.gitops-tui.dev/sent-at"
 def pod(i: int) -> dict[str, Any]:
     name, namespace = f"web-{i:05d}", f"ns-{i % NAMESPACES}"
     return {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {
-            "name": name, "namespace": namespace, "labels": {"app": "web", "pod-template-hash": "5d8f7c9b4"},
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app": "web", "pod-template-hash": "5d8f7c9b4"},
             "annotations": {"gitops-tui.dev/tracking-id": f"shop:/Pod:{namespace}/{name}"},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d8f7c9b4",
-                                 "uid": "0b7c2c1e-8f7a-4a53-9d55-3f1c2f0a9e1b", "controller": True,
-                                 "blockOwnerDeletion": True}],
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": "web-5d8f7c9b4",
+                    "uid": "0b7c2c1e-8f7a-4a53-9d55-3f1c2f0a9e1b",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
         },
         "spec": {
-            "containers": [{
-                "name": "web", "image": "registry.example.com/shop/web:1.27.3",
-                "ports": [{"containerPort": 8080, "name": "http"}],
-                "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "DB_HOST", "value": "db.shop.svc"}],
-                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
-                "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
-                "volumeMounts": [{"name": "config", "mountPath": "/etc/web"}],
-            }],
+            "containers": [
+                {
+                    "name": "web",
+                    "image": "registry.example.com/shop/web:1.27.3",
+                    "ports": [{"containerPort": 8080, "name": "http"}],
+                    "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "DB_HOST", "value": "db.shop.svc"}],
+                    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                    "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
+                    "volumeMounts": [{"name": "config", "mountPath": "/etc/web"}],
+                }
+            ],
             "volumes": [{"name": "config", "configMap": {"name": "web-config"}}],
             "nodeName": "node-1",
         },
         "status": {
-            "phase": "Running", "podIP": f"10.1.{i // 250}.{i % 250}",
+            "phase": "Running",
+            "podIP": f"10.1.{i // 250}.{i % 250}",
             "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-11-26T10:00:00Z"}],
-            "containerStatuses": [{"name": "web", "ready": True, "restartCount": 0, "started": True,
-                                   "image": "registry.example.com/shop/web:1.27.3", "imageID": "sha256:abc",
-                                   "state": {"running": {"startedAt": "2026-11-26T10:00:00Z"}}}],
+            "containerStatuses": [
+                {
+                    "name": "web",
+                    "ready": True,
+                    "restartCount": 0,
+                    "started": True,
+                    "image": "registry.example.com/shop/web:1.27.3",
+                    "imageID": "sha256:abc",
+                    "state": {"running": {"startedAt": "2026-11-26T10:00:00Z"}},
+                }
+            ],
         },
     }
 
@@ -78,25 +100,32 @@ def serve(objects: int) -> None:
     from gitops_tui.sandbox.runtime import Sandbox
 
     with Sandbox(bookmark_interval=1.0) as sandbox:
+
         def seed(start: int, stop: int) -> None:
             def run(store: Any) -> None:
                 for i in range(start, stop):
                     store.create("pods", pod(i), f"ns-{i % NAMESPACES}", keep_status=True)
+
             sandbox.call(run)
 
-        sandbox.call(lambda store: [store.create("namespaces", {"metadata": {"name": f"ns-{n}"}})
-                                    for n in range(NAMESPACES)])
+        sandbox.call(
+            lambda store: [store.create("namespaces", {"metadata": {"name": f"ns-{n}"}}) for n in range(NAMESPACES)]
+        )
         for start in range(0, objects, 1000):  # batches keep each call on the sandbox loop short
             seed(start, min(start + 1000, objects))
         print(json.dumps({"kubeconfig": str(sandbox.kubeconfig_path)}), flush=True)
         for line in sys.stdin:
             command, _, argument = line.strip().partition(" ")
             if command == "burst":
+
                 def burst(store: Any, count: int = int(argument)) -> None:
                     for i in range(count):
+
                         def stamp(obj: dict[str, Any]) -> None:
                             obj["metadata"]["annotations"][SENT_AT] = repr(time.monotonic())
+
                         store.mutate("pods", f"ns-{i % NAMESPACES}", f"web-{i:05d}", stamp)
+
                 sandbox.call(burst)
                 # The sandbox sends nothing while the burst runs on its loop: every event leaves after this.
                 print(f"done {time.monotonic()!r}", flush=True)
@@ -125,8 +154,9 @@ async def synced_cache(kubeconfig: str, page_size: int, lag: LoopLag | None = No
     return cache, time.perf_counter() - started
 
 
-async def timed_run(server: subprocess.Popen[str], kubeconfig: str, objects: int, burst: int,
-                    page_size: int) -> dict[str, Any]:
+async def timed_run(
+    server: subprocess.Popen[str], kubeconfig: str, objects: int, burst: int, page_size: int
+) -> dict[str, Any]:
     gc.collect()
     rss_before = rss_bytes()
     lag = LoopLag()
@@ -188,8 +218,11 @@ async def memory_run(kubeconfig: str, objects: int, page_size: int) -> dict[str,
     tracemalloc.stop()
     json_bytes = sum(len(cache.store.entry(k).raw) for k in cache.store)  # type: ignore[union-attr]
     await cache.aclose()
-    return {"bytes_per_object": retained / objects, "json_per_object": json_bytes / objects,
-            "overhead_per_object": (retained - json_bytes) / objects}
+    return {
+        "bytes_per_object": retained / objects,
+        "json_per_object": json_bytes / objects,
+        "overhead_per_object": (retained - json_bytes) / objects,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,14 +235,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve is not None:
         serve(args.serve)
         return 0
-    server = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_cache", "--serve", str(args.objects)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.bench_cache", "--serve", str(args.objects)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
         plain_list = list_seconds(kubeconfig, args.page_size)
-        timed = asyncio.run(timed_run(server, kubeconfig, args.objects, min(args.burst, args.objects),
-                                      args.page_size))
+        timed = asyncio.run(timed_run(server, kubeconfig, args.objects, min(args.burst, args.objects), args.page_size))
         memory = asyncio.run(memory_run(kubeconfig, args.objects, args.page_size))
     finally:
         if server.stdin is not None:
@@ -218,19 +254,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.wait(30)
     latency = timed["latency_ms"]
     print(f"bench_cache: {args.objects} Pods, list pages of {args.page_size}")
-    print(f"  start → synced:            {timed['sync_seconds']:.2f} s "
-          f"(a plain paged list of the same objects takes {plain_list:.2f} s)")
-    print(f"  worst event-loop stall:    {timed['loop_lag_ms']['sync']:.1f} ms while syncing, "
-          f"{timed['loop_lag_ms']['burst']:.1f} ms during the burst")
-    print(f"  memory per object:         {memory['bytes_per_object'] / 1024:.2f} KiB traced "
-          f"(JSON kept {memory['json_per_object'] / 1024:.2f} KiB + overhead "
-          f"{memory['overhead_per_object'] / 1024:.2f} KiB; target overhead ≤ 3 KiB)")
+    print(
+        f"  start → synced:            {timed['sync_seconds']:.2f} s "
+        f"(a plain paged list of the same objects takes {plain_list:.2f} s)"
+    )
+    print(
+        f"  worst event-loop stall:    {timed['loop_lag_ms']['sync']:.1f} ms while syncing, "
+        f"{timed['loop_lag_ms']['burst']:.1f} ms during the burst"
+    )
+    print(
+        f"  memory per object:         {memory['bytes_per_object'] / 1024:.2f} KiB traced "
+        f"(JSON kept {memory['json_per_object'] / 1024:.2f} KiB + overhead "
+        f"{memory['overhead_per_object'] / 1024:.2f} KiB; target overhead ≤ 3 KiB)"
+    )
     print(f"  RSS growth per object:     {timed['rss_per_object'] / 1024:.2f} KiB (includes allocator slack)")
     commit = timed["commit_latency_ms"]
-    print(f"  burst of {args.burst} changes, server sends → callback: p50 {latency['p50']:.1f} ms, "
-          f"p99 {latency['p99']:.1f} ms, max {latency['max']:.1f} ms")
-    print(f"  same, from each change's commit (includes the sandbox's time to commit the whole burst): "
-          f"p50 {commit['p50']:.1f} ms, p99 {commit['p99']:.1f} ms")
+    print(
+        f"  burst of {args.burst} changes, server sends → callback: p50 {latency['p50']:.1f} ms, "
+        f"p99 {latency['p99']:.1f} ms, max {latency['max']:.1f} ms"
+    )
+    print(
+        f"  same, from each change's commit (includes the sandbox's time to commit the whole burst): "
+        f"p50 {commit['p50']:.1f} ms, p99 {commit['p99']:.1f} ms"
+    )
     return 0
 
 

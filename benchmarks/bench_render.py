@@ -102,8 +102,11 @@ def main() -> None:
         pool = MirrorPool(Path(tmp) / "cache")
         mirror = pool.get(remote.url)
         mirror.fetch()
-        app = AppSpec("bench", AppSource(remote.url, "apps/big", "HEAD", directory=DirectorySource(recurse=True)),
-                      Destination(namespace="bench"))
+        app = AppSpec(
+            "bench",
+            AppSource(remote.url, "apps/big", "HEAD", directory=DirectorySource(recurse=True)),
+            Destination(namespace="bench"),
+        )
         entries = [e for e in mirror.list_files(sha, "apps/big", recursive=True) if e.is_file]
         blobs = list(zip([e.path for e in entries], mirror.read_blobs([e.sha for e in entries]), strict=True))
         size = sum(len(data) for _, data in blobs)
@@ -140,8 +143,10 @@ def main() -> None:
             cached.append(calls / CACHED_CALLS)
 
         ratios = [o / b for o, b in zip(ours, libyaml, strict=True)]
-        print(f"{objects} objects in {len(blobs)} files, {size / 1024:.0f} KiB, {RUNS} runs;"
-              f" libyaml: {yaml.__with_libyaml__}")
+        print(
+            f"{objects} objects in {len(blobs)} files, {size / 1024:.0f} KiB, {RUNS} runs;"
+            f" libyaml: {yaml.__with_libyaml__}"
+        )
         print(f"{'measure':<40}{'median':>10}{'min':>10}{'max':>10}  target")
         rows = [
             ("first render, cold cache (ms)", summary(first), ""),

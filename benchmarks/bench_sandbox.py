@@ -50,12 +50,20 @@ async def _post_all(session: aiohttp.ClientSession, url: str, bodies: list[tuple
 async def _create(url: str, objects: int, namespaces: int) -> tuple[float, float]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as session:
         started = time.perf_counter()
-        await _post_all(session, url, [("/api/v1/namespaces", {"metadata": {"name": f"ns-{i}"}})
-                                       for i in range(namespaces)])
+        await _post_all(
+            session, url, [("/api/v1/namespaces", {"metadata": {"name": f"ns-{i}"}}) for i in range(namespaces)]
+        )
         ns_done = time.perf_counter()
-        bodies = [(f"/api/v1/namespaces/ns-{i % namespaces}/configmaps",
-                   {"metadata": {"name": f"cm-{i}", "labels": {"app": f"app-{i % 7}", "bench": "yes"}},
-                    "data": {"key": "value " * 8, "index": str(i)}}) for i in range(objects)]
+        bodies = [
+            (
+                f"/api/v1/namespaces/ns-{i % namespaces}/configmaps",
+                {
+                    "metadata": {"name": f"cm-{i}", "labels": {"app": f"app-{i % 7}", "bench": "yes"}},
+                    "data": {"key": "value " * 8, "index": str(i)},
+                },
+            )
+            for i in range(objects)
+        ]
         await _post_all(session, url, bodies)
         return ns_done - started, time.perf_counter() - ns_done
 
@@ -88,9 +96,12 @@ async def _fan_out(url: str) -> tuple[float, float]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=WATCHERS + 4)) as session:
         async with session.get(url + "/api/v1/namespaces/ns-0/configmaps?limit=1") as response:
             rv = (await response.json())["metadata"]["resourceVersion"]
-        streams = [await session.get(url + f"/api/v1/configmaps?watch=true&resourceVersion={rv}"
-                                           "&timeoutSeconds=60&labelSelector=bench%3Dyes")
-                   for _ in range(WATCHERS)]
+        streams = [
+            await session.get(
+                url + f"/api/v1/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=60&labelSelector=bench%3Dyes"
+            )
+            for _ in range(WATCHERS)
+        ]
         latencies = []
         try:
             for round_ in range(5):
@@ -129,8 +140,14 @@ def _in_process(objects: int, namespaces: int) -> dict[str, float]:
         store.create("namespaces", {"metadata": {"name": f"ns-{i}"}})
     started = time.perf_counter()
     for i in range(objects):
-        store.create("configmaps", {"metadata": {"name": f"cm-{i}", "labels": {"app": f"app-{i % 7}"}},
-                                    "data": {"key": "value " * 8, "index": str(i)}}, f"ns-{i % namespaces}")
+        store.create(
+            "configmaps",
+            {
+                "metadata": {"name": f"cm-{i}", "labels": {"app": f"app-{i % 7}"}},
+                "data": {"key": "value " * 8, "index": str(i)},
+            },
+            f"ns-{i % namespaces}",
+        )
     created = time.perf_counter() - started
     target = Target(store.resolve("configmaps"), "list", "", "", "")
     started = time.perf_counter()
@@ -143,14 +160,17 @@ def run(objects: int, namespaces: int) -> dict[str, float]:
         kubeconfig = Path(temp) / "kubeconfig"
         process = subprocess.Popen(
             [sys.executable, "-m", "gitops_tui.sandbox", "--no-controllers", "--kubeconfig-out", str(kubeconfig)],
-            stdout=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert process.stdout is not None
             url = process.stdout.readline().strip().rsplit(" ", 1)[-1]
             results: dict[str, float] = {"rss_idle_mib": _rss_mib(process.pid)}
             ns_seconds, cm_seconds = asyncio.run(_create(url, objects, namespaces))
-            results.update(create_namespaces_s=ns_seconds, create_objects_s=cm_seconds,
-                           creates_per_s=objects / cm_seconds)
+            results.update(
+                create_namespaces_s=ns_seconds, create_objects_s=cm_seconds, creates_per_s=objects / cm_seconds
+            )
             raw_list, items = asyncio.run(_list_raw(url))
             assert items == objects, items
             results["list_all_raw_http_s"] = raw_list

@@ -51,11 +51,21 @@ class DemoEnvironment:
         self.repo = build_demo_repository(self.root)
 
     def _start_sandbox(self) -> None:
-        command = [sys.executable, "-m", "gitops_tui.sandbox", "--kubeconfig-out", str(self.kubeconfig),
-                   "--speed", str(self.speed), "--state-file", str(self.root / "cluster.json")]
+        command = [
+            sys.executable,
+            "-m",
+            "gitops_tui.sandbox",
+            "--kubeconfig-out",
+            str(self.kubeconfig),
+            "--speed",
+            str(self.speed),
+            "--state-file",
+            str(self.root / "cluster.json"),
+        ]
         with (self.root / "sandbox.log").open("w") as log:
-            self._sandbox = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
-                                             preexec_fn=_die_with_parent)
+            self._sandbox = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=log, text=True, preexec_fn=_die_with_parent
+            )
         assert self._sandbox.stdout is not None
         line = self._sandbox.stdout.readline()  # "Kubernetes sandbox serving at http://127.0.0.1:PORT"
         if not line:

@@ -29,8 +29,9 @@ class ScenarioError(Exception):
     pass
 
 
-async def wait_for(reconciler: Reconciler, what: str, condition: Callable[[dict[str, AppState]], bool],
-                   timeout: float = STEP_TIMEOUT) -> None:
+async def wait_for(
+    reconciler: Reconciler, what: str, condition: Callable[[dict[str, AppState]], bool], timeout: float = STEP_TIMEOUT
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition(dict(reconciler.snapshot())):
         if time.monotonic() > deadline:
@@ -42,7 +43,9 @@ def healthy_and_synced(name: str, sha: str = "") -> Callable[[dict[str, AppState
     def check(states: dict[str, AppState]) -> bool:
         state = states.get(name)
         return bool(
-            state and state.sync is SyncStatus.SYNCED and state.health.status is HealthStatus.HEALTHY
+            state
+            and state.sync is SyncStatus.SYNCED
+            and state.health.status is HealthStatus.HEALTHY
             and (not sha or (state.revision is not None and state.revision.sha == sha))
         )
 
@@ -65,8 +68,7 @@ async def run_story(reconciler: Reconciler, repo: DemoRepository, client: Cluste
     say("scenario: Carol pushes a broken orders build (image tag crashloop); orders syncs it and degrades")
     await asyncio.to_thread(push, repo.work, BROKEN_ORDERS_BUILD)
     reconciler.refresh("orders")
-    await wait_for(reconciler, "degraded orders",
-                   lambda s: s["orders"].health.status is HealthStatus.DEGRADED)
+    await wait_for(reconciler, "degraded orders", lambda s: s["orders"].health.status is HealthStatus.DEGRADED)
     await wait_for(reconciler, "the end of the orders sync", lambda _: _operation_over(reconciler, "orders"))
     say("scenario: done. Roll orders back (R in the console, or `gitops-tui rollback orders`) to heal it.")
 

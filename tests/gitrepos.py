@@ -83,9 +83,7 @@ class GitRemote:
 
     def git(self, *args: str, cwd: Path | str | None = "work") -> str:
         where = self.work if cwd == "work" else cwd
-        done = subprocess.run(
-            ["git", *args], cwd=where, env=self._env, capture_output=True, text=True, check=False
-        )
+        done = subprocess.run(["git", *args], cwd=where, env=self._env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout.strip()
@@ -150,10 +148,16 @@ class GitRemote:
 
     def checkout(self, branch: str, start: str | None = None) -> None:
         """Switch to `branch`, creating it (from `start` or the current commit) if needed."""
-        exists = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
-            cwd=self.work, env=self._env, capture_output=True, check=False,
-        ).returncode == 0
+        exists = (
+            subprocess.run(
+                ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+                cwd=self.work,
+                env=self._env,
+                capture_output=True,
+                check=False,
+            ).returncode
+            == 0
+        )
         if exists:
             self.git("checkout", "--quiet", branch)
         else:

@@ -41,8 +41,9 @@ class World:
         self.apps = tmp_path / "apps"
         self.apps.mkdir()
         (self.apps / "shop.yaml").write_text(application("shop", self.remote.url))
-        self.client = ClusterClient.from_kubeconfig(load_kubeconfig(sandbox.kubeconfig_path),
-                                                    settings=ClientSettings(connect_timeout=2.0, read_timeout=10.0))
+        self.client = ClusterClient.from_kubeconfig(
+            load_kubeconfig(sandbox.kubeconfig_path), settings=ClientSettings(connect_timeout=2.0, read_timeout=10.0)
+        )
         self.client.ensure_namespace(NAMESPACE)
 
     def run(self, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -144,8 +145,9 @@ async def test_the_console_wiring_names_a_running_operation_and_gives_leases_bac
     from gitops_tui.model import AppSource, AppSpec, Destination
 
     world.remote.commit({"shop/settings.yaml": configmap("settings", "info")}, "info level")
-    spec = AppSpec("shop", AppSource(world.remote.url, "shop"),
-                   Destination("https://kubernetes.default.svc", "", NAMESPACE))
+    spec = AppSpec(
+        "shop", AppSource(world.remote.url, "shop"), Destination("https://kubernetes.default.svc", "", NAMESPACE)
+    )
     reconciler = build_reconciler([spec], load_kubeconfig(world.kubeconfig))
     assert isinstance(reconciler._executor, SyncRunner) and reconciler._executor.leases is not None
     await reconciler.start()

@@ -14,8 +14,9 @@ from gitops_tui.sandbox.demorepo import DEMO_APPS, HISTORY, INITIAL, build_demo_
 
 def test_demo_repository_has_real_history_and_valid_apps(tmp_path: Path) -> None:
     repo = build_demo_repository(tmp_path)
-    log = subprocess.run(["git", "--git-dir", str(repo.bare), "log", "--format=%s", "main"],
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    log = subprocess.run(
+        ["git", "--git-dir", str(repo.bare), "log", "--format=%s", "main"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert log == [c.subject for c in reversed((INITIAL, *HISTORY))]
     assert any("crashloop" in subject for subject in log)  # rollback has something to undo
     loaded = load_applications([repo.apps_dir])
@@ -29,8 +30,14 @@ def test_demo_repository_has_real_history_and_valid_apps(tmp_path: Path) -> None
 def test_headless_scenario_tells_its_story_and_leaves_nothing_behind(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_STATE_HOME": str(tmp_path / "state")}
     exe = Path(sys.executable).with_name("gitops-tui")
-    run = subprocess.run([exe, "demo", "--headless", "--scenario", "--for", "240"], capture_output=True,
-                         text=True, timeout=300, env=env, check=False)
+    run = subprocess.run(
+        [exe, "demo", "--headless", "--scenario", "--for", "240"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
     out = run.stdout
     assert run.returncode == 0, out[-3000:] + run.stderr[-3000:]
     story = [line for line in out.splitlines() if line.startswith("scenario:")]

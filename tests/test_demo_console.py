@@ -31,12 +31,19 @@ def read_until(fd: int, pattern: bytes, timeout: float) -> bytes:
 
 def test_demo_console_opens_and_quits_cleanly(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("gitops-tui")
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40",
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_STATE_HOME": str(tmp_path / "state")}
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        "LINES": "40",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
     controller, terminal = pty.openpty()
     os.set_blocking(controller, True)
-    process = subprocess.Popen([exe, "demo"], stdin=terminal, stdout=terminal, stderr=terminal, env=env,
-                               close_fds=True, start_new_session=True)
+    process = subprocess.Popen(
+        [exe, "demo"], stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True, start_new_session=True
+    )
     os.close(terminal)
     try:
         shown = read_until(controller, b"Applications", 90)

@@ -43,10 +43,14 @@ def add_source_commands(commands: Any, apps_options: argparse.ArgumentParser) ->
     )
     demo.add_argument("--state-dir", type=Path, help="keep the demo's cluster state and repository here")
     demo.add_argument("--headless", action="store_true", help="print the event log instead of opening the console")
-    demo.add_argument("--scenario", action="store_true",
-                      help="play a story: a new commit auto-syncs, a hand edit is healed, a bad build degrades")
-    demo.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
-                      help="stop by itself after this long (headless)")
+    demo.add_argument(
+        "--scenario",
+        action="store_true",
+        help="play a story: a new commit auto-syncs, a hand edit is healed, a bad build degrades",
+    )
+    demo.add_argument(
+        "--for", dest="duration", type=float, metavar="SECONDS", help="stop by itself after this long (headless)"
+    )
     add_mouse_option(demo)
     demo.set_defaults(handler=cmd_demo)
 
@@ -94,8 +98,14 @@ def cmd_manifests(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from gitops_tui.demo import run_demo
 
-    return run_demo(args.state_dir, headless=args.headless, scenario=args.scenario, duration=args.duration,
-                    mouse=args.mouse, settings=console_config(strict=False))
+    return run_demo(
+        args.state_dir,
+        headless=args.headless,
+        scenario=args.scenario,
+        duration=args.duration,
+        mouse=args.mouse,
+        settings=console_config(strict=False),
+    )
 
 
 def sync_policy_word(app: AppSpec) -> str:

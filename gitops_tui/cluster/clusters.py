@@ -17,8 +17,13 @@ from .kubeconfig import KubeConfig
 
 
 class Clusters:
-    def __init__(self, kubeconfig: KubeConfig, *, client_settings: ClientSettings | None = None,
-                 cache_settings: CacheSettings | None = None) -> None:
+    def __init__(
+        self,
+        kubeconfig: KubeConfig,
+        *,
+        client_settings: ClientSettings | None = None,
+        cache_settings: CacheSettings | None = None,
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.client_settings = client_settings or ClientSettings()
         self.cache_settings = cache_settings or CacheSettings()

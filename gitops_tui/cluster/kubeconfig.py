@@ -59,8 +59,9 @@ class KubeConfig:
         for name, ctx in _named(self.data, "contexts", "context").items():
             cluster_name = str(ctx.get("cluster") or "")
             server = str((clusters.get(cluster_name) or {}).get("server") or "")
-            found.append(ContextInfo(name, cluster_name, str(ctx.get("user") or ""),
-                                     str(ctx.get("namespace") or ""), server))
+            found.append(
+                ContextInfo(name, cluster_name, str(ctx.get("user") or ""), str(ctx.get("namespace") or ""), server)
+            )
         return found
 
     def context(self, name: str | None = None) -> ContextInfo:
@@ -104,8 +105,9 @@ class KubeConfig:
                 return self.context().name
             if not matches:
                 known = ", ".join(sorted({c.server for c in contexts if c.server})) or "none"
-                raise DestinationError(f"no kubeconfig context for destination server {server} (known servers: "
-                                       f"{known})")
+                raise DestinationError(
+                    f"no kubeconfig context for destination server {server} (known servers: {known})"
+                )
             return self._prefer_current(matches)
         by_context = [c for c in contexts if c.name == name]
         if by_context:
@@ -138,8 +140,9 @@ def normalize_server(url: str) -> str:
 # ---- loading ------------------------------------------------------------------------------------------
 
 
-def kubeconfig_paths(explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None,
-                     home: Path | None = None) -> list[Path]:
+def kubeconfig_paths(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None, home: Path | None = None
+) -> list[Path]:
     """Files to read, in precedence order: an explicit path, else `$KUBECONFIG`, else `~/.kube/config`."""
     env = os.environ if env is None else env
     if explicit:

@@ -29,8 +29,15 @@ class EventType(enum.StrEnum):
 class CachedObject:
     __slots__ = ("apps", "key", "owners", "raw", "resource_version", "uid")
 
-    def __init__(self, key: ResourceKey, raw: bytes, resource_version: str, uid: str,
-                 owners: tuple[str, ...], apps: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        key: ResourceKey,
+        raw: bytes,
+        resource_version: str,
+        uid: str,
+        owners: tuple[str, ...],
+        apps: tuple[str, ...],
+    ) -> None:
         self.key = key
         self.raw = raw
         self.resource_version = resource_version
@@ -50,14 +57,17 @@ def decode_object(obj: dict[str, Any], resource: ApiResource, annotation_keys: t
     obj.setdefault("kind", resource.kind)
     namespace = str(metadata.get("namespace") or "") if resource.namespaced else ""
     # Interning makes the thousands of keys share one copy of each group, kind and namespace string.
-    key = ResourceKey(sys.intern(resource.group), sys.intern(resource.kind), sys.intern(namespace),
-                      str(metadata.get("name") or ""))
-    owners = tuple(str(ref.get("uid")) for ref in metadata.get("ownerReferences") or ()
-                   if isinstance(ref, dict) and ref.get("uid"))
+    key = ResourceKey(
+        sys.intern(resource.group), sys.intern(resource.kind), sys.intern(namespace), str(metadata.get("name") or "")
+    )
+    owners = tuple(
+        str(ref.get("uid")) for ref in metadata.get("ownerReferences") or () if isinstance(ref, dict) and ref.get("uid")
+    )
     apps = tuple(sys.intern(app) for app in tracked_apps(obj, key, annotation_keys))
     raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-    return CachedObject(key, raw, str(metadata.get("resourceVersion") or ""), str(metadata.get("uid") or ""),
-                        owners, apps)
+    return CachedObject(
+        key, raw, str(metadata.get("resourceVersion") or ""), str(metadata.get("uid") or ""), owners, apps
+    )
 
 
 class ObjectStore:

@@ -43,18 +43,35 @@ def translate_exception(
     where = f"{origin.server or 'the server'}{origin.suffix(with_user=False)}"
     if isinstance(cause, u3.NewConnectionError):  # before ConnectTimeoutError: it subclasses it
         reason = "connection refused" if _is_refused(cause) else str(cause).split(": ", 1)[-1]
-        return ConnectionFailedError(f"cannot connect to {where}: {reason} (while trying to {_what(target)})",
-                                     origin=origin, target=target)
+        return ConnectionFailedError(
+            f"cannot connect to {where}: {reason} (while trying to {_what(target)})", origin=origin, target=target
+        )
     if isinstance(cause, u3.ConnectTimeoutError):
-        return ClusterTimeoutError(f"timed out after {timeout[0]:g} s connecting to {where} "
-                                   f"(while trying to {_what(target)})", origin=origin, target=target)
+        return ClusterTimeoutError(
+            f"timed out after {timeout[0]:g} s connecting to {where} (while trying to {_what(target)})",
+            origin=origin,
+            target=target,
+        )
     if isinstance(cause, u3.ReadTimeoutError | socket.timeout | TimeoutError):
-        return ClusterTimeoutError(f"timed out after {timeout[1]:g} s waiting for {where} to answer "
-                                   f"(while trying to {_what(target)})", origin=origin, target=target)
-    if isinstance(cause, u3.ProtocolError | u3.IncompleteRead | http.client.HTTPException | ConnectionError
-                  | u3.SSLError | u3.ProxyError):
-        return ConnectionFailedError(f"connection to {where} failed: {_describe(cause)} "
-                                     f"(while trying to {_what(target)})", origin=origin, target=target)
+        return ClusterTimeoutError(
+            f"timed out after {timeout[1]:g} s waiting for {where} to answer (while trying to {_what(target)})",
+            origin=origin,
+            target=target,
+        )
+    if isinstance(
+        cause,
+        u3.ProtocolError
+        | u3.IncompleteRead
+        | http.client.HTTPException
+        | ConnectionError
+        | u3.SSLError
+        | u3.ProxyError,
+    ):
+        return ConnectionFailedError(
+            f"connection to {where} failed: {_describe(cause)} (while trying to {_what(target)})",
+            origin=origin,
+            target=target,
+        )
     return None
 
 
@@ -81,8 +98,11 @@ def is_reset(exc: BaseException) -> bool:
 
 def tls_error(exc: ApiException, origin: Origin, target: Target) -> ClusterError:
     reason = (exc.reason or "").replace("\n", ": ")
-    return ConnectionFailedError(f"TLS handshake with {origin.server or 'the server'}{origin.suffix(False)} "
-                                 f"failed: {reason}", origin=origin, target=target)
+    return ConnectionFailedError(
+        f"TLS handshake with {origin.server or 'the server'}{origin.suffix(False)} failed: {reason}",
+        origin=origin,
+        target=target,
+    )
 
 
 def response_error(response: Any, data: bytes | None, origin: Origin, target: Target) -> ApiError:

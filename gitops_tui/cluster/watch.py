@@ -126,8 +126,17 @@ class Backoff:
 
 
 class WatchWorker(threading.Thread):
-    def __init__(self, client: ClusterClient, scope: Scope, generation: int, post: Callable[[Message], None],
-                 decode: Decode, options: WatchOptions | None = None, *, report_forbidden: bool = True) -> None:
+    def __init__(
+        self,
+        client: ClusterClient,
+        scope: Scope,
+        generation: int,
+        post: Callable[[Message], None],
+        decode: Decode,
+        options: WatchOptions | None = None,
+        *,
+        report_forbidden: bool = True,
+    ) -> None:
         super().__init__(name=f"watch {client.context} {scope}", daemon=True)
         self.client = client
         self.scope = scope
@@ -209,8 +218,13 @@ class WatchWorker(threading.Thread):
         version, first = page.resource_version, True
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"list {self.scope}") as prefetch:
             while True:
-                pending = (prefetch.submit(self.client.list_page, resource, namespace, limit=size,
-                                           continue_token=page.continue_token) if page.continue_token else None)
+                pending = (
+                    prefetch.submit(
+                        self.client.list_page, resource, namespace, limit=size, continue_token=page.continue_token
+                    )
+                    if page.continue_token
+                    else None
+                )
                 objects = [self._decode(item, resource) for item in page.items]
                 try:
                     following = pending.result() if pending is not None else None
@@ -221,8 +235,13 @@ class WatchWorker(threading.Thread):
                     objects = [self._decode(item, resource) for item in page.items]
                 for start in range(0, max(len(objects), 1), self.options.chunk_size):
                     last = following is None and start + self.options.chunk_size >= len(objects)
-                    self._send(ListChunk, objects=objects[start:start + self.options.chunk_size], first=first,
-                               last=last, resource_version=version)
+                    self._send(
+                        ListChunk,
+                        objects=objects[start : start + self.options.chunk_size],
+                        first=first,
+                        last=last,
+                        resource_version=version,
+                    )
                     first = False
                 if following is None or self.stopped:
                     break
@@ -233,9 +252,13 @@ class WatchWorker(threading.Thread):
     def _watch(self, version: str, backoff: Backoff) -> str:
         low, high = self.options.watch_timeout
         started = time.monotonic()
-        response = self.client.open_watch(self.scope.resource, self.scope.namespace, version,
-                                          timeout_seconds=random.randint(low, high),
-                                          read_timeout=self.options.idle_read_timeout)
+        response = self.client.open_watch(
+            self.scope.resource,
+            self.scope.namespace,
+            version,
+            timeout_seconds=random.randint(low, high),
+            read_timeout=self.options.idle_read_timeout,
+        )
         self._response = response
         if self.stopped:  # stop() ran between opening and publishing the response
             _interrupt(response)
@@ -249,8 +272,12 @@ class WatchWorker(threading.Thread):
                 event = json.loads(line)
                 kind, obj = event.get("type"), event.get("object") or {}
                 if kind == "ERROR":
-                    raise api_error(int(obj.get("code") or 500), json.dumps(obj), origin=self.client.origin,
-                                    target=Target("watch", str(self.scope)))
+                    raise api_error(
+                        int(obj.get("code") or 500),
+                        json.dumps(obj),
+                        origin=self.client.origin,
+                        target=Target("watch", str(self.scope)),
+                    )
                 version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
                 if kind == "BOOKMARK":
                     self._send(Heard)
@@ -261,8 +288,9 @@ class WatchWorker(threading.Thread):
             log.debug("%s: no news for %s s, restarting the watch", self.scope, self.options.idle_read_timeout)
         except (u3.ProtocolError, u3.HTTPError, OSError) as exc:
             if not self.stopped:
-                raise ClusterError(f"watch of {self.scope} on context {self.client.context} broke: {exc}",
-                                   origin=self.client.origin) from exc
+                raise ClusterError(
+                    f"watch of {self.scope} on context {self.client.context} broke: {exc}", origin=self.client.origin
+                ) from exc
         finally:
             self._response = None
             # Close rather than release: a watch ended early leaves unread bytes on the connection.

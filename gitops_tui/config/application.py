@@ -74,15 +74,11 @@ class ApplicationParser:
 
     def parse(self) -> ParsedApplication:
         if self.doc.get("apiVersion") != APPLICATION_API_VERSION:
-            raise self.fail(
-                f"apiVersion must be {APPLICATION_API_VERSION}, got {self.doc.get('apiVersion')!r}"
-            )
+            raise self.fail(f"apiVersion must be {APPLICATION_API_VERSION}, got {self.doc.get('apiVersion')!r}")
         metadata = self.mapping(self.doc, "metadata", required=True)
         name = self.typed(metadata, "metadata.name", str, required=True)
         if not _NAME.match(name):
-            raise self.fail(
-                f"metadata.name {name!r} is not a valid name (lower-case letters, digits, '-' and '.')"
-            )
+            raise self.fail(f"metadata.name {name!r} is not a valid name (lower-case letters, digits, '-' and '.')")
         self.name = name
         spec = self.mapping(self.doc, "spec", required=True)
         if "sources" in spec and "source" not in spec:
@@ -224,9 +220,7 @@ class ApplicationParser:
             backoff_duration_seconds=self.duration(
                 backoff, f"{where}.backoff.duration", defaults.backoff_duration_seconds
             ),
-            backoff_factor=float(
-                self.scalar(backoff, f"{where}.backoff.factor", default=defaults.backoff_factor)
-            ),
+            backoff_factor=float(self.scalar(backoff, f"{where}.backoff.factor", default=defaults.backoff_factor)),
             backoff_max_duration_seconds=self.duration(
                 backoff, f"{where}.backoff.maxDuration", defaults.backoff_max_duration_seconds
             ),

@@ -67,9 +67,7 @@ def load_applications(paths: Iterable[Path]) -> LoadResult:
 def _definition_files(paths: Iterable[Path], errors: list[str]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DEFINITION_SUFFIXES
-            )
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DEFINITION_SUFFIXES)
             yield from found
         elif path.is_file():
             yield path

@@ -64,8 +64,9 @@ class AccessPolicy:
         for rule in self.rules:
             if rule.matches(target):
                 rt = target.rt
-                raise errors.forbidden(target.verb, rt.plural, rt.group, target.name or None,
-                                       target.namespace or None, target.subresource)
+                raise errors.forbidden(
+                    target.verb, rt.plural, rt.group, target.name or None, target.namespace or None, target.subresource
+                )
 
 
 def read_only() -> list[ForbidRule]:
@@ -85,12 +86,22 @@ def review_access(policy: AccessPolicy, registry: Any, review: dict[str, Any]) -
     rt = next((t for t in registry.all_types() if t.group == group and t.plural == resource), None)
     if rt is None:
         rt = ResourceType(group, attributes.get("version", "v1"), resource, resource, "", True)
-    target = Target(rt, attributes.get("verb", ""), attributes.get("namespace", ""), attributes.get("name", ""),
-                    attributes.get("subresource", ""))
+    target = Target(
+        rt,
+        attributes.get("verb", ""),
+        attributes.get("namespace", ""),
+        attributes.get("name", ""),
+        attributes.get("subresource", ""),
+    )
     try:
         policy.check(target)
         status = {"allowed": True}
     except errors.ApiError:
         status = {"allowed": False, "reason": "forbidden by a sandbox ForbidRule"}
-    return {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
-            "metadata": {"creationTimestamp": None}, "spec": review.get("spec") or {}, "status": status}
+    return {
+        "kind": "SelfSubjectAccessReview",
+        "apiVersion": "authorization.k8s.io/v1",
+        "metadata": {"creationTimestamp": None},
+        "spec": review.get("spec") or {},
+        "status": status,
+    }

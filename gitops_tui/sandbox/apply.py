@@ -38,8 +38,14 @@ from gitops_tui.sandbox.ssa_merge import merge_applied, prune
 
 # Metadata the server maintains; an applied configuration never changes these.
 _SERVER_OWNED_METADATA = (
-    "uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink",
-    "deletionTimestamp", "deletionGracePeriodSeconds",
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "selfLink",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
 )
 
 
@@ -245,7 +251,11 @@ def record_update(
     for entry in entries:
         trimmed = entry.with_fields(entry.fields - changed - removed)
         same_identity = (entry.manager, entry.operation, entry.api_version, entry.subresource) == (
-            manager, operation, api_version, subresource)
+            manager,
+            operation,
+            api_version,
+            subresource,
+        )
         if same_identity and previous is None:
             previous = trimmed
         else:

@@ -22,8 +22,7 @@ def _cpu_target(metrics: list[dict[str, Any]] | None) -> int | None:
     for metric in metrics or []:
         resource = metric.get("resource") or {}
         target = resource.get("target") or {}
-        if metric.get("type") == "Resource" and resource.get("name") == "cpu" and \
-                target.get("type") == "Utilization":
+        if metric.get("type") == "Resource" and resource.get("name") == "cpu" and target.get("type") == "Utilization":
             return target.get("averageUtilization")
     return None
 
@@ -37,8 +36,11 @@ def _hpa_to_v1(obj: dict[str, Any]) -> dict[str, Any]:
     out = {**obj, "spec": out_spec}
     status = obj.get("status")
     if status is not None:
-        out_status = {k: status[k] for k in ("observedGeneration", "lastScaleTime", "currentReplicas",
-                                             "desiredReplicas") if k in status}
+        out_status = {
+            k: status[k]
+            for k in ("observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas")
+            if k in status
+        }
         for metric in status.get("currentMetrics") or []:
             resource = metric.get("resource") or {}
             if resource.get("name") == "cpu" and "averageUtilization" in (resource.get("current") or {}):
@@ -51,24 +53,35 @@ def _hpa_to_v2(obj: dict[str, Any]) -> dict[str, Any]:
     spec = dict(obj.get("spec") or {})
     cpu = spec.pop("targetCPUUtilizationPercentage", None)
     if cpu is not None:
-        spec["metrics"] = [{"type": "Resource", "resource": {
-            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}]
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}},
+            }
+        ]
     out = {**obj, "spec": spec}
     status = obj.get("status")
     if status is not None:
         status = dict(status)
         current = status.pop("currentCPUUtilizationPercentage", None)
         if current is not None:
-            status["currentMetrics"] = [{"type": "Resource", "resource": {
-                "name": "cpu", "current": {"averageUtilization": current}}}]
+            status["currentMetrics"] = [
+                {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": current}}}
+            ]
         out["status"] = status
     return out
 
 
 # core/v1 Event field -> events.k8s.io/v1 Event field (the rest keep their names)
-_EVENT_FIELDS = {"involvedObject": "regarding", "message": "note", "source": "deprecatedSource",
-                 "firstTimestamp": "deprecatedFirstTimestamp", "lastTimestamp": "deprecatedLastTimestamp",
-                 "count": "deprecatedCount", "reportingComponent": "reportingController"}
+_EVENT_FIELDS = {
+    "involvedObject": "regarding",
+    "message": "note",
+    "source": "deprecatedSource",
+    "firstTimestamp": "deprecatedFirstTimestamp",
+    "lastTimestamp": "deprecatedLastTimestamp",
+    "count": "deprecatedCount",
+    "reportingComponent": "reportingController",
+}
 _EVENT_FIELDS_BACK = {v: k for k, v in _EVENT_FIELDS.items()}
 
 

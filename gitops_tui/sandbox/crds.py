@@ -32,23 +32,25 @@ def types_of(crd: dict[str, Any]) -> list[ResourceType]:
             continue
         subresources = version.get("subresources") or {}
         scale = subresources.get("scale") or {}
-        out.append(ResourceType(
-            group=group,
-            version=version["name"],
-            plural=names.get("plural", ""),
-            singular=names.get("singular") or names.get("kind", "").lower(),
-            kind=names.get("kind", ""),
-            namespaced=spec.get("scope", "Namespaced") == "Namespaced",
-            short_names=tuple(names.get("shortNames") or ()),
-            categories=tuple(names.get("categories") or ()),
-            has_status="status" in subresources,
-            has_scale="scale" in subresources,
-            tracks_generation=True,
-            scale_spec_path=scale.get("specReplicasPath", ".spec.replicas").lstrip("."),
-            scale_status_path=scale.get("statusReplicasPath", ".status.replicas").lstrip("."),
-            scale_selector_path=(scale.get("labelSelectorPath") or "").lstrip("."),
-            storage_version=storage,
-        ))
+        out.append(
+            ResourceType(
+                group=group,
+                version=version["name"],
+                plural=names.get("plural", ""),
+                singular=names.get("singular") or names.get("kind", "").lower(),
+                kind=names.get("kind", ""),
+                namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                short_names=tuple(names.get("shortNames") or ()),
+                categories=tuple(names.get("categories") or ()),
+                has_status="status" in subresources,
+                has_scale="scale" in subresources,
+                tracks_generation=True,
+                scale_spec_path=scale.get("specReplicasPath", ".spec.replicas").lstrip("."),
+                scale_status_path=scale.get("statusReplicasPath", ".status.replicas").lstrip("."),
+                scale_selector_path=(scale.get("labelSelectorPath") or "").lstrip("."),
+                storage_version=storage,
+            )
+        )
     return out
 
 
@@ -64,12 +66,14 @@ def validate_crd(crd: dict[str, Any]) -> None:
     if not names.get("kind"):
         causes.append(Cause("spec.names.kind", Cause.REQUIRED, ""))
     if spec.get("scope") not in ("Namespaced", "Cluster"):
-        causes.append(Cause("spec.scope", Cause.NOT_SUPPORTED, 'supported values: "Cluster", "Namespaced"',
-                            spec.get("scope", "")))
+        causes.append(
+            Cause("spec.scope", Cause.NOT_SUPPORTED, 'supported values: "Cluster", "Namespaced"', spec.get("scope", ""))
+        )
     versions = spec.get("versions") or []
     if not versions or sum(1 for v in versions if v.get("storage")) != 1:
-        causes.append(Cause("spec.versions", Cause.INVALID, "must have exactly one version marked as storage "
-                            "version", None))
+        causes.append(
+            Cause("spec.versions", Cause.INVALID, "must have exactly one version marked as storage version", None)
+        )
     if names.get("plural") and spec.get("group") and name != f"{names['plural']}.{spec['group']}":
         causes.append(Cause("metadata.name", Cause.INVALID, 'must be spec.names.plural+"."+spec.group', name))
     if causes:
@@ -83,10 +87,20 @@ def initial_status(crd: dict[str, Any], now: str) -> None:
     crd["status"] = {
         "acceptedNames": spec.get("names") or {},
         "conditions": [
-            {"type": "NamesAccepted", "status": "True", "lastTransitionTime": now, "reason": "NoConflicts",
-             "message": "no conflicts found"},
-            {"type": "Established", "status": "True", "lastTransitionTime": now, "reason": "InitialNamesAccepted",
-             "message": "the initial names have been accepted"},
+            {
+                "type": "NamesAccepted",
+                "status": "True",
+                "lastTransitionTime": now,
+                "reason": "NoConflicts",
+                "message": "no conflicts found",
+            },
+            {
+                "type": "Established",
+                "status": "True",
+                "lastTransitionTime": now,
+                "reason": "InitialNamesAccepted",
+                "message": "the initial names have been accepted",
+            },
         ],
         "storedVersions": storage,
     }
@@ -130,8 +144,7 @@ def delete_crd(store: Store, crd_rt: ResourceType, crd: dict[str, Any]) -> dict[
     if current is None:
         return None
     final = json.loads(current.raw())
-    final["metadata"]["finalizers"] = [f for f in final["metadata"].get("finalizers") or []
-                                       if f != CLEANUP_FINALIZER]
+    final["metadata"]["finalizers"] = [f for f in final["metadata"].get("finalizers") or [] if f != CLEANUP_FINALIZER]
     if final["metadata"]["finalizers"]:
         store.commit(crd_rt, final, "MODIFIED", current.obj)
         return final

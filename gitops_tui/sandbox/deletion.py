@@ -69,24 +69,45 @@ def delete_object(
     meta = current.obj["metadata"]
     if preconditions:
         if preconditions.get("uid") and preconditions["uid"] != meta["uid"]:
-            raise errors.conflict(rt.plural, rt.group, name,
-                                  f"Precondition failed: UID in precondition: {preconditions['uid']}, "
-                                  f"UID in object meta: {meta['uid']}")
+            raise errors.conflict(
+                rt.plural,
+                rt.group,
+                name,
+                f"Precondition failed: UID in precondition: {preconditions['uid']}, UID in object meta: {meta['uid']}",
+            )
         wanted_rv = preconditions.get("resourceVersion")
         if wanted_rv and wanted_rv != meta["resourceVersion"]:
-            raise errors.conflict(rt.plural, rt.group, name,
-                                  f"Precondition failed: ResourceVersion in precondition: {wanted_rv}, "
-                                  f"ResourceVersion in object meta: {meta['resourceVersion']}")
+            raise errors.conflict(
+                rt.plural,
+                rt.group,
+                name,
+                f"Precondition failed: ResourceVersion in precondition: {wanted_rv}, "
+                f"ResourceVersion in object meta: {meta['resourceVersion']}",
+            )
     if propagation is not None and propagation not in POLICIES:
-        raise errors.invalid("DeleteOptions", "", "", [errors.Cause(
-            "propagationPolicy", errors.Cause.NOT_SUPPORTED,
-            'supported values: "Foreground", "Background", "Orphan", "nil"', propagation)])
+        raise errors.invalid(
+            "DeleteOptions",
+            "",
+            "",
+            [
+                errors.Cause(
+                    "propagationPolicy",
+                    errors.Cause.NOT_SUPPORTED,
+                    'supported values: "Foreground", "Background", "Orphan", "nil"',
+                    propagation,
+                )
+            ],
+        )
     if dry_run:
         return json.loads(current.raw())
     if rt.group_resource == "namespaces":
         if name in IMMORTAL_NAMESPACES:  # the NamespaceLifecycle admission plugin's refusal
-            raise errors.ApiError(403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not '
-                                  "be deleted", {"name": name, "kind": "namespaces"})
+            raise errors.ApiError(
+                403,
+                "Forbidden",
+                f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                {"name": name, "kind": "namespaces"},
+            )
         return _terminate_namespace(store, rt, current.obj)
     if rt.group_resource == crds.CRD_RESOURCE:
         return crds.delete_crd(store, rt, current.obj)
@@ -131,8 +152,9 @@ def _terminate_pod(store: Store, rt: ResourceType, pod: dict[str, Any], grace_pe
     meta = pod["metadata"]
     if meta.get("deletionTimestamp"):
         return json.loads(json.dumps(pod))
-    grace = grace_period if grace_period is not None else (pod.get("spec") or {}).get(
-        "terminationGracePeriodSeconds", 30)
+    grace = (
+        grace_period if grace_period is not None else (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+    )
     marked = json.loads(json.dumps(pod))
     # The deletion timestamp is when the kubelet may kill the pod: now + grace, as a real server writes it.
     marked["metadata"]["deletionTimestamp"] = format_time(store.clock() + timedelta(seconds=grace))
@@ -155,8 +177,9 @@ def _terminate_pod(store: Store, rt: ResourceType, pod: dict[str, Any], grace_pe
     return marked
 
 
-def _mark_deleting(store: Store, rt: ResourceType, obj: dict[str, Any], finalizer: str | None,
-                   then_collect: bool) -> dict[str, Any] | None:
+def _mark_deleting(
+    store: Store, rt: ResourceType, obj: dict[str, Any], finalizer: str | None, then_collect: bool
+) -> dict[str, Any] | None:
     marked = json.loads(json.dumps(obj))
     meta = marked["metadata"]
     if not meta.get("deletionTimestamp"):
@@ -185,8 +208,9 @@ def _same_object(store: Store, rt: ResourceType, namespace: str | None, name: st
     return current is not None and current.obj["metadata"]["uid"] == uid
 
 
-def _drop_finalizer(store: Store, rt: ResourceType, namespace: str | None, name: str,
-                    finalizer: str) -> dict[str, Any] | None:
+def _drop_finalizer(
+    store: Store, rt: ResourceType, namespace: str | None, name: str, finalizer: str
+) -> dict[str, Any] | None:
     current = store.entry(rt, namespace, name)
     if current is None:
         return None
@@ -249,8 +273,11 @@ def _collect(store: Store, group_resource: str, removed: dict[str, Any]) -> None
     meta = removed["metadata"]
     uid = meta["uid"]
     for rt, obj in _dependent_entries(store, uid):
-        other_owners = [r for r in obj["metadata"].get("ownerReferences") or []
-                        if r.get("uid") != uid and _owner_exists(store, r, obj["metadata"].get("namespace"))]
+        other_owners = [
+            r
+            for r in obj["metadata"].get("ownerReferences") or []
+            if r.get("uid") != uid and _owner_exists(store, r, obj["metadata"].get("namespace"))
+        ]
         if other_owners:
             changed = json.loads(json.dumps(obj))
             changed["metadata"]["ownerReferences"] = other_owners

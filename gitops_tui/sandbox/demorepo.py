@@ -191,9 +191,7 @@ def _commit(work: Path, commit: DemoCommit, now: datetime) -> str:
 def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     # No user config may leak in (signing, hooks, templates): the demo must build anywhere.
     full_env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", **(env or {})}
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, env=full_env, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, env=full_env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
     return result.stdout

@@ -74,11 +74,27 @@ def _legacy_entries(rt: ResourceType) -> list[dict[str, Any]]:
         main["categories"] = list(rt.categories)
     out = [main]
     if rt.has_status:
-        out.append({"name": f"{rt.plural}/status", "singularName": "", "namespaced": rt.namespaced,
-                    "kind": rt.kind, "verbs": STATUS_VERBS})
+        out.append(
+            {
+                "name": f"{rt.plural}/status",
+                "singularName": "",
+                "namespaced": rt.namespaced,
+                "kind": rt.kind,
+                "verbs": STATUS_VERBS,
+            }
+        )
     if rt.has_scale:
-        out.append({"name": f"{rt.plural}/scale", "singularName": "", "namespaced": rt.namespaced,
-                    "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": STATUS_VERBS})
+        out.append(
+            {
+                "name": f"{rt.plural}/scale",
+                "singularName": "",
+                "namespaced": rt.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": STATUS_VERBS,
+            }
+        )
     return out
 
 
@@ -108,12 +124,15 @@ def _aggregated_resource(rt: ResourceType) -> dict[str, Any]:
         entry["categories"] = list(rt.categories)
     subresources = []
     if rt.has_status:
-        subresources.append({"subresource": "status", "responseKind": entry["responseKind"],
-                             "verbs": STATUS_VERBS})
+        subresources.append({"subresource": "status", "responseKind": entry["responseKind"], "verbs": STATUS_VERBS})
     if rt.has_scale:
-        subresources.append({"subresource": "scale",
-                             "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
-                             "verbs": STATUS_VERBS})
+        subresources.append(
+            {
+                "subresource": "scale",
+                "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+                "verbs": STATUS_VERBS,
+            }
+        )
     if subresources:
         entry["subresources"] = subresources
     return entry
@@ -123,8 +142,9 @@ def _aggregated_group(registry: Registry, group: str) -> dict[str, Any]:
     versions = []
     for version in registry.versions(group):
         types = sorted(registry.types_in(group, version), key=lambda rt: rt.plural)
-        versions.append({"version": version, "resources": [_aggregated_resource(rt) for rt in types],
-                         "freshness": "Current"})
+        versions.append(
+            {"version": version, "resources": [_aggregated_resource(rt) for rt in types], "freshness": "Current"}
+        )
     metadata: dict[str, Any] = {"name": group, "creationTimestamp": None} if group else {"creationTimestamp": None}
     return {"metadata": metadata, "versions": versions}
 

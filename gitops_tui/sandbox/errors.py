@@ -79,9 +79,7 @@ def already_exists(resource: str, group: str, name: str) -> ApiError:
 
 
 def conflict(resource: str, group: str, name: str, detail: str | None = None) -> ApiError:
-    detail = detail or (
-        "the object has been modified; please apply your changes to the latest version and try again"
-    )
+    detail = detail or ("the object has been modified; please apply your changes to the latest version and try again")
     return ApiError(
         409,
         "Conflict",
@@ -140,9 +138,14 @@ def method_not_allowed() -> ApiError:
 
 
 def unsupported_media_type(content_type: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - accepted "
-                    f"media types include: application/json-patch+json, application/merge-patch+json, "
-                    f"application/apply-patch+yaml (got {content_type or 'none'})", {})
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        f"the body of the request was in an unknown format - accepted "
+        f"media types include: application/json-patch+json, application/merge-patch+json, "
+        f"application/apply-patch+yaml (got {content_type or 'none'})",
+        {},
+    )
 
 
 def unauthorized() -> ApiError:
@@ -198,8 +201,7 @@ CONTINUE_EXPIRED_MESSAGE = (
 
 
 def internal_error(message: str) -> ApiError:
-    return ApiError(500, "InternalError", f"Internal error occurred: {message}", {"causes": [
-        {"message": message}]})
+    return ApiError(500, "InternalError", f"Internal error occurred: {message}", {"causes": [{"message": message}]})
 
 
 def success_status(name: str, group: str, resource: str, uid: str) -> dict[str, Any]:

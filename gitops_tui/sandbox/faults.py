@@ -44,17 +44,31 @@ class ErrorFault:
     def error(self) -> errors.ApiError:
         if self.code == 429:
             return errors.ApiError(
-                429, "TooManyRequests",
+                429,
+                "TooManyRequests",
                 "the server has received too many requests and has asked us to try again later",
-                {"causes": [{"reason": "UnexpectedServerResponse", "message": "injected by the sandbox"}],
-                 "retryAfterSeconds": self.retry_after},
-                headers={"Retry-After": str(self.retry_after)})
+                {
+                    "causes": [{"reason": "UnexpectedServerResponse", "message": "injected by the sandbox"}],
+                    "retryAfterSeconds": self.retry_after,
+                },
+                headers={"Retry-After": str(self.retry_after)},
+            )
         if self.code == 503:
-            return errors.ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the "
-                                   "request", {}, headers={"Retry-After": str(self.retry_after)})
+            return errors.ApiError(
+                503,
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request",
+                {},
+                headers={"Retry-After": str(self.retry_after)},
+            )
         if self.code == 504:
-            return errors.ApiError(504, "Timeout", "the server was unable to return a response in the time "
-                                   "allotted, but may still be processing the request", {})
+            return errors.ApiError(
+                504,
+                "Timeout",
+                "the server was unable to return a response in the time "
+                "allotted, but may still be processing the request",
+                {},
+            )
         return errors.internal_error("injected by the sandbox")
 
 
@@ -107,11 +121,24 @@ class Faults:
         self.errors.clear()
 
     def describe(self) -> dict[str, Any]:
-        return {"latency": self.latency, "latencies": [
-            {"seconds": r.seconds, "verbs": sorted(r.verbs) if r.verbs else None, "resource": r.resource}
-            for r in self.latencies], "errors": [
-            {"code": f.code, "rate": f.rate, "verbs": sorted(f.verbs) if f.verbs else None,
-             "resource": f.resource, "namespace": f.namespace, "count": f.count} for f in self.errors]}
+        return {
+            "latency": self.latency,
+            "latencies": [
+                {"seconds": r.seconds, "verbs": sorted(r.verbs) if r.verbs else None, "resource": r.resource}
+                for r in self.latencies
+            ],
+            "errors": [
+                {
+                    "code": f.code,
+                    "rate": f.rate,
+                    "verbs": sorted(f.verbs) if f.verbs else None,
+                    "resource": f.resource,
+                    "namespace": f.namespace,
+                    "count": f.count,
+                }
+                for f in self.errors
+            ],
+        }
 
 
 def error_fault_from_json(data: dict[str, Any]) -> ErrorFault:

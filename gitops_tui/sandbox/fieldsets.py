@@ -43,8 +43,9 @@ def item_element(spec: ListSpec, item: object, index: int, where: Path) -> str:
         return "v:" + _compact_json(item)
     if spec.kind == "map":
         if not isinstance(item, Mapping):
-            raise FieldSetError(f"{path_string(where)}: element {index}: associative list with keys has an element "
-                                "that is not a map")
+            raise FieldSetError(
+                f"{path_string(where)}: element {index}: associative list with keys has an element that is not a map"
+            )
         key: dict[str, object] = {}
         defaults = dict(spec.key_defaults)
         for name in spec.keys:
@@ -167,8 +168,13 @@ def _compare(old: object, new: object, node: Node, path: Path, result: Compariso
         old_map = old if isinstance(old, Mapping) else {}
         new_map = new if isinstance(new, Mapping) else {}
         for name in dict.fromkeys([*old_map, *new_map]):
-            _compare(old_map.get(name, _MISSING), new_map.get(name, _MISSING), node.child(name),
-                     (*path, field_element(name)), result)
+            _compare(
+                old_map.get(name, _MISSING),
+                new_map.get(name, _MISSING),
+                node.child(name),
+                (*path, field_element(name)),
+                result,
+            )
         return
     spec = node.list_spec
     if granular and spec.kind != "atomic" and shapes <= {list}:
@@ -179,8 +185,13 @@ def _compare(old: object, new: object, node: Node, path: Path, result: Compariso
         old_items = list_items_by_element(spec, old, path) if isinstance(old, list) else {}
         new_items = list_items_by_element(spec, new, path) if isinstance(new, list) else {}
         for element in dict.fromkeys([*old_items, *new_items]):
-            _compare(old_items.get(element, _MISSING), new_items.get(element, _MISSING), node.item(),
-                     (*path, element), result)
+            _compare(
+                old_items.get(element, _MISSING),
+                new_items.get(element, _MISSING),
+                node.item(),
+                (*path, element),
+                result,
+            )
         return
     _compare_leaf(old, new, path, result)
 

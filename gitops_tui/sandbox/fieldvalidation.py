@@ -72,8 +72,9 @@ def drop_unknown_fields(rt: ResourceType, obj: dict[str, Any], directive: str | 
     """Remove unknown fields from `obj` in place; return the warnings to send (Strict raises 400)."""
     directive = directive or "Warn"
     if directive not in _DIRECTIVES:
-        raise errors.bad_request(f'fieldValidation: Unsupported value: "{directive}": supported values: '
-                                 '"Ignore", "Strict", "Warn"')
+        raise errors.bad_request(
+            f'fieldValidation: Unsupported value: "{directive}": supported values: "Ignore", "Strict", "Warn"'
+        )
     message = _message_for(rt)
     if message is None:
         return []

@@ -88,11 +88,10 @@ def check_type(target: Target, obj: Any) -> dict[str, Any]:
     kind = obj.get("kind") or rt.kind
     if api_version != rt.api_version:
         raise errors.bad_request(
-            f"the API version in the data ({api_version}) does not match the expected API version "
-            f"({rt.api_version})")
+            f"the API version in the data ({api_version}) does not match the expected API version ({rt.api_version})"
+        )
     if kind != rt.kind:
-        raise errors.bad_request(
-            f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})")
+        raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})")
     obj["apiVersion"], obj["kind"] = api_version, kind
     if not isinstance(obj.get("metadata", {}), dict):
         raise errors.bad_request("metadata must be an object")
@@ -150,8 +149,13 @@ async def create(store: Store, request: web.Request, target: Target) -> web.Resp
     storage = storage_of(store, rt)
     obj = check_type(target, await read_body(request))
     warnings = known_fields_only(request, rt, obj)
-    created = store.writes.create(storage, to_storage(obj, rt, storage), target.namespace or None,
-                                  dry_run=is_dry_run(request), manager=field_manager(request))
+    created = store.writes.create(
+        storage,
+        to_storage(obj, rt, storage),
+        target.namespace or None,
+        dry_run=is_dry_run(request),
+        manager=field_manager(request),
+    )
     return respond(entry_bytes(created, rt), 201, warnings)
 
 
@@ -160,12 +164,13 @@ def prepare_for_update(target: Target, obj: dict[str, Any]) -> dict[str, Any]:
     if target.rt.namespaced:
         if meta.get("namespace") and meta["namespace"] != target.namespace:
             raise errors.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request")
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         meta["namespace"] = target.namespace
     if meta.get("name") != target.name:
         raise errors.bad_request(
-            f"the name of the object ({meta.get('name', '')}) does not match the name on the URL "
-            f"({target.name})")
+            f"the name of the object ({meta.get('name', '')}) does not match the name on the URL ({target.name})"
+        )
     return obj
 
 
@@ -176,11 +181,18 @@ async def update(store: Store, request: web.Request, target: Target) -> web.Resp
     warnings = known_fields_only(request, rt, obj)
     obj = prepare_for_update(target, to_storage(obj, rt, storage))
     if rt.create_on_update and not target.subresource and store.entry(storage, target.namespace, target.name) is None:
-        created = store.writes.create(storage, obj, target.namespace or None, dry_run=is_dry_run(request),
-                                      manager=field_manager(request))
+        created = store.writes.create(
+            storage, obj, target.namespace or None, dry_run=is_dry_run(request), manager=field_manager(request)
+        )
         return respond(entry_bytes(created, rt), 201, warnings)
-    updated = store.writes.update(storage, obj, dry_run=is_dry_run(request), manager=field_manager(request),
-                                  subresource=target.subresource, expected_name=target.name)
+    updated = store.writes.update(
+        storage,
+        obj,
+        dry_run=is_dry_run(request),
+        manager=field_manager(request),
+        subresource=target.subresource,
+        expected_name=target.name,
+    )
     return respond(entry_bytes(updated, rt), warnings=warnings)
 
 
@@ -209,9 +221,19 @@ def _propagation(options: dict[str, Any]) -> str | None:
     policy = options.get("propagationPolicy")
     orphan = options.get("orphanDependents")
     if policy and orphan is not None:
-        raise errors.invalid("DeleteOptions", "", "", [errors.Cause(
-            "propagationPolicy", errors.Cause.INVALID,
-            "orphanDependents and deletionPropagation cannot be both set", policy)])
+        raise errors.invalid(
+            "DeleteOptions",
+            "",
+            "",
+            [
+                errors.Cause(
+                    "propagationPolicy",
+                    errors.Cause.INVALID,
+                    "orphanDependents and deletionPropagation cannot be both set",
+                    policy,
+                )
+            ],
+        )
     if orphan is not None:
         return "Orphan" if orphan else "Background"
     return policy
@@ -225,9 +247,15 @@ async def delete(store: Store, request: web.Request, target: Target) -> web.Resp
     if entry is None:
         raise errors.not_found(rt.plural, rt.group, target.name)
     uid = entry.obj["metadata"]["uid"]
-    result = store.delete(storage, target.namespace or None, target.name, propagation=_propagation(options),
-                          dry_run=is_dry_run(request, options), preconditions=options.get("preconditions"),
-                          grace_period=options.get("gracePeriodSeconds"))
+    result = store.delete(
+        storage,
+        target.namespace or None,
+        target.name,
+        propagation=_propagation(options),
+        dry_run=is_dry_run(request, options),
+        preconditions=options.get("preconditions"),
+        grace_period=options.get("gracePeriodSeconds"),
+    )
     if result is None and rt.returns_deleted_object:
         return respond(object_in(entry.obj, rt))
     if result is None:
@@ -243,16 +271,25 @@ async def delete_collection(store: Store, request: web.Request, target: Target) 
     options = await _delete_options(request)
     dry_run = is_dry_run(request, options)
     query = request.query
-    entries = store.entries(storage, target.namespace or None, query.get("labelSelector"),
-                            query.get("fieldSelector"))
+    entries = store.entries(storage, target.namespace or None, query.get("labelSelector"), query.get("fieldSelector"))
     deleted = []
     for entry in entries:
         meta = entry.obj["metadata"]
         if store.entry(storage, meta.get("namespace"), meta["name"]) is None:
             continue  # already collected as a dependent of an earlier item
-        result = store.delete(storage, meta.get("namespace"), meta["name"], propagation=_propagation(options),
-                              dry_run=dry_run, grace_period=options.get("gracePeriodSeconds"))
+        result = store.delete(
+            storage,
+            meta.get("namespace"),
+            meta["name"],
+            propagation=_propagation(options),
+            dry_run=dry_run,
+            grace_period=options.get("gracePeriodSeconds"),
+        )
         deleted.append(object_in(result or entry.obj, rt))
-    body = {"kind": rt.list_kind, "apiVersion": rt.api_version,
-            "metadata": {"resourceVersion": str(store.resource_version)}, "items": deleted}
+    body = {
+        "kind": rt.list_kind,
+        "apiVersion": rt.api_version,
+        "metadata": {"resourceVersion": str(store.resource_version)},
+        "items": deleted,
+    }
     return respond(body)

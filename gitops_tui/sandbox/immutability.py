@@ -14,8 +14,14 @@ from .resources import ResourceType
 
 JSON = dict[str, Any]
 
-STATEFULSET_MUTABLE = ("replicas", "ordinals", "template", "updateStrategy",
-                       "persistentVolumeClaimRetentionPolicy", "minReadySeconds")
+STATEFULSET_MUTABLE = (
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+)
 
 
 class GoValue:
@@ -39,8 +45,7 @@ def _go_selector(selector: JSON | None) -> GoValue:
         return GoValue("(*v1.LabelSelector)(nil)")
     expressions = selector.get("matchExpressions")
     exprs = "[]v1.LabelSelectorRequirement(nil)" if not expressions else "[]v1.LabelSelectorRequirement{...}"
-    return GoValue(f"v1.LabelSelector{{MatchLabels:{_go_map(selector.get('matchLabels'))}, "
-                   f"MatchExpressions:{exprs}}}")
+    return GoValue(f"v1.LabelSelector{{MatchLabels:{_go_map(selector.get('matchLabels'))}, MatchExpressions:{exprs}}}")
 
 
 def _spec(obj: JSON) -> JSON:
@@ -57,25 +62,32 @@ def _statefulset_causes(old: JSON, new: JSON) -> list[Cause]:
     before = {k: v for k, v in _spec(old).items() if k not in STATEFULSET_MUTABLE}
     after = {k: v for k, v in _spec(new).items() if k not in STATEFULSET_MUTABLE}
     if before != after:
-        return [Cause("spec", Cause.FORBIDDEN, "updates to statefulset spec for fields other than 'replicas', "
-                      "'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
-                      "'minReadySeconds' are forbidden")]
+        return [
+            Cause(
+                "spec",
+                Cause.FORBIDDEN,
+                "updates to statefulset spec for fields other than 'replicas', "
+                "'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
+                "'minReadySeconds' are forbidden",
+            )
+        ]
     return []
 
 
 def _job_causes(old: JSON, new: JSON) -> list[Cause]:
     causes = _selector_causes(old, new)
     if _spec(old).get("template") != _spec(new).get("template"):
-        causes.append(Cause("spec.template", Cause.INVALID, "field is immutable",
-                            GoValue("core.PodTemplateSpec{...}")))
+        causes.append(Cause("spec.template", Cause.INVALID, "field is immutable", GoValue("core.PodTemplateSpec{...}")))
     return causes
 
 
 def _role_ref_causes(old: JSON, new: JSON) -> list[Cause]:
     before, after = old.get("roleRef") or {}, new.get("roleRef") or {}
     if before != after:
-        value = GoValue(f'rbac.RoleRef{{APIGroup:"{after.get("apiGroup", "")}", Kind:"{after.get("kind", "")}", '
-                        f'Name:"{after.get("name", "")}"}}')
+        value = GoValue(
+            f'rbac.RoleRef{{APIGroup:"{after.get("apiGroup", "")}", Kind:"{after.get("kind", "")}", '
+            f'Name:"{after.get("name", "")}"}}'
+        )
         return [Cause("roleRef", Cause.INVALID, "cannot change roleRef", value)]
     return []
 
@@ -84,8 +96,11 @@ def _immutable_data_causes(old: JSON, new: JSON) -> list[Cause]:
     if not old.get("immutable"):
         return []
     message = "field is immutable when `immutable` is set"
-    causes = [Cause(field, Cause.FORBIDDEN, message) for field in ("data", "binaryData", "stringData")
-              if field in ("data", "binaryData") and old.get(field) != new.get(field)]
+    causes = [
+        Cause(field, Cause.FORBIDDEN, message)
+        for field in ("data", "binaryData", "stringData")
+        if field in ("data", "binaryData") and old.get(field) != new.get(field)
+    ]
     if new.get("immutable") is not True:
         causes.append(Cause("immutable", Cause.FORBIDDEN, message))
     return causes
@@ -102,8 +117,14 @@ def _pvc_causes(old: JSON, new: JSON) -> list[Cause]:
         return {**spec, "resources": resources}
 
     if comparable(old) != comparable(new):
-        return [Cause("spec", Cause.FORBIDDEN, "spec is immutable after creation except resources.requests and "
-                      "volumeAttributesClassName for bound claims")]
+        return [
+            Cause(
+                "spec",
+                Cause.FORBIDDEN,
+                "spec is immutable after creation except resources.requests and "
+                "volumeAttributesClassName for bound claims",
+            )
+        ]
     return []
 
 

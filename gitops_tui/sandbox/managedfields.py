@@ -14,8 +14,15 @@ _STRIPPED: frozenset[Path] = frozenset(
     | {
         ("f:metadata", "f:" + name)
         for name in (
-            "name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName", "generation",
-            "managedFields", "resourceVersion",
+            "name",
+            "namespace",
+            "creationTimestamp",
+            "selfLink",
+            "uid",
+            "clusterName",
+            "generation",
+            "managedFields",
+            "resourceVersion",
         )
     }
 )
@@ -122,8 +129,9 @@ def cap_update_managers(entries: list[ManagedEntry], limit: int = MAX_UPDATE_MAN
     if len(updaters) <= limit:
         return entries
     kept = list(entries)
-    buckets = {e.api_version: e for e in kept if e.manager == ANCIENT_CHANGES and e.operation == "Update"
-               and not e.subresource}
+    buckets = {
+        e.api_version: e for e in kept if e.manager == ANCIENT_CHANGES and e.operation == "Update" and not e.subresource
+    }
     first_of_version: dict[str, ManagedEntry] = {}
     count = len(updaters)
     for entry in updaters:

@@ -67,8 +67,11 @@ def group_version_document(registry: Registry, group: str, version: str) -> dict
             "type": "object",
             "x-kubernetes-group-version-kind": [gvk],
             "x-kubernetes-preserve-unknown-fields": True,
-            "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                           "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            },
         }
         base = f"{prefix}/namespaces/{{namespace}}/{rt.plural}" if rt.namespaced else f"{prefix}/{rt.plural}"
         paths[base] = {"get": _operation(rt, "list", ref), "post": _operation(rt, "post", ref, ("application/json",))}
@@ -105,7 +108,7 @@ def serve(registry: Registry, path: str, accept: str) -> web.Response:
     if path == "/openapi/v3":
         return _json(root_document(registry))
     if path.startswith("/openapi/v3/"):
-        parts = path[len("/openapi/v3/"):].split("/")
+        parts = path[len("/openapi/v3/") :].split("/")
         if parts[0] == "api" and len(parts) == 2:
             document = group_version_document(registry, "", parts[1])
         elif parts[0] == "apis" and len(parts) == 3:

@@ -60,16 +60,18 @@ async def patch(store: Store, request: web.Request, target: Target) -> web.Respo
         except Exception as exc:
             if patching is not None and isinstance(exc, patching.PatchError):
                 code = getattr(exc, "code", 422)
-                raise errors.ApiError(code, "Invalid" if code == 422 else "BadRequest",
-                                      getattr(exc, "message", str(exc)), {}) from exc
+                raise errors.ApiError(
+                    code, "Invalid" if code == 422 else "BadRequest", getattr(exc, "message", str(exc)), {}
+                ) from exc
             raise
 
     dry_run = is_dry_run(request)
     manager = field_manager(request)
     if target.subresource == "scale":
         scaled = run(scale_of(storage, entry.obj))
-        updated = store.writes.update(storage, apply_scale(storage, entry.obj, scaled), dry_run=dry_run,
-                                      manager=manager, subresource="scale")
+        updated = store.writes.update(
+            storage, apply_scale(storage, entry.obj, scaled), dry_run=dry_run, manager=manager, subresource="scale"
+        )
         return respond(scale_of(storage, updated.obj))
     patched = check_type(target, run(object_in(entry.obj, rt)))
     warnings = known_fields_only(request, rt, patched)
@@ -77,16 +79,17 @@ async def patch(store: Store, request: web.Request, target: Target) -> web.Respo
     meta = patched.setdefault("metadata", {})
     if meta.get("name") != target.name or (rt.namespaced and meta.get("namespace") != target.namespace):
         raise errors.bad_request("the name or namespace of the object may not be changed by a patch")
-    updated = store.writes.update(storage, patched, dry_run=dry_run, manager=manager,
-                                  subresource=target.subresource)
+    updated = store.writes.update(storage, patched, dry_run=dry_run, manager=manager, subresource=target.subresource)
     return respond(entry_bytes(updated, rt), warnings=warnings)
 
 
 def _server_side_apply(store: Store, request: web.Request, target: Target, raw: bytes) -> web.Response:
     manager = request.query.get("fieldManager")
     if not manager:
-        raise errors.bad_request("PATCH request with apply content type must set fieldManager: "
-                                 "fieldManager: Required value: is required for apply patch")
+        raise errors.bad_request(
+            "PATCH request with apply content type must set fieldManager: "
+            "fieldManager: Required value: is required for apply patch"
+        )
     try:
         config = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
@@ -98,12 +101,14 @@ def _server_side_apply(store: Store, request: web.Request, target: Target, raw: 
     meta = config.setdefault("metadata", {})
     if meta.get("name") and meta["name"] != target.name:
         raise errors.bad_request(
-            f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})")
+            f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})"
+        )
     meta["name"] = target.name
     if rt.namespaced:
         if meta.get("namespace") and meta["namespace"] != target.namespace:
             raise errors.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request")
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         meta["namespace"] = target.namespace
     config = to_storage(config, rt, storage)
     precondition_rv = meta.get("resourceVersion")
@@ -112,27 +117,35 @@ def _server_side_apply(store: Store, request: web.Request, target: Target, raw: 
     force = request.query.get("force") == "true"
     dry_run = is_dry_run(request)
     try:
-        merged = apply.server_side_apply(live, config, manager, force, store.now(),
-                                         subresource=target.subresource)
+        merged = apply.server_side_apply(live, config, manager, force, store.now(), subresource=target.subresource)
     except apply.ApplyConflict as exc:
         # StatusCause serialises its type under the JSON key "reason".
-        causes = [{"reason": c.get("type") or c.get("reason", "FieldManagerConflict"), "message": c["message"],
-                   "field": c["field"]} for c in getattr(exc, "causes", [])] or [
+        causes = [
+            {
+                "reason": c.get("type") or c.get("reason", "FieldManagerConflict"),
+                "message": c["message"],
+                "field": c["field"],
+            }
+            for c in getattr(exc, "causes", [])
+        ] or [
             {"reason": "FieldManagerConflict", "message": f'conflict with "{owner}"', "field": path}
-            for owner, path in exc.conflicts]
+            for owner, path in exc.conflicts
+        ]
         raise errors.ApiError(409, "Conflict", exc.message, {"causes": causes}) from exc
     except patching.PatchError as exc:
         raise errors.ApiError(exc.code, "Invalid", exc.message, {}) from exc
     if entry is None:
         if target.subresource:
             raise errors.not_found(rt.plural, rt.group, target.name)
-        created = store.writes.create(storage, merged, target.namespace or None, dry_run=dry_run,
-                                      manager=manager, prepared=True)
+        created = store.writes.create(
+            storage, merged, target.namespace or None, dry_run=dry_run, manager=manager, prepared=True
+        )
         return respond(entry_bytes(created, rt), 201, warnings)
     if precondition_rv:
         merged.setdefault("metadata", {})["resourceVersion"] = precondition_rv
     else:
         merged.setdefault("metadata", {}).pop("resourceVersion", None)
-    updated = store.writes.update(storage, merged, dry_run=dry_run, manager=manager,
-                                  subresource=target.subresource, prepared=True)
+    updated = store.writes.update(
+        storage, merged, dry_run=dry_run, manager=manager, subresource=target.subresource, prepared=True
+    )
     return respond(entry_bytes(updated, rt), warnings=warnings)

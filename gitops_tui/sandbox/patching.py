@@ -99,26 +99,59 @@ def _apply_operation(holder: dict, operation: Mapping) -> None:
     value = copy.deepcopy(operation.get("value"))
     try:
         if kind == "add":
-            _container_op(holder, path, "add", "add operation does not apply: doc is missing path: \"{}\"",
-                          "error in add for path: '{}'", value)
+            _container_op(
+                holder,
+                path,
+                "add",
+                'add operation does not apply: doc is missing path: "{}"',
+                "error in add for path: '{}'",
+                value,
+            )
         elif kind == "remove":
-            _container_op(holder, path, "remove", "remove operation does not apply: doc is missing path: \"{}\"",
-                          "error in remove for path: '{}'")
+            _container_op(
+                holder,
+                path,
+                "remove",
+                'remove operation does not apply: doc is missing path: "{}"',
+                "error in remove for path: '{}'",
+            )
         elif kind == "replace":
             _replace(holder, path, value)
         elif kind == "move":
             source = str(operation.get("from", ""))
-            moved = _container_op(holder, source, "get", "move operation does not apply: doc is missing from path: {}",
-                                  "error in move for path: '{}'")
+            moved = _container_op(
+                holder,
+                source,
+                "get",
+                "move operation does not apply: doc is missing from path: {}",
+                "error in move for path: '{}'",
+            )
             _container_op(holder, source, "remove", "", "error in move for path: '{}'")
-            _container_op(holder, path, "add", "move operation does not apply: doc is missing destination path: {}",
-                          "error in move for path: '{}'", moved)
+            _container_op(
+                holder,
+                path,
+                "add",
+                "move operation does not apply: doc is missing destination path: {}",
+                "error in move for path: '{}'",
+                moved,
+            )
         elif kind == "copy":
             source = str(operation.get("from", ""))
-            copied = _container_op(holder, source, "get", "copy operation does not apply: doc is missing from path: {}",
-                                   "error in copy for from: '{}'")
-            _container_op(holder, path, "add", "copy operation does not apply: doc is missing destination path: {}",
-                          "error while adding value during copy", copy.deepcopy(copied))
+            copied = _container_op(
+                holder,
+                source,
+                "get",
+                "copy operation does not apply: doc is missing from path: {}",
+                "error in copy for from: '{}'",
+            )
+            _container_op(
+                holder,
+                path,
+                "add",
+                "copy operation does not apply: doc is missing destination path: {}",
+                "error while adding value during copy",
+                copy.deepcopy(copied),
+            )
         elif kind == "test":
             _test(holder, path, value)
         else:

@@ -72,8 +72,7 @@ def parse_quantity(text: str | int | float) -> Quantity:
     match = _QUANTITY.match(text.strip())
     if not match:
         raise QuantityError(
-            "quantities must match the regular expression "
-            f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}"
+            f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}"
         )
     number = Fraction(match["number"] if not match["number"].endswith(".") else match["number"][:-1])
     suffix = match["suffix"]

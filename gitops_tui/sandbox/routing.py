@@ -41,11 +41,7 @@ def resolve_target(
     if legacy_watch:
         rest = rest[1:]
     namespace = ""
-    if (
-        len(rest) >= 3
-        and rest[0] == "namespaces"
-        and not (len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES)
-    ):
+    if len(rest) >= 3 and rest[0] == "namespaces" and not (len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES):
         namespace, rest = rest[1], rest[2:]
     if not rest or len(rest) > 3:
         raise errors.unknown_resource()

@@ -123,8 +123,12 @@ class Sandbox:
             from .controllers.clock import SimClock
 
             clock = SimClock(speed=self.speed)
-        store = Store(clock=clock.now if clock else _utc_now, history=self.history, gc_delay=self.gc_delay,
-                      pod_termination_delay=self.pod_termination)
+        store = Store(
+            clock=clock.now if clock else _utc_now,
+            history=self.history,
+            gc_delay=self.gc_delay,
+            pod_termination_delay=self.pod_termination,
+        )
         if self.state_file is not None:
             state = load_state(self.state_file)
             if state is not None:

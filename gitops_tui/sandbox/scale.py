@@ -34,8 +34,14 @@ def _selector_string(selector: Any) -> str:
     parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
     for expr in selector.get("matchExpressions") or []:
         op, key, values = expr.get("operator"), expr.get("key"), ",".join(expr.get("values") or [])
-        parts.append({"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key,
-                      "DoesNotExist": f"!{key}"}.get(op, ""))
+        parts.append(
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": key,
+                "DoesNotExist": f"!{key}",
+            }.get(op, "")
+        )
     return ",".join(p for p in parts if p)
 
 
@@ -46,8 +52,7 @@ def scale_of(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     selector = _selector_string(_get_path(obj, selector_path))
     if selector:
         status["selector"] = selector
-    scale_meta = {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                  if k in meta}
+    scale_meta = {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta}
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -63,8 +68,12 @@ def apply_scale(rt: ResourceType, obj: dict[str, Any], scale: Any) -> dict[str, 
         raise errors.bad_request("the body of the request must be a Scale object")
     replicas = (scale.get("spec") or {}).get("replicas")
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-        raise errors.invalid("Scale", "autoscaling", obj["metadata"]["name"], [errors.Cause(
-            "spec.replicas", errors.Cause.INVALID, "must be greater than or equal to 0", replicas)])
+        raise errors.invalid(
+            "Scale",
+            "autoscaling",
+            obj["metadata"]["name"],
+            [errors.Cause("spec.replicas", errors.Cause.INVALID, "must be greater than or equal to 0", replicas)],
+        )
     updated = json.loads(json.dumps(obj))
     wanted_rv = (scale.get("metadata") or {}).get("resourceVersion")
     if wanted_rv:

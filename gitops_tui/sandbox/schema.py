@@ -276,7 +276,9 @@ class TypedEmpty:
 def _pod_template_at(*prefix: str) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
     # Go serialises a zero creationTimestamp as null, so it is "present" in the empty object too.
     return ((*prefix, "metadata"), (*prefix, "spec")), (
-        (*prefix, "spec", "containers"), (*prefix, "metadata", "creationTimestamp"))
+        (*prefix, "spec", "containers"),
+        (*prefix, "metadata", "creationTimestamp"),
+    )
 
 
 _TEMPLATE_STRUCTS, _TEMPLATE_NULLS = _pod_template_at("spec", "template")
@@ -289,9 +291,7 @@ _EMPTY_SHAPES: dict[tuple[str, str], TypedEmpty] = {
     ("", "ReplicationController"): TypedEmpty((("spec",), ("status",))),
     ("apps", "Deployment"): TypedEmpty((*_TEMPLATE_STRUCTS, ("spec", "strategy"), ("status",)), _TEMPLATE_NULLS),
     ("apps", "ReplicaSet"): TypedEmpty((*_TEMPLATE_STRUCTS, ("status",)), _TEMPLATE_NULLS),
-    ("apps", "StatefulSet"): TypedEmpty(
-        (*_TEMPLATE_STRUCTS, ("spec", "updateStrategy"), ("status",)), _TEMPLATE_NULLS
-    ),
+    ("apps", "StatefulSet"): TypedEmpty((*_TEMPLATE_STRUCTS, ("spec", "updateStrategy"), ("status",)), _TEMPLATE_NULLS),
     ("apps", "DaemonSet"): TypedEmpty((*_TEMPLATE_STRUCTS, ("spec", "updateStrategy"), ("status",)), _TEMPLATE_NULLS),
     ("batch", "Job"): TypedEmpty((*_TEMPLATE_STRUCTS, ("status",)), _TEMPLATE_NULLS),
     ("batch", "CronJob"): TypedEmpty(

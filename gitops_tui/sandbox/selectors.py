@@ -139,7 +139,7 @@ def parse_field_selector(text: str | None, allowed: tuple[str, ...] = ()) -> Pre
         key = key.strip()
         value = value.strip()
         if key not in ("metadata.name", "metadata.namespace") and key not in allowed:
-            raise bad_request(f'field label not supported: {key}')
+            raise bad_request(f"field label not supported: {key}")
         if op == "!=":
             preds.append(lambda obj, k=key, v=value: _field_value(obj, k) != v)
         else:

@@ -175,8 +175,7 @@ class ApiServer:
         if path in ("/api", "/apis"):
             if discovery.wants_aggregated(accept):
                 body = discovery.aggregated(registry, core=path == "/api")
-                return web.Response(body=json.dumps(body).encode(),
-                                    headers={"Content-Type": discovery.AGGREGATED_V2})
+                return web.Response(body=json.dumps(body).encode(), headers={"Content-Type": discovery.AGGREGATED_V2})
             if path == "/api":
                 return handlers.respond(discovery.core_versions(f"{self.host}:{self.port}"))
             return handlers.respond(discovery.group_list(registry))
@@ -244,14 +243,18 @@ class ApiServer:
         if target.verb == "get":
             return handlers.respond(scale_of(rt, entry.obj))
         updated = self.store.writes.update(
-            rt, apply_scale(rt, entry.obj, await handlers.read_body(request)),
-            dry_run=handlers.is_dry_run(request), manager=handlers.field_manager(request), subresource="scale")
+            rt,
+            apply_scale(rt, entry.obj, await handlers.read_body(request)),
+            dry_run=handlers.is_dry_run(request),
+            manager=handlers.field_manager(request),
+            subresource="scale",
+        )
         return handlers.respond(scale_of(rt, updated.obj))
 
     # ---- admin endpoint (never used by real clients) -----------------------------------------------
 
     async def _admin(self, request: web.Request) -> web.Response:
-        action = request.path[len(ADMIN_PREFIX):].strip("/")
+        action = request.path[len(ADMIN_PREFIX) :].strip("/")
         body: dict[str, Any] = {}
         if request.method == "POST" and request.can_read_body:
             raw = await request.read()
@@ -260,9 +263,13 @@ class ApiServer:
             return handlers.respond(self.faults.describe())
         if action == "faults/latency":
             if body.get("verbs") or body.get("resource", "*") != "*":
-                self.faults.latencies.append(LatencyFault(float(body.get("seconds", 0)),
-                                                          frozenset(body["verbs"]) if body.get("verbs") else None,
-                                                          str(body.get("resource", "*"))))
+                self.faults.latencies.append(
+                    LatencyFault(
+                        float(body.get("seconds", 0)),
+                        frozenset(body["verbs"]) if body.get("verbs") else None,
+                        str(body.get("resource", "*")),
+                    )
+                )
             else:
                 self.faults.latency = float(body.get("seconds", 0))
         elif action == "faults/errors":

@@ -124,9 +124,7 @@ def _default_node_ports(spec: JSON, old_spec: JSON, allocator: ServiceAllocator 
     wants_node_ports = service_type == "NodePort" or (
         service_type == "LoadBalancer" and spec.get("allocateLoadBalancerNodePorts") is not False
     )
-    old_ports = {
-        (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort") for p in old_spec.get("ports") or []
-    }
+    old_ports = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort") for p in old_spec.get("ports") or []}
     if wants_node_ports:
         for port in spec.get("ports") or []:
             if not port.get("nodePort"):

@@ -53,7 +53,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-
 class Store:
     def __init__(
         self,
@@ -122,8 +121,14 @@ class Store:
         else:
             found = self.registry.storage_type(resource)
             if found is None:
-                found = next((rt for rt in self.registry.all_types()
-                              if rt.kind == resource and rt.version == rt.storage_version), None)
+                found = next(
+                    (
+                        rt
+                        for rt in self.registry.all_types()
+                        if rt.kind == resource and rt.version == rt.storage_version
+                    ),
+                    None,
+                )
         if found is None:
             raise errors.unknown_resource()
         return found
@@ -203,8 +208,11 @@ class Store:
         keep_status: bool = False,
     ) -> dict[str, Any]:
         obj = json.loads(dumps(obj))
-        return json.loads(self.writes.create(self.resolve(resource), obj, namespace, dry_run=dry_run,
-                                             manager=manager, keep_status=keep_status).raw())
+        return json.loads(
+            self.writes.create(
+                self.resolve(resource), obj, namespace, dry_run=dry_run, manager=manager, keep_status=keep_status
+            ).raw()
+        )
 
     def update(
         self,
@@ -216,8 +224,11 @@ class Store:
         subresource: str = "",
     ) -> dict[str, Any]:
         obj = json.loads(dumps(obj))
-        return json.loads(self.writes.update(self.resolve(resource), obj, dry_run=dry_run, manager=manager,
-                                             subresource=subresource).raw())
+        return json.loads(
+            self.writes.update(
+                self.resolve(resource), obj, dry_run=dry_run, manager=manager, subresource=subresource
+            ).raw()
+        )
 
     def update_status(self, resource: str | ResourceType, obj: dict[str, Any], **kw: Any) -> dict[str, Any]:
         return self.update(resource, obj, subresource="status", **kw)
@@ -235,8 +246,9 @@ class Store:
         """Read, let `fn` change a private copy (in place or by returning a new dict), write back."""
         current = self.get(resource, namespace, name)
         changed = fn(current)
-        return self.update(resource, changed if isinstance(changed, dict) else current, manager=manager,
-                           subresource=subresource)
+        return self.update(
+            resource, changed if isinstance(changed, dict) else current, manager=manager, subresource=subresource
+        )
 
     def delete(
         self,
@@ -251,8 +263,16 @@ class Store:
     ) -> dict[str, Any] | None:
         """Delete like a real server: returns the object if it lingers (finalizers), None if gone."""
         rt = self.resolve(resource)
-        return deletion.delete_object(self, rt, namespace, name, propagation=propagation, dry_run=dry_run,
-                                      preconditions=preconditions, grace_period=grace_period)
+        return deletion.delete_object(
+            self,
+            rt,
+            namespace,
+            name,
+            propagation=propagation,
+            dry_run=dry_run,
+            preconditions=preconditions,
+            grace_period=grace_period,
+        )
 
     def validate(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         validate_object(rt, obj)
@@ -378,8 +398,10 @@ class Store:
         self._data.clear()
         self.dependents.clear()
         self._history.clear()
-        items = sorted(state.get("objects", []),
-                       key=lambda item: item["resource"] != "customresourcedefinitions.apiextensions.k8s.io")
+        items = sorted(
+            state.get("objects", []),
+            key=lambda item: item["resource"] != "customresourcedefinitions.apiextensions.k8s.io",
+        )
         for item in items:
             obj = item["object"]
             rt = self.resolve(item["resource"])

@@ -46,8 +46,9 @@ def _merge_map(original: dict, patch: Mapping, node: Node) -> dict:
             return _clean(patch, node)
         if directive == "delete":
             return {}
-        raise StrategicPatchError(f"unknown patch type: {directive} in map: {_go_format({**patch, _PATCH: directive})}",
-                                  500)
+        raise StrategicPatchError(
+            f"unknown patch type: {directive} in map: {_go_format({**patch, _PATCH: directive})}", 500
+        )
 
     if _RETAIN_KEYS in patch:
         retain = patch.pop(_RETAIN_KEYS)
@@ -59,7 +60,7 @@ def _merge_map(original: dict, patch: Mapping, node: Node) -> dict:
         original = {k: v for k, v in original.items() if k in retain}
 
     for key in [k for k in patch if k.startswith(_DELETE_FROM_PRIMITIVE_LIST)]:
-        field_name, doomed = key[len(_DELETE_FROM_PRIMITIVE_LIST):], patch.pop(key)
+        field_name, doomed = key[len(_DELETE_FROM_PRIMITIVE_LIST) :], patch.pop(key)
         if not isinstance(doomed, list):
             raise StrategicPatchError("invalid patch format of primitive list", 400)
         current = original.get(field_name)
@@ -67,7 +68,7 @@ def _merge_map(original: dict, patch: Mapping, node: Node) -> dict:
             original[field_name] = [v for v in current if not any(json_equal(v, d) for d in doomed)]
 
     for key in [k for k in patch if k.startswith(_SET_ELEMENT_ORDER)]:
-        field_name, order = key[len(_SET_ELEMENT_ORDER):], patch.pop(key)
+        field_name, order = key[len(_SET_ELEMENT_ORDER) :], patch.pop(key)
         if not isinstance(order, list):
             raise StrategicPatchError("invalid patch format of setElementOrder list", 400)
         _merge_ordered_list(original, patch, field_name, order, node.child(field_name))
@@ -168,8 +169,9 @@ def _normalize_order(merged: list, order: list, server_order: list, merge_key: s
         return next((i for i, candidate in enumerate(items) if json_equal(identity(candidate), wanted)), -1)
 
     in_order = sorted((item for item in merged if position(order, item) >= 0), key=lambda item: position(order, item))
-    server_only = sorted((item for item in merged if position(order, item) < 0),
-                         key=lambda item: position(server_order, item))
+    server_only = sorted(
+        (item for item in merged if position(order, item) < 0), key=lambda item: position(server_order, item)
+    )
     result = []
     left, right = 0, 0
     while left < len(server_only) or right < len(in_order):
@@ -237,11 +239,7 @@ def _merge_ordered_list(original: dict, patch: dict, field_name: str, order: lis
 def _clean(value: object, node: Node) -> object:
     """A patch value taken as is: directives and nulls removed, ``$patch: delete`` items dropped."""
     if isinstance(value, Mapping):
-        return {
-            k: _clean(v, node.child(k))
-            for k, v in value.items()
-            if not k.startswith("$") and v is not None
-        }
+        return {k: _clean(v, node.child(k)) for k, v in value.items() if not k.startswith("$") and v is not None}
     if isinstance(value, list):
         return [
             _clean(item, node.item())

@@ -107,7 +107,7 @@ def _node_status(node: JSON) -> str:
 
 def _roles(node: JSON) -> str:
     prefix = "node-role.kubernetes.io/"
-    roles = sorted(k[len(prefix):] for k in node["metadata"].get("labels", {}) if k.startswith(prefix))
+    roles = sorted(k[len(prefix) :] for k in node["metadata"].get("labels", {}) if k.startswith(prefix))
     return ",".join(roles) or "<none>"
 
 
@@ -128,12 +128,22 @@ Column = tuple[str, str, int, Cell]
 COLUMNS: dict[str, list[Column]] = {
     "namespaces": [("Status", "string", 0, lambda o: _get(o, "status.phase", ""))],
     "pods": [
-        ("Ready", "string", 0, lambda o: "{}/{}".format(
-            sum(1 for s in _get(o, "status.containerStatuses", []) or [] if s.get("ready")),
-            len(_get(o, "spec.containers", []) or []))),
+        (
+            "Ready",
+            "string",
+            0,
+            lambda o: "{}/{}".format(
+                sum(1 for s in _get(o, "status.containerStatuses", []) or [] if s.get("ready")),
+                len(_get(o, "spec.containers", []) or []),
+            ),
+        ),
         ("Status", "string", 0, _pod_status),
-        ("Restarts", "string", 0, lambda o: str(sum(s.get("restartCount", 0)
-                                                    for s in _get(o, "status.containerStatuses", []) or []))),
+        (
+            "Restarts",
+            "string",
+            0,
+            lambda o: str(sum(s.get("restartCount", 0) for s in _get(o, "status.containerStatuses", []) or [])),
+        ),
         ("IP", "string", 1, lambda o: _get(o, "status.podIP", "<none>")),
         ("Node", "string", 1, lambda o: _get(o, "spec.nodeName", "<none>")),
     ],
@@ -161,15 +171,27 @@ COLUMNS: dict[str, list[Column]] = {
     "services": [
         ("Type", "string", 0, lambda o: _get(o, "spec.type", "ClusterIP")),
         ("Cluster-IP", "string", 0, lambda o: _get(o, "spec.clusterIP", "<none>")),
-        ("External-IP", "string", 0, lambda o: ",".join(
-            i.get("ip") or i.get("hostname", "") for i in _get(o, "status.loadBalancer.ingress", []) or [])
-            or "<none>"),
+        (
+            "External-IP",
+            "string",
+            0,
+            lambda o: (
+                ",".join(i.get("ip") or i.get("hostname", "") for i in _get(o, "status.loadBalancer.ingress", []) or [])
+                or "<none>"
+            ),
+        ),
         ("Port(s)", "string", 0, _ports),
     ],
     "configmaps": [("Data", "integer", 0, _data_count)],
     "secrets": [("Type", "string", 0, lambda o: o.get("type", "Opaque")), ("Data", "integer", 0, _data_count)],
-    "jobs.batch": [("Completions", "string", 0, lambda o: f"{_get(o, 'status.succeeded', 0) or 0}/"
-                    f"{_get(o, 'spec.completions', 1) or 1}")],
+    "jobs.batch": [
+        (
+            "Completions",
+            "string",
+            0,
+            lambda o: f"{_get(o, 'status.succeeded', 0) or 0}/{_get(o, 'spec.completions', 1) or 1}",
+        )
+    ],
     "cronjobs.batch": [
         ("Schedule", "string", 0, lambda o: _get(o, "spec.schedule", "")),
         ("Suspend", "boolean", 0, lambda o: bool(_get(o, "spec.suspend", False))),
@@ -183,16 +205,19 @@ COLUMNS: dict[str, list[Column]] = {
         ("Capacity", "string", 0, lambda o: _get(o, "status.capacity.storage", "")),
     ],
     "horizontalpodautoscalers.autoscaling": [
-        ("Reference", "string", 0, lambda o: f"{_get(o, 'spec.scaleTargetRef.kind', '')}/"
-                                             f"{_get(o, 'spec.scaleTargetRef.name', '')}"),
+        (
+            "Reference",
+            "string",
+            0,
+            lambda o: f"{_get(o, 'spec.scaleTargetRef.kind', '')}/{_get(o, 'spec.scaleTargetRef.name', '')}",
+        ),
         ("MinPods", "integer", 0, lambda o: _get(o, "spec.minReplicas", 1)),
         ("MaxPods", "integer", 0, _count("spec.maxReplicas")),
         ("Replicas", "integer", 0, _count("status.currentReplicas")),
     ],
     "ingresses.networking.k8s.io": [
         ("Class", "string", 0, lambda o: _get(o, "spec.ingressClassName", "<none>")),
-        ("Hosts", "string", 0, lambda o: ",".join(r.get("host", "*") for r in _get(o, "spec.rules", []) or [])
-         or "*"),
+        ("Hosts", "string", 0, lambda o: ",".join(r.get("host", "*") for r in _get(o, "spec.rules", []) or []) or "*"),
     ],
 }
 
@@ -214,8 +239,12 @@ def _event_columns(now: datetime) -> list[Column]:
         ("Last Seen", "string", 0, lambda o: _since(now, _event_time(o))),
         ("Type", "string", 0, lambda o: o.get("type", "")),
         ("Reason", "string", 0, lambda o: o.get("reason", "")),
-        ("Object", "string", 0, lambda o: f"{_get(o, 'involvedObject.kind', '').lower()}/"
-                                          f"{_get(o, 'involvedObject.name', '')}"),
+        (
+            "Object",
+            "string",
+            0,
+            lambda o: f"{_get(o, 'involvedObject.kind', '').lower()}/{_get(o, 'involvedObject.name', '')}",
+        ),
         ("Message", "string", 0, lambda o: o.get("message", "")),
         ("Count", "integer", 1, lambda o: o.get("count", 1)),
         ("Name", "string", 1, lambda o: o["metadata"]["name"]),
@@ -229,8 +258,14 @@ def _crd_columns(crd: JSON | None, rt: ResourceType) -> list[Column]:
     columns: list[Column] = []
     for column in version.get("additionalPrinterColumns") or []:
         path = column.get("jsonPath", "")
-        columns.append((column.get("name", ""), column.get("type", "string"), column.get("priority", 0),
-                        lambda o, p=path: _get(o, p.strip("{}"), "")))
+        columns.append(
+            (
+                column.get("name", ""),
+                column.get("type", "string"),
+                column.get("priority", 0),
+                lambda o, p=path: _get(o, p.strip("{}"), ""),
+            )
+        )
     return columns
 
 
@@ -238,8 +273,14 @@ def _columns(rt: ResourceType, crd: JSON | None) -> list[Column]:
     return COLUMNS.get(rt.group_resource) or _crd_columns(crd, rt)
 
 
-def build_table(rt: ResourceType, entries: list[Entry], list_meta: JSON, now: datetime, crd: JSON | None = None,
-                headers: bool = True) -> JSON:
+def build_table(
+    rt: ResourceType,
+    entries: list[Entry],
+    list_meta: JSON,
+    now: datetime,
+    crd: JSON | None = None,
+    headers: bool = True,
+) -> JSON:
     """Name, the kind's default columns, Age, then its `-o wide` columns, as real printers order them."""
     if rt.group_resource == "events":
         return _plain_table(_event_columns(now), entries, list_meta, headers)
@@ -254,11 +295,17 @@ def build_table(rt: ResourceType, entries: list[Entry], list_meta: JSON, now: da
 def _plain_table(columns: list[Column], entries: list[Entry], list_meta: JSON, headers: bool) -> JSON:
     table: JSON = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta}
     if headers:
-        table["columnDefinitions"] = [{"name": n, "type": t, "format": "name" if n == "Name" else "",
-                                       "description": "", "priority": p} for n, t, p, _ in columns]
-    table["rows"] = [{"cells": [cell(e.obj) for _n, _t, _p, cell in columns], "object": {
-        "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": e.obj["metadata"]}}
-        for e in entries]
+        table["columnDefinitions"] = [
+            {"name": n, "type": t, "format": "name" if n == "Name" else "", "description": "", "priority": p}
+            for n, t, p, _ in columns
+        ]
+    table["rows"] = [
+        {
+            "cells": [cell(e.obj) for _n, _t, _p, cell in columns],
+            "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": e.obj["metadata"]},
+        }
+        for e in entries
+    ]
     return table
 
 

@@ -69,20 +69,35 @@ def _label_causes(labels: Any) -> list[Cause]:
     causes: list[Cause] = []
     for key, value in labels.items():
         prefix, _, base = key.rpartition("/")
-        if not base or len(base) > 63 or not _QUALIFIED_NAME.fullmatch(base) or (
-            prefix and not _SUBDOMAIN.fullmatch(prefix)
+        if (
+            not base
+            or len(base) > 63
+            or not _QUALIFIED_NAME.fullmatch(base)
+            or (prefix and not _SUBDOMAIN.fullmatch(prefix))
         ):
-            causes.append(Cause("metadata.labels", Cause.INVALID,
-                                "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
-                                "start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  "
-                                "or '123-abc', regex used for validation is "
-                                "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')", key))
+            causes.append(
+                Cause(
+                    "metadata.labels",
+                    Cause.INVALID,
+                    "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+                    "start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  "
+                    "or '123-abc', regex used for validation is "
+                    "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+                    key,
+                )
+            )
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
-            causes.append(Cause("metadata.labels", Cause.INVALID,
-                                "a valid label must be an empty string or consist of alphanumeric characters, "
-                                "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
-                                "'MyValue',  or 'my_value',  or '12345', regex used for validation is "
-                                "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')", value))
+            causes.append(
+                Cause(
+                    "metadata.labels",
+                    Cause.INVALID,
+                    "a valid label must be an empty string or consist of alphanumeric characters, "
+                    "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
+                    "'MyValue',  or 'my_value',  or '12345', regex used for validation is "
+                    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+                    value,
+                )
+            )
     return causes
 
 

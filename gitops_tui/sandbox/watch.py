@@ -123,8 +123,11 @@ async def serve_watch(
     initial: list[bytes] = []
     error: errors.ApiError | None = None
     if rv_param in ("", "0") or send_initial == "true":
-        initial = [_line("ADDED", encode(e)) for e in store.entries(storage, target.namespace or None)
-                   if selector.matches(e.obj)]
+        initial = [
+            _line("ADDED", encode(e))
+            for e in store.entries(storage, target.namespace or None)
+            if selector.matches(e.obj)
+        ]
         if send_initial == "true" and bookmarks:
             initial.append(_bookmark(rt, store.resource_version, initial_end=True))
     else:
@@ -147,9 +150,18 @@ async def serve_watch(
     response.enable_chunked_encoding()
     closer = registry.open()
     # A real server ends watches of a custom resource when its CRD goes away.
-    crd_watch = store.subscribe(
-        lambda event: closer.set() if event.type == "DELETED" and event.obj["metadata"]["name"] ==
-        storage.group_resource else None, CRD_RESOURCE) if storage.group not in BUILTIN_GROUP_ORDER else None
+    crd_watch = (
+        store.subscribe(
+            lambda event: (
+                closer.set()
+                if event.type == "DELETED" and event.obj["metadata"]["name"] == storage.group_resource
+                else None
+            ),
+            CRD_RESOURCE,
+        )
+        if storage.group not in BUILTIN_GROUP_ORDER
+        else None
+    )
     try:
         await response.prepare(request)
         if error is not None:
@@ -193,8 +205,7 @@ async def _pump(
             if bookmarks:
                 wait_for = min(wait_for, max(0.0, next_bookmark - now))
             getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({getter, closed}, timeout=wait_for,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({getter, closed}, timeout=wait_for, return_when=asyncio.FIRST_COMPLETED)
             if getter not in done:
                 getter.cancel()
                 if closed in done:

@@ -21,12 +21,25 @@ from .service_defaults import SequentialServiceAllocator
 if TYPE_CHECKING:
     from .store import Store
 
-_SERVER_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                    "generation", "resourceVersion", "selfLink")
+_SERVER_METADATA = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+    "resourceVersion",
+    "selfLink",
+)
 
 
-def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: str, now: str,
-                  operation: str = "Update", subresource: str = "") -> dict[str, Any]:
+def record_update(
+    old: dict[str, Any] | None,
+    new: dict[str, Any],
+    manager: str,
+    now: str,
+    operation: str = "Update",
+    subresource: str = "",
+) -> dict[str, Any]:
     return apply.record_update(old, new, manager, now, operation=operation, subresource=subresource)
 
 
@@ -128,7 +141,8 @@ class WritePipeline:
         given = meta.get("namespace")
         if namespace and given and given != namespace:
             raise errors.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request")
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         meta["namespace"] = namespace or given or ""
         if not meta["namespace"]:
             raise errors.bad_request("an empty namespace may not be set during creation")
@@ -181,7 +195,8 @@ class WritePipeline:
         name = meta.get("name") or ""
         if expected_name is not None and name != expected_name:
             raise errors.bad_request(
-                f"the name of the object ({name}) does not match the name on the URL ({expected_name})")
+                f"the name of the object ({name}) does not match the name on the URL ({expected_name})"
+            )
         current = store.entry(rt, meta.get("namespace"), name)
         if current is None:
             raise errors.not_found(rt.plural, rt.group, name)
@@ -191,15 +206,25 @@ class WritePipeline:
         if wanted_rv and wanted_rv != old_meta["resourceVersion"]:
             raise errors.conflict(rt.plural, rt.group, name)
         if meta.get("uid") and meta["uid"] != old_meta["uid"]:
-            raise errors.conflict(rt.plural, rt.group, name,
-                                  f"Precondition failed: UID in precondition: {meta['uid']}, "
-                                  f"UID in object meta: {old_meta['uid']}")
+            raise errors.conflict(
+                rt.plural,
+                rt.group,
+                name,
+                f"Precondition failed: UID in precondition: {meta['uid']}, UID in object meta: {old_meta['uid']}",
+            )
         new = self._merge_subresource(rt, old, obj, subresource)
         new["apiVersion"] = rt.api_version
         new["kind"] = rt.kind
         new_meta = new["metadata"]
-        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                    "generation", "namespace", "name"):
+        for key in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "namespace",
+            "name",
+        ):
             if key in old_meta:
                 new_meta[key] = old_meta[key]
             else:
@@ -214,8 +239,7 @@ class WritePipeline:
         if rt.tracks_generation and _spec_part(new, rt.has_status) != _spec_part(old, rt.has_status):
             new["metadata"]["generation"] = old_meta.get("generation", 0) + 1
         if not prepared:
-            new = record_update(old, new, manager, store.now(), operation=operation,
-                                subresource=subresource)
+            new = record_update(old, new, manager, store.now(), operation=operation, subresource=subresource)
         new = _ordered(new)
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
         if _without_volatile(new) == _without_volatile(old):
@@ -223,8 +247,11 @@ class WritePipeline:
             return current
         if dry_run:
             return Entry(new, 0)
-        if new_meta.get("deletionTimestamp") and not new["metadata"].get("finalizers") and \
-                not self._namespace_waiting(rt, new):
+        if (
+            new_meta.get("deletionTimestamp")
+            and not new["metadata"].get("finalizers")
+            and not self._namespace_waiting(rt, new)
+        ):
             return store.remove(rt, new)
         return store.commit(rt, new, "MODIFIED", old)
 
@@ -234,8 +261,9 @@ class WritePipeline:
         return rt.group_resource == "namespaces" and bool((obj.get("spec") or {}).get("finalizers"))
 
     @staticmethod
-    def _merge_subresource(rt: ResourceType, old: dict[str, Any], obj: dict[str, Any],
-                           subresource: str) -> dict[str, Any]:
+    def _merge_subresource(
+        rt: ResourceType, old: dict[str, Any], obj: dict[str, Any], subresource: str
+    ) -> dict[str, Any]:
         if subresource == "status":
             # The status endpoint changes status only; everything else stays as stored.
             new = json.loads(json.dumps(old))
@@ -261,10 +289,19 @@ class WritePipeline:
         before = set(old["metadata"].get("finalizers") or [])
         added = [f for f in new["metadata"].get("finalizers") or [] if f not in before]
         if added:
-            raise errors.invalid(rt.kind, rt.group, old["metadata"]["name"], [
-                Cause("metadata.finalizers", Cause.FORBIDDEN,
-                      "no new finalizers can be added if the object is being deleted, found new finalizers "
-                      + json.dumps(added))])
+            raise errors.invalid(
+                rt.kind,
+                rt.group,
+                old["metadata"]["name"],
+                [
+                    Cause(
+                        "metadata.finalizers",
+                        Cause.FORBIDDEN,
+                        "no new finalizers can be added if the object is being deleted, found new finalizers "
+                        + json.dumps(added),
+                    )
+                ],
+            )
 
 
 _FIRST = ("kind", "apiVersion", "metadata")

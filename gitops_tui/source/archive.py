@@ -26,8 +26,11 @@ def extract_tree(git_dir: Path, sha: str, dest: Path, timeout: float) -> None:
 def _stream_archive(git_dir: Path, sha: str, dest: Path, timeout: float, stderr_file: IO[bytes]) -> None:
     proc = subprocess.Popen(
         ["git", f"--git-dir={git_dir}", "archive", "--format=tar", "--end-of-options", sha],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr_file,
-        env=gitcli.git_environment(), start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr_file,
+        env=gitcli.git_environment(),
+        start_new_session=True,
     )
     timed_out = threading.Event()
 

@@ -77,14 +77,13 @@ def classify_remote_failure(url: str, stderr: str) -> GitError:
             hint = "the server's SSH host key is not in known_hosts"
         else:
             hint = "give git credentials through an ssh agent or a credential helper"
-        return AuthenticationFailed(
-            f"authentication failed for {shown}: {reason}; {hint}", url=url, detail=stderr
-        )
+        return AuthenticationFailed(f"authentication failed for {shown}: {reason}; {hint}", url=url, detail=stderr)
     return UnreachableRemote(f"cannot reach {shown}: {reason}", url=url, detail=stderr)
 
 
-def run_remote_git(git_dir: Path, url: str, args: Sequence[str], timeout: float,
-                   on_stderr: Callable[[bytes], None] | None = None) -> str:
+def run_remote_git(
+    git_dir: Path, url: str, args: Sequence[str], timeout: float, on_stderr: Callable[[bytes], None] | None = None
+) -> str:
     """Run a git command that talks to `url` as the remote named `origin` of `git_dir`.
 
     The URL is given on the command line (`-c remote.origin.url=...`) rather than kept in the
@@ -94,8 +93,9 @@ def run_remote_git(git_dir: Path, url: str, args: Sequence[str], timeout: float,
         raise FetchTimeout(f"fetching {redact_url(url)} timed out", url=url)
     command = ["git", f"--git-dir={git_dir}", "-c", f"remote.origin.url={url}", *args]
     try:
-        done = process.run(command, timeout=timeout, max_output_bytes=_MAX_GIT_OUTPUT, env=git_environment(),
-                           on_stderr=on_stderr)
+        done = process.run(
+            command, timeout=timeout, max_output_bytes=_MAX_GIT_OUTPUT, env=git_environment(), on_stderr=on_stderr
+        )
     except process.ProcessTimeout as exc:
         raise FetchTimeout(
             f"fetching {redact_url(url)} timed out after {exc.timeout:g} s (the remote did not answer)",
@@ -129,7 +129,7 @@ def parse_ls_remote(listing: str) -> tuple[dict[str, str], str | None]:
     for line in listing.splitlines():
         left, _, name = line.partition("\t")
         if left.startswith("ref: ") and name == "HEAD":
-            head_branch = left[len("ref: "):]
+            head_branch = left[len("ref: ") :]
         elif name.startswith(("refs/heads/", "refs/tags/")) and not name.endswith("^{}"):
             refs[name] = left
     return refs, head_branch
@@ -141,5 +141,4 @@ LOG_FORMAT = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e"
 
 def parse_log_record(record: str) -> CommitInfo:
     sha, author, email, date, subject = record.strip("\n").split("\x1f", 4)
-    return CommitInfo(sha=sha, author=author, author_email=email, date=datetime.fromisoformat(date),
-                      subject=subject)
+    return CommitInfo(sha=sha, author=author, author_email=email, date=datetime.fromisoformat(date), subject=subject)

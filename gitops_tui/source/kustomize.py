@@ -58,8 +58,11 @@ def apply_options(app_dir: Path, options: KustomizeSource) -> None:
     if path is None:
         return
     changes: dict[str, Any] = {}
-    for field, value in (("namePrefix", options.name_prefix), ("nameSuffix", options.name_suffix),
-                         ("namespace", options.namespace)):
+    for field, value in (
+        ("namePrefix", options.name_prefix),
+        ("nameSuffix", options.name_suffix),
+        ("namespace", options.namespace),
+    ):
         if value:
             changes[field] = value
     if not (changes or options.common_labels or options.common_annotations or options.images):
@@ -71,8 +74,7 @@ def apply_options(app_dir: Path, options: KustomizeSource) -> None:
     if not isinstance(document, dict):
         raise ToolFailure(f"{path.name} is not a mapping")
     document.update(changes)
-    for field, extra in (("commonLabels", options.common_labels),
-                         ("commonAnnotations", options.common_annotations)):
+    for field, extra in (("commonLabels", options.common_labels), ("commonAnnotations", options.common_annotations)):
         if extra:
             document[field] = {**(document.get(field) or {}), **extra}
     if options.images:

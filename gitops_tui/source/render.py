@@ -72,8 +72,16 @@ def _release_name(app: AppSpec) -> str:
 def _cache_key(app: AppSpec, sha: str) -> tuple[str, ...]:
     source = app.source
     # repr() of the frozen option types is deterministic; equal options give equal keys.
-    return (mirror_key(source.repo_url), sha, source.path.strip(), repr(source.directory),
-            repr(source.kustomize), repr(source.helm), _release_name(app), app.destination.namespace)
+    return (
+        mirror_key(source.repo_url),
+        sha,
+        source.path.strip(),
+        repr(source.directory),
+        repr(source.kustomize),
+        repr(source.helm),
+        _release_name(app),
+        app.destination.namespace,
+    )
 
 
 def _check_duplicates(objects: list[SourcedObject]) -> None:
@@ -162,8 +170,9 @@ class Renderer:
             source_type = detect_source_type(app, top_level)
             warnings: list[str] = []
             if source_type == "directory":
-                objects = render_directory(mirror, sha, path, app.source.directory, top_level,
-                                           self.max_output_bytes, warnings)
+                objects = render_directory(
+                    mirror, sha, path, app.source.directory, top_level, self.max_output_bytes, warnings
+                )
             elif source_type == "kustomize":
                 objects = self._run_tool(mirror, sha, path, deadline, self._kustomize_args(app, path))
             else:
@@ -195,13 +204,24 @@ class Renderer:
 
     def _helm_args(self, app: AppSpec, path: str, helm: str) -> Callable[[Path, Path], list[str]]:
         def build(tree: Path, scratch: Path) -> list[str]:
-            return helm_command(helm, release=_release_name(app), namespace=app.destination.namespace,
-                                chart_path=path, tree=tree, scratch=scratch, source=app.source.helm)
+            return helm_command(
+                helm,
+                release=_release_name(app),
+                namespace=app.destination.namespace,
+                chart_path=path,
+                tree=tree,
+                scratch=scratch,
+                source=app.source.helm,
+            )
 
         return build
 
     def _run_tool(
-        self, mirror: RepoMirror, sha: str, path: str, deadline: float,
+        self,
+        mirror: RepoMirror,
+        sha: str,
+        path: str,
+        deadline: float,
         command: Callable[[Path, Path], list[str]],
     ) -> list[SourcedObject]:
         with tempfile.TemporaryDirectory(prefix="gitops-tui-render-") as scratch_dir:
@@ -211,7 +231,8 @@ class Renderer:
             mirror.export(sha, tree, timeout=max(deadline - time.monotonic(), 0.001))
             args = command(tree, scratch)
             cwd = tree / path if path else tree
-            output = self.tools.run(args, cwd=cwd, timeout=deadline - time.monotonic(),
-                                    max_output_bytes=self.max_output_bytes)
+            output = self.tools.run(
+                args, cwd=cwd, timeout=deadline - time.monotonic(), max_output_bytes=self.max_output_bytes
+            )
         label = f"{Path(args[0]).name} output for '{path or '.'}'"
         return parse_manifests(output, label, json_file=False)

@@ -33,8 +33,7 @@ class Toolbox:
         if timeout <= 0:
             raise ToolFailure(f"no time left to run {program} (render timeout reached)")
         try:
-            done = process.run(args, cwd=cwd, timeout=timeout, max_output_bytes=max_output_bytes,
-                               env=dict(os.environ))
+            done = process.run(args, cwd=cwd, timeout=timeout, max_output_bytes=max_output_bytes, env=dict(os.environ))
         except process.ProcessTimeout as exc:
             raise ToolFailure(f"{program} did not finish within {exc.timeout:g} s") from None
         except process.OutputTooLarge as exc:

@@ -24,7 +24,7 @@ class TreeEntry:
 
     @property
     def kind(self) -> str:
-        """"file", "symlink", "dir" or "submodule"."""
+        """ "file", "symlink", "dir" or "submodule"."""
         if self.mode == _SYMLINK_MODE:
             return "symlink"
         if self.mode == _SUBMODULE_MODE:

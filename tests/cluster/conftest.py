@@ -64,5 +64,9 @@ def wait_until(condition: Callable[[], Any], timeout: float = 5.0, what: str = "
 
 
 def configmap(name: str, namespace: str = "default", **data: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
-            "data": data or {"k": "v"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": data or {"k": "v"},
+    }

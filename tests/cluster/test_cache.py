@@ -33,8 +33,9 @@ def key(name: str, namespace: str = "default", kind: str = "ConfigMap", group: s
     return ResourceKey(group, kind, namespace, name)
 
 
-async def started(cache: LiveCache, kinds: list[tuple[str, str]] = CONFIGMAPS,
-                  namespaces: list[str] | None = None) -> LiveCache:
+async def started(
+    cache: LiveCache, kinds: list[tuple[str, str]] = CONFIGMAPS, namespaces: list[str] | None = None
+) -> LiveCache:
     await cache.register("test", kinds, namespaces)
     await cache.start()
     assert await cache.wait_synced(5), cache.status()
@@ -44,8 +45,12 @@ async def started(cache: LiveCache, kinds: list[tuple[str, str]] = CONFIGMAPS,
 def live_versions(client: ClusterClient, group: str = "", kind: str = "ConfigMap") -> dict[ResourceKey, str]:
     """A fresh list, straight from the server: the truth the cache must converge to."""
     resource = client.mapper.resource_for_group_kind(group, kind)
-    return {ResourceKey(group, kind, i["metadata"].get("namespace", ""), i["metadata"]["name"]):
-            i["metadata"]["resourceVersion"] for i in client.list(resource).items}
+    return {
+        ResourceKey(group, kind, i["metadata"].get("namespace", ""), i["metadata"]["name"]): i["metadata"][
+            "resourceVersion"
+        ]
+        for i in client.list(resource).items
+    }
 
 
 def cached_versions(cache: LiveCache, group: str = "", kind: str = "ConfigMap") -> dict[ResourceKey, str]:
@@ -53,7 +58,8 @@ def cached_versions(cache: LiveCache, group: str = "", kind: str = "ConfigMap") 
 
 
 async def test_create_modify_delete_reach_subscribers_on_the_loop_within_a_second(
-        client: ClusterClient, cache: LiveCache) -> None:
+    client: ClusterClient, cache: LiveCache
+) -> None:
     events: list[CacheEvent] = []
     threads: set[int] = set()
 
@@ -81,22 +87,43 @@ async def test_indexes_by_app_and_owner_and_no_managed_fields(client: ClusterCli
     await started(cache, [("apps", "Deployment")])  # ReplicaSets and Pods come with it for the tree
     kinds = {s.resource for s in cache.status()}
     assert kinds == {"deployments.apps", "replicasets.apps", "pods"}
-    deploy = await asyncio.to_thread(client.apply, {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-        "spec": {"selector": {"matchLabels": {"a": "b"}},
-                 "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c",
-                                                                                           "image": "i"}]}}}},
-        app="shop")
-    owner = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": deploy["metadata"]["uid"],
-             "controller": True}
-    replica_set = await asyncio.to_thread(client.apply, {
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": "web-1", "ownerReferences": [owner],
-                     # copied from the Deployment: must not make the ReplicaSet part of the app
-                     "annotations": {ARGOCD_TRACKING_ANNOTATION: "shop:apps/Deployment:default/web"}},
-        "spec": {"selector": {"matchLabels": {"a": "b"}},
-                 "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c",
-                                                                                           "image": "i"}]}}}})
+    deploy = await asyncio.to_thread(
+        client.apply,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "selector": {"matchLabels": {"a": "b"}},
+                "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}},
+            },
+        },
+        app="shop",
+    )
+    owner = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "web",
+        "uid": deploy["metadata"]["uid"],
+        "controller": True,
+    }
+    replica_set = await asyncio.to_thread(
+        client.apply,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": "web-1",
+                "ownerReferences": [owner],
+                # copied from the Deployment: must not make the ReplicaSet part of the app
+                "annotations": {ARGOCD_TRACKING_ANNOTATION: "shop:apps/Deployment:default/web"},
+            },
+            "spec": {
+                "selector": {"matchLabels": {"a": "b"}},
+                "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}},
+            },
+        },
+    )
     deploy_key, rs_key = key("web", kind="Deployment", group="apps"), key("web-1", kind="ReplicaSet", group="apps")
     await eventually(lambda: rs_key in cache.store and deploy_key in cache.store, 1.0, "both objects")
     assert set(cache.by_app("shop")) == {deploy_key}
@@ -138,7 +165,8 @@ async def converged(cache: LiveCache, client: ClusterClient, timeout: float) -> 
 
 
 async def test_converges_after_an_outage_with_no_lost_and_no_phantom_objects(
-        sandbox: Sandbox, client: ClusterClient, cache: LiveCache) -> None:
+    sandbox: Sandbox, client: ClusterClient, cache: LiveCache
+) -> None:
     for i in range(20):
         await asyncio.to_thread(client.apply, configmap(f"cm{i}"))
     await started(cache)
@@ -152,10 +180,15 @@ async def test_converges_after_an_outage_with_no_lost_and_no_phantom_objects(
     except ConnectionFailedError:
         pass
     else:
-        pytest.skip("sandbox gap: refuse_connections() stops accepting new connections but keeps serving "
-                    "established keep-alive ones, so a client with pooled connections sees no outage")
-    await eventually(lambda: any("connection refused" in s.error for s in cache.status()
-                                 if s.state == SyncState.FAILING), 3.0, "the cache to see refused connections")
+        pytest.skip(
+            "sandbox gap: refuse_connections() stops accepting new connections but keeps serving "
+            "established keep-alive ones, so a client with pooled connections sees no outage"
+        )
+    await eventually(
+        lambda: any("connection refused" in s.error for s in cache.status() if s.state == SyncState.FAILING),
+        3.0,
+        "the cache to see refused connections",
+    )
     assert cache.reachable is False
     await asyncio.to_thread(sandbox.call, change_behind_the_caches_back)
     await converged(cache, client, 15.0)
@@ -175,8 +208,11 @@ async def test_converges_after_the_api_server_restarts(tmp_path: Path) -> None:
             await asyncio.to_thread(client.apply, configmap(f"cm{i}"))
         await started(cache)
         await asyncio.to_thread(first.stop)
-        await eventually(lambda: any("connection refused" in s.error for s in cache.status()
-                                     if s.state == SyncState.FAILING), 3.0, "the cache to see refused connections")
+        await eventually(
+            lambda: any("connection refused" in s.error for s in cache.status() if s.state == SyncState.FAILING),
+            3.0,
+            "the cache to see refused connections",
+        )
         second = Sandbox(port=first.port, state_file=state, kubeconfig_path=tmp_path / "kubeconfig").start()
         await asyncio.to_thread(second.call, change_behind_the_caches_back)
         await converged(cache, client, 10.0)
@@ -188,7 +224,8 @@ async def test_converges_after_the_api_server_restarts(tmp_path: Path) -> None:
 
 
 async def test_failing_watches_recover_and_replay_what_they_missed(
-        sandbox: Sandbox, client: ClusterClient, cache: LiveCache) -> None:
+    sandbox: Sandbox, client: ClusterClient, cache: LiveCache
+) -> None:
     for i in range(20):
         await asyncio.to_thread(client.apply, configmap(f"cm{i}"))
     await started(cache)
@@ -205,7 +242,8 @@ async def test_failing_watches_recover_and_replay_what_they_missed(
 
 
 async def test_relists_when_the_watch_position_was_compacted(
-        sandbox: Sandbox, client: ClusterClient, cache: LiveCache) -> None:
+    sandbox: Sandbox, client: ClusterClient, cache: LiveCache
+) -> None:
     await asyncio.to_thread(client.apply, configmap("old"))
     await started(cache)
     states: list[SyncState] = []
@@ -227,7 +265,8 @@ async def test_relists_when_the_watch_position_was_compacted(
 
 
 async def test_forbidden_cluster_wide_list_falls_back_to_namespaces(
-        sandbox: Sandbox, client: ClusterClient, cache: LiveCache) -> None:
+    sandbox: Sandbox, client: ClusterClient, cache: LiveCache
+) -> None:
     await asyncio.to_thread(client.ensure_namespace, "team-a")
     await asyncio.to_thread(client.apply, configmap("a", "team-a"))
     sandbox.forbid(ForbidRule(verbs={"list", "watch"}, resource="configmaps", namespace=""))
@@ -241,7 +280,8 @@ async def test_forbidden_cluster_wide_list_falls_back_to_namespaces(
 
 
 async def test_namespace_confined_user_watches_the_namespaces_the_apps_name(
-        sandbox: Sandbox, client: ClusterClient, cache: LiveCache) -> None:
+    sandbox: Sandbox, client: ClusterClient, cache: LiveCache
+) -> None:
     await asyncio.to_thread(client.ensure_namespace, "team-a")
     await asyncio.to_thread(client.apply, configmap("a", "team-a"))
     client.mapper.refresh()
@@ -249,15 +289,19 @@ async def test_namespace_confined_user_watches_the_namespaces_the_apps_name(
     await cache.register("team-app", [("apps", "Deployment")], ["team-a"])
     await started(cache)  # ConfigMaps wanted cluster-wide
     assert {(s.resource, s.namespace) for s in cache.status() if s.resource == "configmaps"} == {
-        ("configmaps", "team-a")}
+        ("configmaps", "team-a")
+    }
     assert set(cached_versions(cache)) == {key("a", "team-a")}
 
 
 async def test_kind_unknown_at_start_is_watched_once_its_crd_exists(client: ClusterClient, cache: LiveCache) -> None:
     await cache.register("toys", [("example.com", "Widget")])
     await cache.start()
-    await eventually(lambda: any("no resource type Widget.example.com" in s.error for s in cache.status()), 2.0,
-                     "the unknown kind to be reported")
+    await eventually(
+        lambda: any("no resource type Widget.example.com" in s.error for s in cache.status()),
+        2.0,
+        "the unknown kind to be reported",
+    )
     assert not cache.synced
     await asyncio.to_thread(client.apply, widget_crd())
     await asyncio.to_thread(client.apply, widget(), app="toys")

@@ -18,19 +18,27 @@ from .conftest import FAST_CACHE, FAST_CLIENT, configmap, eventually
 
 
 def kubeconfig_for(path: Path, name: str, url: str) -> Path:
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": name,
-        "clusters": [{"name": name, "cluster": {"server": url}}],
-        "users": [{"name": f"{name}-admin", "user": {"token": "t"}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": f"{name}-admin"}}],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": name,
+                "clusters": [{"name": name, "cluster": {"server": url}}],
+                "users": [{"name": f"{name}-admin", "user": {"token": "t"}}],
+                "contexts": [{"name": name, "context": {"cluster": name, "user": f"{name}-admin"}}],
+            }
+        )
+    )
     return path
 
 
 async def test_each_context_has_its_own_client_cache_and_reachability(tmp_path: Path) -> None:
     with Sandbox() as prod, Sandbox() as staging:
-        env = {"KUBECONFIG": f"{kubeconfig_for(tmp_path / 'prod', 'prod-eu', prod.url)}:"
-                             f"{kubeconfig_for(tmp_path / 'staging', 'staging', staging.url)}"}
+        env = {
+            "KUBECONFIG": f"{kubeconfig_for(tmp_path / 'prod', 'prod-eu', prod.url)}:"
+            f"{kubeconfig_for(tmp_path / 'staging', 'staging', staging.url)}"
+        }
         clusters = Clusters(load_kubeconfig(env=env), client_settings=FAST_CLIENT, cache_settings=FAST_CACHE)
         try:
             prod_client = clusters.for_destination(Destination(server=prod.url + "/"))
@@ -50,7 +58,9 @@ async def test_each_context_has_its_own_client_cache_and_reachability(tmp_path: 
                 await asyncio.to_thread(staging_client.get, item)
             await asyncio.to_thread(prod_client.get, item)
             assert {name: r.reachable for name, r in clusters.reachability().items()} == {
-                "prod-eu": True, "staging": False}
+                "prod-eu": True,
+                "staging": False,
+            }
             await eventually(lambda: not staging_cache.synced and prod_cache.synced, 3.0, "staging to fail alone")
         finally:
             await clusters.aclose()

@@ -13,10 +13,16 @@ from gitops_tui.cluster.errors import DestinationError, KubeconfigError
 from gitops_tui.cluster.kubeconfig import KubeConfig, kubeconfig_paths, load_kubeconfig, normalize_server
 
 
-def write(path: Path, clusters: dict[str, str], contexts: dict[str, tuple[str, str]], users: dict[str, Any],
-          current: str | None = None) -> Path:
+def write(
+    path: Path,
+    clusters: dict[str, str],
+    contexts: dict[str, tuple[str, str]],
+    users: dict[str, Any],
+    current: str | None = None,
+) -> Path:
     doc: dict[str, Any] = {
-        "apiVersion": "v1", "kind": "Config",
+        "apiVersion": "v1",
+        "kind": "Config",
         "clusters": [{"name": n, "cluster": {"server": s}} for n, s in clusters.items()],
         "contexts": [{"name": n, "context": {"cluster": c, "user": u}} for n, (c, u) in contexts.items()],
         "users": [{"name": n, "user": u} for n, u in users.items()],
@@ -30,15 +36,19 @@ def write(path: Path, clusters: dict[str, str], contexts: dict[str, tuple[str, s
 
 @pytest.fixture
 def two_files(tmp_path: Path) -> tuple[Path, Path]:
-    first = write(tmp_path / "a" / "config",
-                  {"prod": "https://prod.example.com:6443", "shared": "https://first.example.com"},
-                  {"prod-eu": ("prod", "alice"), "shared-ctx": ("shared", "alice")},
-                  {"alice": {"token": "from-first", "client-certificate": "certs/alice.crt"}})
-    second = write(tmp_path / "b" / "config",
-                   {"shared": "https://second.example.com", "staging": "https://staging.example.com/"},
-                   {"shared-ctx": ("staging", "bob"), "staging": ("staging", "bob")},
-                   {"alice": {"token": "from-second"}, "bob": {"token": "b"}},
-                   current="staging")
+    first = write(
+        tmp_path / "a" / "config",
+        {"prod": "https://prod.example.com:6443", "shared": "https://first.example.com"},
+        {"prod-eu": ("prod", "alice"), "shared-ctx": ("shared", "alice")},
+        {"alice": {"token": "from-first", "client-certificate": "certs/alice.crt"}},
+    )
+    second = write(
+        tmp_path / "b" / "config",
+        {"shared": "https://second.example.com", "staging": "https://staging.example.com/"},
+        {"shared-ctx": ("staging", "bob"), "staging": ("staging", "bob")},
+        {"alice": {"token": "from-second"}, "bob": {"token": "b"}},
+        current="staging",
+    )
     return first, second
 
 
@@ -69,8 +79,9 @@ def test_relative_paths_are_resolved_against_their_own_file(two_files: tuple[Pat
     assert alice["client-certificate"] == str((two_files[0].parent / "certs" / "alice.crt").resolve())
 
 
-def test_missing_files_in_the_list_are_skipped_and_duplicates_count_once(two_files: tuple[Path, Path],
-                                                                        tmp_path: Path) -> None:
+def test_missing_files_in_the_list_are_skipped_and_duplicates_count_once(
+    two_files: tuple[Path, Path], tmp_path: Path
+) -> None:
     env = kubeconfig_env(tmp_path / "nope", two_files[1], two_files[1])
     assert kubeconfig_paths(env=env) == [two_files[1]]
 
@@ -124,9 +135,11 @@ def test_destination_server_maps_to_the_context_of_that_cluster(config: KubeConf
 def test_shared_server_prefers_the_current_context_then_file_order() -> None:
     data = {
         "clusters": [{"name": "prod", "cluster": {"server": "https://prod.example.com"}}],
-        "contexts": [{"name": "prod-view", "context": {"cluster": "prod", "user": "viewer"}},
-                     {"name": "prod-admin", "context": {"cluster": "prod", "user": "admin"}},
-                     {"name": "other", "context": {"cluster": "none", "user": "x"}}],
+        "contexts": [
+            {"name": "prod-view", "context": {"cluster": "prod", "user": "viewer"}},
+            {"name": "prod-admin", "context": {"cluster": "prod", "user": "admin"}},
+            {"name": "other", "context": {"cluster": "none", "user": "x"}},
+        ],
         "users": [],
     }
     assert KubeConfig(data, "prod-admin").context_for_destination(server="https://prod.example.com") == "prod-admin"
@@ -136,8 +149,10 @@ def test_shared_server_prefers_the_current_context_then_file_order() -> None:
 
 def test_in_cluster_server_means_the_current_context(config: KubeConfig) -> None:
     assert config.context_for_destination(server="https://kubernetes.default.svc") == "staging"
-    assert config.with_current_context("prod-eu").context_for_destination(
-        server="https://kubernetes.default.svc/") == "prod-eu"
+    assert (
+        config.with_current_context("prod-eu").context_for_destination(server="https://kubernetes.default.svc/")
+        == "prod-eu"
+    )
 
 
 def test_destination_name_matches_context_then_cluster(config: KubeConfig) -> None:
@@ -155,10 +170,13 @@ def test_unmappable_destinations_are_clear_errors(config: KubeConfig) -> None:
         config.context_for_destination(server="https://prod.example.com:6443", name="prod-eu")
 
 
-@pytest.mark.parametrize(("url", "normal"), [
-    ("https://Host.example:443/", "https://host.example"),
-    ("https://host.example:6443", "https://host.example:6443"),
-    ("http://127.0.0.1:80/base/", "http://127.0.0.1/base"),
-])
+@pytest.mark.parametrize(
+    ("url", "normal"),
+    [
+        ("https://Host.example:443/", "https://host.example"),
+        ("https://host.example:6443", "https://host.example:6443"),
+        ("http://127.0.0.1:80/base/", "http://127.0.0.1/base"),
+    ],
+)
 def test_server_urls_are_normalised(url: str, normal: str) -> None:
     assert normalize_server(url) == normal

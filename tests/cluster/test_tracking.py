@@ -31,10 +31,14 @@ def test_malformed_values_are_ignored() -> None:
 
 
 def test_both_annotations_are_read_and_copies_are_not_members() -> None:
-    obj = {"metadata": {"annotations": {
-        ARGOCD_TRACKING_ANNOTATION: "argo-app:apps/Deployment:prod/web",
-        DEFAULT_TRACKING_ANNOTATION: "our-app:apps/Deployment:prod/web",
-    }}}
+    obj = {
+        "metadata": {
+            "annotations": {
+                ARGOCD_TRACKING_ANNOTATION: "argo-app:apps/Deployment:prod/web",
+                DEFAULT_TRACKING_ANNOTATION: "our-app:apps/Deployment:prod/web",
+            }
+        }
+    }
     keys = (DEFAULT_TRACKING_ANNOTATION, ARGOCD_TRACKING_ANNOTATION)
     assert tracked_apps(obj, WEB, keys) == ("our-app", "argo-app")
     pod = ResourceKey("", "Pod", "prod", "web-abc")  # a Pod that inherited its Deployment's annotations
@@ -44,8 +48,10 @@ def test_both_annotations_are_read_and_copies_are_not_members() -> None:
 def test_stamping_leaves_the_callers_object_alone() -> None:
     original = {"metadata": {"name": "web", "annotations": {"keep": "me"}}}
     stamped = stamp_tracking(original, "guestbook", WEB)
-    assert stamped["metadata"]["annotations"] == {"keep": "me",
-                                                  DEFAULT_TRACKING_ANNOTATION: "guestbook:apps/Deployment:prod/web"}
+    assert stamped["metadata"]["annotations"] == {
+        "keep": "me",
+        DEFAULT_TRACKING_ANNOTATION: "guestbook:apps/Deployment:prod/web",
+    }
     assert original["metadata"]["annotations"] == {"keep": "me"}
     custom = stamp_tracking(original, "guestbook", WEB, "example.com/owner")
     assert "example.com/owner" in custom["metadata"]["annotations"]

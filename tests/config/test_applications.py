@@ -96,9 +96,7 @@ def test_errors_name_file_document_app_and_field(tmp_path: Path) -> None:
     text = (
         WEB
         + "---\n"
-        + WEB.replace("name: web", "name: api").replace(
-            "repoURL: https://git.example.com/shop.git", "path2: x"
-        )
+        + WEB.replace("name: web", "name: api").replace("repoURL: https://git.example.com/shop.git", "path2: x")
     )
     path = write(tmp_path, "apps/prod.yaml", text)
     result = load_applications([path])
@@ -123,9 +121,7 @@ def test_errors_name_file_document_app_and_field(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_invalid_fields_are_reported_with_their_path(
-    tmp_path: Path, change: tuple[str, str], message: str
-) -> None:
+def test_invalid_fields_are_reported_with_their_path(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     old, new = change
     assert old in WEB
     result = load_applications([write(tmp_path, "web.yaml", WEB.replace(old, new, 1))])
@@ -135,9 +131,7 @@ def test_invalid_fields_are_reported_with_their_path(
 
 def test_malformed_yaml_names_file_and_line_and_keeps_other_files(tmp_path: Path) -> None:
     write(tmp_path, "dir/good.yaml", WEB)
-    bad = write(
-        tmp_path, "dir/bad.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: [\n"
-    )
+    bad = write(tmp_path, "dir/bad.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: [\n")
     result = load_applications([tmp_path / "dir"])
     assert [a.name for a in result.apps] == ["web"]
     (error,) = result.errors
@@ -178,9 +172,7 @@ def test_unsupported_fields_are_reported_once_naming_the_apps(tmp_path: Path) ->
     write(tmp_path, "b.yaml", WEB.replace("name: web", "name: api") + extra)
     result = load_applications([tmp_path])
     assert result.errors == ()
-    assert [w for w in result.warnings if "spec.info" in w] == [
-        "spec.info is not acted on yet (apps: api, web)"
-    ]
+    assert [w for w in result.warnings if "spec.info" in w] == ["spec.info is not acted on yet (apps: api, web)"]
 
 
 def test_multi_source_apps_are_refused_clearly(tmp_path: Path) -> None:

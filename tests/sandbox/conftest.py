@@ -48,8 +48,7 @@ def kubectl(sandbox: Sandbox, tmp_path: Path) -> Kubectl:  # noqa: F811
     def run(
         *args: str, check: bool = True, stdin: str | None = None, timeout: float = 30
     ) -> subprocess.CompletedProcess:
-        command = [binary, "--kubeconfig", str(sandbox.kubeconfig_path), "--cache-dir", str(tmp_path / "kcache"),
-                   *args]
+        command = [binary, "--kubeconfig", str(sandbox.kubeconfig_path), "--cache-dir", str(tmp_path / "kcache"), *args]
         result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr}")

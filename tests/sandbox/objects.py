@@ -12,15 +12,21 @@ def deployment(name: str = "web", replicas: int = 2, labels: dict[str, str] | No
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels},
-                         "spec": {"containers": [{"name": "app", "image": "nginx:1.25"}]}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": "nginx:1.25"}]},
+            },
         },
     }
 
 
 def configmap(name: str, labels: dict[str, str] | None = None, data: dict[str, str] | None = None) -> dict:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels or {}},
-            "data": data or {"k": "v"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "labels": labels or {}},
+        "data": data or {"k": "v"},
+    }
 
 
 WIDGET_CRD = {
@@ -32,10 +38,19 @@ WIDGET_CRD = {
         "scope": "Namespaced",
         "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"]},
         "versions": [
-            {"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-             "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}},
-            {"name": "v1beta1", "served": True, "storage": False,
-             "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}},
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+            },
+            {
+                "name": "v1beta1",
+                "served": True,
+                "storage": False,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+            },
         ],
     },
 }

@@ -32,8 +32,10 @@ def test_forbid_rule_message_at_cluster_scope() -> None:
             apps.list_deployment_for_all_namespaces()
         body = json.loads(info.value.body)
         assert info.value.status == 403
-        assert body["message"] == ('deployments.apps is forbidden: User "sandbox-user" cannot list resource '
-                                   '"deployments" in API group "apps" at the cluster scope')
+        assert body["message"] == (
+            'deployments.apps is forbidden: User "sandbox-user" cannot list resource '
+            '"deployments" in API group "apps" at the cluster scope'
+        )
         assert body["details"] == {"group": "apps", "kind": "deployments"}
         with pytest.raises(ApiException) as info:
             apps.list_namespaced_deployment("default")
@@ -49,7 +51,8 @@ def test_rules_change_at_run_time(sandbox: Sandbox, core: client.CoreV1Api) -> N
     assert info.value.status == 403
     assert json.loads(info.value.body)["message"] == (
         'configmaps is forbidden: User "sandbox-user" cannot create resource "configmaps" in API group "" in '
-        'the namespace "default"')
+        'the namespace "default"'
+    )
     sandbox.allow_all()
     core.create_namespaced_config_map("default", configmap("x"))
     sandbox.set_forbid_rules(only_namespaces("default"))
@@ -58,8 +61,9 @@ def test_rules_change_at_run_time(sandbox: Sandbox, core: client.CoreV1Api) -> N
         core.list_config_map_for_all_namespaces()
     with pytest.raises(ApiException) as info:
         core.read_namespaced_config_map("y", "kube-system")
-    assert json.loads(info.value.body)["message"].startswith('configmaps "y" is forbidden: User "sandbox-user" '
-                                                             'cannot get resource "configmaps"')
+    assert json.loads(info.value.body)["message"].startswith(
+        'configmaps "y" is forbidden: User "sandbox-user" cannot get resource "configmaps"'
+    )
 
 
 def test_self_subject_access_review_follows_the_rules(sandbox: Sandbox, api: client.ApiClient) -> None:
@@ -67,8 +71,11 @@ def test_self_subject_access_review_follows_the_rules(sandbox: Sandbox, api: cli
     authz = client.AuthorizationV1Api(api)
 
     def allowed(verb: str, namespace: str) -> bool:
-        review = {"spec": {"resourceAttributes": {"verb": verb, "group": "apps", "resource": "deployments",
-                                                  "namespace": namespace}}}
+        review = {
+            "spec": {
+                "resourceAttributes": {"verb": verb, "group": "apps", "resource": "deployments", "namespace": namespace}
+            }
+        }
         return authz.create_self_subject_access_review(review).status.allowed
 
     assert not allowed("delete", "prod")

@@ -19,8 +19,14 @@ from gitops_tui.sandbox.patching import PatchError
 T0, T1, T2 = "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z"
 
 
-def deployment(replicas: int | None = 2, image: str = "nginx:1.25", *, env: bool = True,
-               sidecar: bool = False, labels: dict | None = None) -> dict:
+def deployment(
+    replicas: int | None = 2,
+    image: str = "nginx:1.25",
+    *,
+    env: bool = True,
+    sidecar: bool = False,
+    labels: dict | None = None,
+) -> dict:
     nginx: dict = {"name": "nginx", "image": image, "ports": [{"containerPort": 80}]}
     if env:
         nginx["env"] = [{"name": "MODE", "value": "prod"}]
@@ -102,10 +108,16 @@ def test_apply_creates_with_exact_fields_v1() -> None:
     before = copy.deepcopy(config)
     created = server_side_apply(None, config, "gitops-tui", False, T0)
     assert config == before, "inputs are never mutated"
-    assert entries(created) == [{
-        "manager": "gitops-tui", "operation": "Apply", "apiVersion": "apps/v1", "time": T0,
-        "fieldsType": "FieldsV1", "fieldsV1": EXPECTED_APPLY_FIELDS,
-    }]
+    assert entries(created) == [
+        {
+            "manager": "gitops-tui",
+            "operation": "Apply",
+            "apiVersion": "apps/v1",
+            "time": T0,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": EXPECTED_APPLY_FIELDS,
+        }
+    ]
     without_managed = copy.deepcopy(created)
     del without_managed["metadata"]["managedFields"]
     assert without_managed == config
@@ -296,7 +308,8 @@ def test_live_only_items_keep_their_place() -> None:
 
 def test_finalizers_are_a_set_and_service_ports_are_keyed_with_protocol() -> None:
     config = {
-        "apiVersion": "v1", "kind": "Service",
+        "apiVersion": "v1",
+        "kind": "Service",
         "metadata": {"name": "s", "finalizers": ["example.com/a"]},
         "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}},
     }
@@ -315,8 +328,12 @@ def test_finalizers_are_a_set_and_service_ports_are_keyed_with_protocol() -> Non
 
 
 def test_custom_resource_lists_are_atomic() -> None:
-    config = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
-              "spec": {"items": [{"name": "a"}], "size": 1}}
+    config = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"items": [{"name": "a"}], "size": 1},
+    }
     created = server_side_apply(None, config, "gitops-tui", False, T0)
     assert entry_of(created, "gitops-tui")["fieldsV1"] == {"f:spec": {"f:items": {}, "f:size": {}}}
     changed = copy.deepcopy(config)
@@ -333,10 +350,12 @@ def test_status_subresource_apply_leaves_spec_alone(applied: dict) -> None:
     assert result["status"] == config["status"]
     status_entry = entry_of(result, "controller")
     assert status_entry["subresource"] == "status"
-    assert status_entry["fieldsV1"] == {"f:status": {
-        "f:conditions": {'k:{"type":"Available"}': {".": {}, "f:status": {}, "f:type": {}}},
-        "f:replicas": {},
-    }}
+    assert status_entry["fieldsV1"] == {
+        "f:status": {
+            "f:conditions": {'k:{"type":"Available"}': {".": {}, "f:status": {}, "f:type": {}}},
+            "f:replicas": {},
+        }
+    }
     # A later main-resource apply neither touches status nor conflicts with the status manager.
     again = server_side_apply(result, deployment(replicas=3), "gitops-tui", False, T2)
     assert again["status"] == config["status"]
@@ -407,10 +426,16 @@ EXPECTED_CREATE_FIELDS = {
 
 def test_create_owns_everything_set_with_dot_entries_for_new_objects() -> None:
     created = record_update(None, deployment(), "kubectl-create", T0)
-    assert entries(created) == [{
-        "manager": "kubectl-create", "operation": "Update", "apiVersion": "apps/v1", "time": T0,
-        "fieldsType": "FieldsV1", "fieldsV1": EXPECTED_CREATE_FIELDS,
-    }]
+    assert entries(created) == [
+        {
+            "manager": "kubectl-create",
+            "operation": "Update",
+            "apiVersion": "apps/v1",
+            "time": T0,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": EXPECTED_CREATE_FIELDS,
+        }
+    ]
 
 
 def test_created_custom_resource_owns_spec_itself() -> None:
@@ -443,7 +468,9 @@ def test_updates_by_the_same_manager_merge_into_one_entry() -> None:
     edit = entry_of(live, "kubectl-edit", "Update")
     assert edit["time"] == T2
     assert owned_fields(live, "kubectl-edit") == {
-        ".spec.replicas", '.spec.template.spec.containers[name="nginx"].image'}
+        ".spec.replicas",
+        '.spec.template.spec.containers[name="nginx"].image',
+    }
 
 
 def test_update_that_changes_nothing_keeps_entries_untouched() -> None:
@@ -485,7 +512,10 @@ def test_entries_are_ordered_apply_first_then_by_time(applied: dict) -> None:
     live = record_update(applied, edited, "kubectl-label", T1)
     live = server_side_apply(live, deployment(replicas=3), "argocd", True, T2)
     assert [(e["manager"], e["operation"]) for e in entries(live)] == [
-        ("gitops-tui", "Apply"), ("argocd", "Apply"), ("kubectl-label", "Update")]
+        ("gitops-tui", "Apply"),
+        ("argocd", "Apply"),
+        ("kubectl-label", "Update"),
+    ]
 
 
 def test_a_no_op_apply_by_a_new_co_owner_records_no_time(applied: dict) -> None:
@@ -615,8 +645,9 @@ spec:
 
 
 def live_deployment(kubectl) -> dict:
-    return json.loads(kubectl("get", "deployment", "web", "-n", "default", "-o", "json",
-                              "--show-managed-fields").stdout)
+    return json.loads(
+        kubectl("get", "deployment", "web", "-n", "default", "-o", "json", "--show-managed-fields").stdout
+    )
 
 
 def test_kubectl_server_side_apply_conflicts_and_force(kubectl) -> None:
@@ -646,7 +677,8 @@ def test_kubectl_client_side_apply_twice_then_unchanged(kubectl) -> None:
     live = live_deployment(kubectl)
     assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26"
     assert [(e["manager"], e["operation"]) for e in live["metadata"]["managedFields"]] == [
-        ("kubectl-client-side-apply", "Update")]
+        ("kubectl-client-side-apply", "Update")
+    ]
     diff = kubectl("diff", "-f", "-", stdin=MANIFEST.replace("nginx:1.25", "nginx:1.27"), check=False)
     assert diff.returncode == 1 and "+      - image: nginx:1.27" in diff.stdout
 
@@ -660,7 +692,16 @@ def test_kubectl_scale_and_label_are_tracked_then_server_side_diff(kubectl) -> N
     assert [e["fieldsV1"] for e in scale_entries] == [{"f:spec": {"f:replicas": {}}}]
     assert ".metadata.labels.team" in owned_fields(live, "kubectl-label")
     assert ".spec.replicas" not in owned_fields(live, "gitops-tui")
-    diff = kubectl("diff", "--server-side", "--field-manager", "gitops-tui", "--force-conflicts", "-f", "-",
-                   stdin=MANIFEST.replace("nginx:1.25", "nginx:1.26"), check=False)
+    diff = kubectl(
+        "diff",
+        "--server-side",
+        "--field-manager",
+        "gitops-tui",
+        "--force-conflicts",
+        "-f",
+        "-",
+        stdin=MANIFEST.replace("nginx:1.25", "nginx:1.26"),
+        check=False,
+    )
     assert diff.returncode == 1, diff.stderr
     assert "-        image: nginx:1.25" in diff.stdout or "-      - image: nginx:1.25" in diff.stdout

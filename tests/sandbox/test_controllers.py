@@ -42,8 +42,9 @@ def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 15.0) ->
 
 def watch_raw(list_function: Callable[..., Any], kind: str, resource_version: str) -> Iterator[dict[str, Any]]:
     """Objects of `kind` from a watch, as plain dicts, in the order the server sent them."""
-    response = list_function("default", watch=True, resource_version=resource_version, timeout_seconds=20,
-                             _preload_content=False)
+    response = list_function(
+        "default", watch=True, resource_version=resource_version, timeout_seconds=20, _preload_content=False
+    )
     try:
         for line in response:
             event = json.loads(line)
@@ -64,8 +65,9 @@ def deployment(name: str = "web", image: str = "web:1.0", replicas: int = 3, **s
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "app", "image": image,
-                                         "ports": [{"name": "http", "containerPort": 8080}]}]},
+                "spec": {
+                    "containers": [{"name": "app", "image": image, "ports": [{"name": "http", "containerPort": 8080}]}]
+                },
             },
             **spec,
         },
@@ -86,8 +88,11 @@ def progressing(apps: client.AppsV1Api, name: str, reason: str) -> Callable[[], 
 
 
 def replica_sets(apps: client.AppsV1Api, name: str) -> list[Any]:
-    return [rs for rs in apps.list_namespaced_replica_set("default").items
-            if any(ref.name == name for ref in rs.metadata.owner_references or [])]
+    return [
+        rs
+        for rs in apps.list_namespaced_replica_set("default").items
+        if any(ref.name == name for ref in rs.metadata.owner_references or [])
+    ]
 
 
 def test_deployment_becomes_available_with_upstream_status(cluster: client.ApiClient) -> None:
@@ -122,8 +127,11 @@ def test_deployment_becomes_available_with_upstream_status(cluster: client.ApiCl
         assert pod.status.pod_ip.startswith("10.244.")
         assert pod.status.host_ip.startswith("172.18.0.")
         assert {c.type: c.status for c in pod.status.conditions} == {
-            "PodReadyToStartContainers": "True", "Initialized": "True", "Ready": "True",
-            "ContainersReady": "True", "PodScheduled": "True",
+            "PodReadyToStartContainers": "True",
+            "Initialized": "True",
+            "Ready": "True",
+            "ContainersReady": "True",
+            "PodScheduled": "True",
         }
         (container,) = pod.status.container_statuses
         assert container.ready and container.started and container.state.running.started_at
@@ -141,15 +149,17 @@ def test_crashloop_exceeds_progress_deadline_and_a_fix_heals(cluster: client.Api
     bad = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "web:crashloop"}]}}}}
     apps.patch_namespaced_deployment("web", "default", bad)
     stuck = wait_for(progressing(apps, "web", "ProgressDeadlineExceeded"), "the progress deadline", timeout=20)
-    new_rs = next(rs for rs in replica_sets(apps, "web")
-                  if rs.spec.template.spec.containers[0].image == "web:crashloop")
+    new_rs = next(
+        rs for rs in replica_sets(apps, "web") if rs.spec.template.spec.containers[0].image == "web:crashloop"
+    )
     condition = conditions_of(stuck)["Progressing"]
     assert condition.status == "False"
     assert condition.message == f'ReplicaSet "{new_rs.metadata.name}" has timed out progressing.'
     # maxUnavailable 25% of 3 rounds down to 0: the old pods keep the app available.
     assert conditions_of(stuck)["Available"].status == "True"
     crashing = core.list_namespaced_pod(
-        "default", label_selector=f"pod-template-hash={new_rs.metadata.labels['pod-template-hash']}").items
+        "default", label_selector=f"pod-template-hash={new_rs.metadata.labels['pod-template-hash']}"
+    ).items
     (status,) = crashing[0].status.container_statuses
     assert status.restart_count >= 1
     assert status.last_state.terminated.exit_code == 1
@@ -172,13 +182,20 @@ def test_rollback_reuses_the_old_replica_set_with_a_new_revision(cluster: client
     for image in ("web:2.0", "web:1.0"):
         patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}}
         apps.patch_namespaced_deployment("web", "default", patch)
-        wait_for(lambda image=image: (d := progressing(apps, "web", "NewReplicaSetAvailable")())
-                 and d.status.observed_generation == d.metadata.generation
-                 and d.status.updated_replicas == d.status.replicas == 2, f"the rollout to {image}")
+        wait_for(
+            lambda image=image: (
+                (d := progressing(apps, "web", "NewReplicaSetAvailable")())
+                and d.status.observed_generation == d.metadata.generation
+                and d.status.updated_replicas == d.status.replicas == 2
+            ),
+            f"the rollout to {image}",
+        )
     sets = replica_sets(apps, "web")
     assert len(sets) == 2
-    revisions = {rs.spec.template.spec.containers[0].image: rs.metadata.annotations[
-        "deployment.kubernetes.io/revision"] for rs in sets}
+    revisions = {
+        rs.spec.template.spec.containers[0].image: rs.metadata.annotations["deployment.kubernetes.io/revision"]
+        for rs in sets
+    }
     assert revisions == {"web:1.0": "3", "web:2.0": "2"}
 
 
@@ -226,8 +243,12 @@ def test_scaling_up_and_down(cluster: client.ApiClient) -> None:
         def scaled(replicas: int = replicas) -> Any:
             found = apps.read_namespaced_deployment_status("web", "default")
             pods = core.list_namespaced_pod("default", label_selector="app=web").items
-            return found.status.available_replicas == replicas and found.status.replicas == replicas \
+            return (
+                found.status.available_replicas == replicas
+                and found.status.replicas == replicas
                 and len(pods) == replicas
+            )
+
         wait_for(scaled, f"{replicas} replicas")
     (rs,) = replica_sets(apps, "web")
     assert rs.spec.replicas == 1
@@ -254,14 +275,17 @@ def test_standalone_replica_set_keeps_its_pods(cluster: client.ApiClient) -> Non
     for key in ("strategy",):
         body["spec"].pop(key, None)
     apps.create_namespaced_replica_set("default", body)
-    wait_for(lambda: apps.read_namespaced_replica_set_status("solo", "default").status.available_replicas == 2,
-             "two available pods")
+    wait_for(
+        lambda: apps.read_namespaced_replica_set_status("solo", "default").status.available_replicas == 2,
+        "two available pods",
+    )
     victim = core.list_namespaced_pod("default", label_selector="app=solo").items[0]
     core.delete_namespaced_pod(victim.metadata.name, "default", _preload_content=False)
 
     def replaced() -> bool:
         names = {p.metadata.name for p in core.list_namespaced_pod("default", label_selector="app=solo").items}
         return len(names) == 2 and victim.metadata.name not in names
+
     wait_for(replaced, "a replacement pod")
 
 
@@ -288,8 +312,11 @@ def test_rolling_update_stays_within_surge_and_unavailability(cluster: client.Ap
             break
     done = wait_for(progressing(apps, "web", "NewReplicaSetAvailable"), "the second rollout")
     assert done.status.updated_replicas == done.status.available_replicas == 4
-    reasons = [e.message for e in client.CoreV1Api(cluster).list_namespaced_event("default").items
-               if e.reason == "ScalingReplicaSet"]
+    reasons = [
+        e.message
+        for e in client.CoreV1Api(cluster).list_namespaced_event("default").items
+        if e.reason == "ScalingReplicaSet"
+    ]
     assert any(m.startswith("Scaled down replica set") for m in reasons)
 
 
@@ -300,8 +327,9 @@ def test_a_restored_sandbox_keeps_its_running_pods(tmp_path: Any) -> None:
         apps = client.AppsV1Api(api_client)
         apps.create_namespaced_deployment("default", deployment(replicas=2))
         wait_for(progressing(apps, "web", "NewReplicaSetAvailable"), "the rollout")
-        before = {p.metadata.name: p.status.pod_ip
-                  for p in client.CoreV1Api(api_client).list_namespaced_pod("default").items}
+        before = {
+            p.metadata.name: p.status.pod_ip for p in client.CoreV1Api(api_client).list_namespaced_pod("default").items
+        }
         api_client.close()
     with Sandbox(controllers=True, speed=SPEED, nodes=1, state_file=state) as second:
         api_client = config.new_client_from_config(config_file=str(second.kubeconfig_path))
@@ -309,8 +337,9 @@ def test_a_restored_sandbox_keeps_its_running_pods(tmp_path: Any) -> None:
         stream = watch.Watch()
         pods = core.list_namespaced_pod("default")
         assert {p.metadata.name: p.status.pod_ip for p in pods.items} == before
-        for event in stream.stream(core.list_namespaced_pod, "default",
-                                   resource_version=pods.metadata.resource_version, timeout_seconds=1):
+        for event in stream.stream(
+            core.list_namespaced_pod, "default", resource_version=pods.metadata.resource_version, timeout_seconds=1
+        ):
             conditions = {c.type: c.status for c in event["object"].status.conditions}
             assert conditions["Ready"] == "True", "a restored pod restarted"
         api_client.close()
@@ -337,8 +366,12 @@ def test_recreate_stops_old_pods_before_starting_new_ones(cluster: client.ApiCli
 def test_min_ready_seconds_delays_availability(cluster: client.ApiClient) -> None:
     apps = client.AppsV1Api(cluster)
     apps.create_namespaced_deployment("default", deployment(replicas=1, minReadySeconds=30))
-    ready = wait_for(lambda: (d := apps.read_namespaced_deployment_status("web", "default"))
-                     and d.status.ready_replicas == 1 and d, "a ready pod")
+    ready = wait_for(
+        lambda: (d := apps.read_namespaced_deployment_status("web", "default")) and d.status.ready_replicas == 1 and d,
+        "a ready pod",
+    )
     assert not ready.status.available_replicas  # ready for less than 30 simulated seconds
-    wait_for(lambda: apps.read_namespaced_deployment_status("web", "default").status.available_replicas == 1,
-             "the pod to become available")
+    wait_for(
+        lambda: apps.read_namespaced_deployment_status("web", "default").status.available_replicas == 1,
+        "the pod to become available",
+    )

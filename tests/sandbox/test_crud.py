@@ -58,9 +58,16 @@ def test_not_found_status_has_real_wording(apps: client.AppsV1Api) -> None:
         apps.read_namespaced_deployment("web", "default")
     body = status_of(info.value)
     assert info.value.status == 404
-    assert body == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                    "message": 'deployments.apps "web" not found', "reason": "NotFound",
-                    "details": {"name": "web", "group": "apps", "kind": "deployments"}, "code": 404}
+    assert body == {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'deployments.apps "web" not found',
+        "reason": "NotFound",
+        "details": {"name": "web", "group": "apps", "kind": "deployments"},
+        "code": 404,
+    }
 
 
 def test_create_in_missing_namespace_is_404(core: client.CoreV1Api) -> None:
@@ -82,7 +89,8 @@ def test_update_conflict_on_stale_resource_version(apps: client.AppsV1Api) -> No
     assert info.value.status == 409 and body["reason"] == "Conflict"
     assert body["message"] == (
         'Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply '
-        "your changes to the latest version and try again")
+        "your changes to the latest version and try again"
+    )
 
 
 def test_generation_bumps_on_spec_changes_only(apps: client.AppsV1Api) -> None:
@@ -104,10 +112,13 @@ def test_status_subresource_separation(apps: client.AppsV1Api) -> None:
     created = apps.create_namespaced_deployment("default", {**deployment(), "status": {"replicas": 9}})
     assert not (created.status and created.status.replicas)
     body = apps.read_namespaced_deployment("web", "default").to_dict()
-    status_write = {"apiVersion": "apps/v1", "kind": "Deployment",
-                    "metadata": {"name": "web", "namespace": "default",
-                                 "resourceVersion": body["metadata"]["resource_version"]},
-                    "spec": {**deployment()["spec"], "replicas": 7}, "status": {"replicas": 2, "readyReplicas": 1}}
+    status_write = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default", "resourceVersion": body["metadata"]["resource_version"]},
+        "spec": {**deployment()["spec"], "replicas": 7},
+        "status": {"replicas": 2, "readyReplicas": 1},
+    }
     after_status = apps.replace_namespaced_deployment_status("web", "default", status_write)
     assert after_status.status.replicas == 2 and after_status.spec.replicas == 2  # spec ignored
     main_write = apps.read_namespaced_deployment("web", "default")
@@ -145,15 +156,21 @@ def test_validation_errors_are_422_with_causes(core: client.CoreV1Api) -> None:
         core.create_namespaced_config_map("default", configmap("Bad_Name"))
     body = status_of(info.value)
     assert info.value.status == 422 and body["reason"] == "Invalid"
-    assert body["message"].startswith('ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": '
-                                      "a lowercase RFC 1123 subdomain")
+    assert body["message"].startswith(
+        'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'
+    )
     assert body["details"]["causes"][0]["field"] == "metadata.name"
     assert body["details"]["kind"] == "ConfigMap"
     with pytest.raises(ApiException) as info:
         core.create_namespaced_config_map("default", {"metadata": {}})
     body = status_of(info.value)
-    assert body["details"]["causes"] == [{"reason": "FieldValueRequired", "field": "metadata.name",
-                                          "message": "Required value: name or generateName is required"}]
+    assert body["details"]["causes"] == [
+        {
+            "reason": "FieldValueRequired",
+            "field": "metadata.name",
+            "message": "Required value: name or generateName is required",
+        }
+    ]
 
 
 def test_namespace_and_kind_mismatch_are_refused(core: client.CoreV1Api) -> None:
@@ -180,8 +197,12 @@ def test_cluster_scoped_and_all_namespace_lists(core: client.CoreV1Api) -> None:
 
 def test_put_creates_only_where_real_registries_allow_it(api: client.ApiClient) -> None:
     coordination = client.CoordinationV1Api(api)
-    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "leader"},
-             "spec": {"holderIdentity": "a"}}
+    lease = {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "leader"},
+        "spec": {"holderIdentity": "a"},
+    }
     created = coordination.replace_namespaced_lease("leader", "default", lease)
     assert created.spec.holder_identity == "a"
     with pytest.raises(ApiException) as info:
@@ -199,13 +220,16 @@ def test_immutable_fields_are_refused_like_real_servers(apps: client.AppsV1Api, 
     assert info.value.status == 422
     assert body["message"] == (
         'Deployment.apps "web" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:'
-        'map[string]string{"app":"other"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable')
+        'map[string]string{"app":"other"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable'
+    )
     core.create_namespaced_config_map("default", {**configmap("frozen"), "immutable": True})
     with pytest.raises(ApiException) as info:
         core.patch_namespaced_config_map("frozen", "default", {"data": {"k": "new"}})
     assert status_of(info.value)["details"]["causes"][0] == {
-        "reason": "FieldValueForbidden", "field": "data",
-        "message": "Forbidden: field is immutable when `immutable` is set"}
+        "reason": "FieldValueForbidden",
+        "field": "data",
+        "message": "Forbidden: field is immutable when `immutable` is set",
+    }
 
 
 def test_unknown_fields_are_dropped_warned_or_refused(sandbox: Sandbox, apps: client.AppsV1Api) -> None:
@@ -217,7 +241,10 @@ def test_unknown_fields_are_dropped_warned_or_refused(sandbox: Sandbox, apps: cl
         payload = json.dumps({**body, "metadata": {"name": name}}).encode()
         return urllib.request.Request(
             f"{sandbox.url}/apis/apps/v1/namespaces/default/deployments?fieldValidation={validation}",
-            data=payload, headers={"Content-Type": "application/json"}, method="POST")
+            data=payload,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
 
     with urllib.request.urlopen(post("Warn", "web")) as response:
         assert response.headers.get_all("Warning") == ['299 - "unknown field \\"spec.replcas\\""']

@@ -15,8 +15,14 @@ from .objects import configmap, deployment
 
 
 def _owned_replicaset(apps: client.AppsV1Api, owner: client.V1Deployment, name: str = "web-1") -> None:
-    ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": owner.metadata.name, "uid": owner.metadata.uid,
-           "controller": True, "blockOwnerDeletion": True}
+    ref = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": owner.metadata.name,
+        "uid": owner.metadata.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
     body = deployment(name)
     body.update(kind="ReplicaSet", metadata={"name": name, "ownerReferences": [ref], "labels": {"app": "web"}})
     apps.create_namespaced_replica_set("default", body)
@@ -62,8 +68,9 @@ def test_foreground_deletion_waits_for_blocking_dependents(apps: client.AppsV1Ap
 
 
 def test_finalizers_hold_an_object_until_removed(core: client.CoreV1Api) -> None:
-    core.create_namespaced_config_map("default", {**configmap("held"), "metadata": {
-        "name": "held", "finalizers": ["example.com/hold"]}})
+    core.create_namespaced_config_map(
+        "default", {**configmap("held"), "metadata": {"name": "held", "finalizers": ["example.com/hold"]}}
+    )
     lingering = core.delete_namespaced_config_map("held", "default")
     assert lingering["metadata"]["deletionTimestamp"]
     current = core.read_namespaced_config_map("held", "default")
@@ -81,8 +88,9 @@ def test_namespace_deletion_removes_contents_and_terminating_namespace_refuses_c
 ) -> None:
     core.create_namespace({"metadata": {"name": "doomed"}})
     core.create_namespaced_config_map("doomed", configmap("plain"))
-    core.create_namespaced_config_map("doomed", {**configmap("held"), "metadata": {
-        "name": "held", "finalizers": ["example.com/hold"]}})
+    core.create_namespaced_config_map(
+        "doomed", {**configmap("held"), "metadata": {"name": "held", "finalizers": ["example.com/hold"]}}
+    )
     core.delete_namespace("doomed")
     namespace = core.read_namespace("doomed")
     assert namespace.status.phase == "Terminating"
@@ -91,8 +99,10 @@ def test_namespace_deletion_removes_contents_and_terminating_namespace_refuses_c
         core.create_namespaced_config_map("doomed", configmap("late"))
     body = json.loads(info.value.body)
     assert info.value.status == 403 and body["reason"] == "Forbidden"
-    assert body["message"] == ('configmaps "late" is forbidden: unable to create new content in namespace doomed '
-                               "because it is being terminated")
+    assert body["message"] == (
+        'configmaps "late" is forbidden: unable to create new content in namespace doomed '
+        "because it is being terminated"
+    )
     core.patch_namespaced_config_map("held", "doomed", {"metadata": {"finalizers": None}})
     wait_until(lambda: "doomed" not in {n.metadata.name for n in core.list_namespace().items})
 

@@ -40,9 +40,18 @@ def test_dynamic_client_crud(dyn: dynamic.DynamicClient) -> None:
 
 def test_hpa_is_served_in_v2_and_v1(dyn: dynamic.DynamicClient) -> None:
     v1 = dyn.resources.get(api_version="autoscaling/v1", kind="HorizontalPodAutoscaler")
-    v1.create(namespace="default", body={"metadata": {"name": "web"}, "spec": {
-        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-        "minReplicas": 1, "maxReplicas": 5, "targetCPUUtilizationPercentage": 70}})
+    v1.create(
+        namespace="default",
+        body={
+            "metadata": {"name": "web"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                "minReplicas": 1,
+                "maxReplicas": 5,
+                "targetCPUUtilizationPercentage": 70,
+            },
+        },
+    )
     v2 = dyn.resources.get(api_version="autoscaling/v2", kind="HorizontalPodAutoscaler")
     stored = v2.get(name="web", namespace="default")
     assert stored.apiVersion == "autoscaling/v2"
@@ -58,8 +67,10 @@ def test_crd_lifecycle(api: client.ApiClient) -> None:
     dyn = dynamic.DynamicClient(api)  # fresh discovery
     widgets = dyn.resources.get(api_version="example.com/v1", kind="Widget")
     assert widgets.namespaced and widgets.short_names == ["wd"]
-    widget = widgets.create(namespace="default", body={"apiVersion": "example.com/v1", "kind": "Widget",
-                                                       "metadata": {"name": "w"}, "spec": {"size": 3}})
+    widget = widgets.create(
+        namespace="default",
+        body={"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 3}},
+    )
     assert widget.metadata.generation == 1
     beta = dyn.resources.get(api_version="example.com/v1beta1", kind="Widget")
     assert beta.get(name="w", namespace="default").apiVersion == "example.com/v1beta1"
@@ -95,19 +106,39 @@ def test_invalid_crd_name_is_422(dyn: dynamic.DynamicClient) -> None:
 
 def test_core_and_events_api_share_event_storage(api: client.ApiClient) -> None:
     core = client.CoreV1Api(api)
-    core.create_namespaced_event("default", {
-        "metadata": {"name": "web.1"}, "involvedObject": {"kind": "Deployment", "name": "web", "namespace": "default"},
-        "reason": "ScalingReplicaSet", "message": "Scaled up", "type": "Normal", "count": 2,
-        "eventTime": "2026-01-01T00:00:00.000000Z", "reportingComponent": "deployment-controller",
-        "reportingInstance": "cm-1", "action": "Scale",
-        "source": {"component": "deployment-controller"}})
+    core.create_namespaced_event(
+        "default",
+        {
+            "metadata": {"name": "web.1"},
+            "involvedObject": {"kind": "Deployment", "name": "web", "namespace": "default"},
+            "reason": "ScalingReplicaSet",
+            "message": "Scaled up",
+            "type": "Normal",
+            "count": 2,
+            "eventTime": "2026-01-01T00:00:00.000000Z",
+            "reportingComponent": "deployment-controller",
+            "reportingInstance": "cm-1",
+            "action": "Scale",
+            "source": {"component": "deployment-controller"},
+        },
+    )
     seen = client.EventsV1Api(api).read_namespaced_event("web.1", "default")
     assert (seen.note, seen.regarding.name, seen.deprecated_count) == ("Scaled up", "web", 2)
     assert seen.deprecated_source.component == "deployment-controller"
-    client.EventsV1Api(api).create_namespaced_event("default", {
-        "metadata": {"name": "web.2"}, "eventTime": "2026-01-01T00:00:00.000000Z", "reason": "Pulled",
-        "note": "pulled image", "type": "Normal", "action": "Pull", "reportingController": "kubelet",
-        "reportingInstance": "node-1", "regarding": {"kind": "Pod", "name": "web-1", "namespace": "default"}})
+    client.EventsV1Api(api).create_namespaced_event(
+        "default",
+        {
+            "metadata": {"name": "web.2"},
+            "eventTime": "2026-01-01T00:00:00.000000Z",
+            "reason": "Pulled",
+            "note": "pulled image",
+            "type": "Normal",
+            "action": "Pull",
+            "reportingController": "kubelet",
+            "reportingInstance": "node-1",
+            "regarding": {"kind": "Pod", "name": "web-1", "namespace": "default"},
+        },
+    )
     as_core = core.read_namespaced_event("web.2", "default")
     assert (as_core.message, as_core.involved_object.name) == ("pulled image", "web-1")
     assert {e.metadata.name for e in core.list_namespaced_event("default").items} == {"web.1", "web.2"}
@@ -118,8 +149,9 @@ def test_watch_of_custom_resources_ends_when_the_crd_goes(api: client.ApiClient)
 
     client.ApiextensionsV1Api(api).create_custom_resource_definition(copy.deepcopy(WIDGET_CRD))
     custom = client.CustomObjectsApi(api)
-    response = custom.list_namespaced_custom_object("example.com", "v1", "default", "widgets", watch=True,
-                                                    timeout_seconds=30, _preload_content=False)
+    response = custom.list_namespaced_custom_object(
+        "example.com", "v1", "default", "widgets", watch=True, timeout_seconds=30, _preload_content=False
+    )
     started = time.monotonic()
     client.ApiextensionsV1Api(api).delete_custom_resource_definition("widgets.example.com")
     assert response.read() == b""

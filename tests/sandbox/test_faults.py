@@ -88,8 +88,11 @@ def test_refuse_connections_then_recover(sandbox: Sandbox, core: client.CoreV1Ap
 
 
 def test_admin_endpoint(sandbox: Sandbox, core: client.CoreV1Api) -> None:
-    request = urllib.request.Request(f"{sandbox.url}/_sandbox/faults/errors", method="POST",
-                                     data=json.dumps({"code": 500, "verbs": ["get"], "count": 1}).encode())
+    request = urllib.request.Request(
+        f"{sandbox.url}/_sandbox/faults/errors",
+        method="POST",
+        data=json.dumps({"code": 500, "verbs": ["get"], "count": 1}).encode(),
+    )
     assert json.load(urllib.request.urlopen(request)) == {"ok": True}
     core.create_namespaced_config_map("default", configmap("x"))
     with pytest.raises(ApiException) as info:
@@ -102,8 +105,7 @@ def test_close_watches_every_interval(sandbox: Sandbox, core: client.CoreV1Api) 
     sandbox.close_watches_every(0.3)
     started = time.monotonic()
     for _ in range(2):  # each reconnect is cut again
-        response = core.list_namespaced_config_map("default", watch=True, timeout_seconds=30,
-                                                   _preload_content=False)
+        response = core.list_namespaced_config_map("default", watch=True, timeout_seconds=30, _preload_content=False)
         assert response.read() == b""
     assert time.monotonic() - started < 5
     sandbox.clear_faults()

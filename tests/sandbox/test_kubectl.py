@@ -95,12 +95,14 @@ def test_server_side_apply_and_conflict(kubectl: Kubectl) -> None:
     kubectl("apply", "--server-side", "--field-manager=team-a", "-f", "-", stdin=_manifest())
     got = json.loads(kubectl("get", "deployment", "web", "-o", "json", "--show-managed-fields").stdout)
     assert "team-a" in {entry["manager"] for entry in got["metadata"]["managedFields"]}
-    clash = kubectl("apply", "--server-side", "--field-manager=team-b", "-f", "-", stdin=_manifest(replicas=3),
-                    check=False)
+    clash = kubectl(
+        "apply", "--server-side", "--field-manager=team-b", "-f", "-", stdin=_manifest(replicas=3), check=False
+    )
     assert clash.returncode == 1
     assert "conflict" in clash.stderr.lower() and ".spec.replicas" in clash.stderr
-    kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=team-b", "-f", "-",
-            stdin=_manifest(replicas=3))
+    kubectl(
+        "apply", "--server-side", "--force-conflicts", "--field-manager=team-b", "-f", "-", stdin=_manifest(replicas=3)
+    )
     assert json.loads(kubectl("get", "deployment", "web", "-o", "json").stdout)["spec"]["replicas"] == 3
 
 
@@ -130,7 +132,7 @@ def test_get_prints_server_side_tables(kubectl: Kubectl) -> None:
     lines = kubectl("get", "configmaps,deployments").stdout.splitlines()
     assert lines[0].split() == ["NAME", "DATA", "AGE"]
     assert lines[1].split()[:2] == ["configmap/settings", "2"]
-    deployments = lines[lines.index("") + 1:]
+    deployments = lines[lines.index("") + 1 :]
     assert deployments[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     assert deployments[1].split()[:2] == ["deployment.apps/web", "0/2"]
     wide = kubectl("get", "deployment", "web", "-o", "wide").stdout.splitlines()

@@ -20,21 +20,28 @@ def _names(items: list) -> list[str]:
 
 @pytest.fixture
 def labelled(core: client.CoreV1Api) -> None:
-    for name, labels in [("a", {"tier": "web", "env": "prod"}), ("b", {"tier": "db", "env": "prod"}),
-                         ("c", {"tier": "web"}), ("d", {})]:
+    for name, labels in [
+        ("a", {"tier": "web", "env": "prod"}),
+        ("b", {"tier": "db", "env": "prod"}),
+        ("c", {"tier": "web"}),
+        ("d", {}),
+    ]:
         core.create_namespaced_config_map("default", configmap(name, labels))
 
 
-@pytest.mark.parametrize(("selector", "expected"), [
-    ("tier=web", ["a", "c"]),
-    ("tier==web", ["a", "c"]),
-    ("tier!=web", ["b", "d"]),
-    ("tier in (web,db)", ["a", "b", "c"]),
-    ("tier notin (web)", ["b", "d"]),
-    ("env", ["a", "b"]),
-    ("!env", ["c", "d"]),
-    ("tier=web,env=prod", ["a"]),
-])
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("tier=web", ["a", "c"]),
+        ("tier==web", ["a", "c"]),
+        ("tier!=web", ["b", "d"]),
+        ("tier in (web,db)", ["a", "b", "c"]),
+        ("tier notin (web)", ["b", "d"]),
+        ("env", ["a", "b"]),
+        ("!env", ["c", "d"]),
+        ("tier=web,env=prod", ["a"]),
+    ],
+)
 def test_label_selectors(core: client.CoreV1Api, labelled: None, selector: str, expected: list[str]) -> None:
     assert _names(core.list_namespaced_config_map("default", label_selector=selector).items) == expected
 
@@ -42,7 +49,10 @@ def test_label_selectors(core: client.CoreV1Api, labelled: None, selector: str, 
 def test_field_selectors(core: client.CoreV1Api, labelled: None) -> None:
     assert _names(core.list_namespaced_config_map("default", field_selector="metadata.name=b").items) == ["b"]
     assert _names(core.list_namespaced_config_map("default", field_selector="metadata.name!=b").items) == [
-        "a", "c", "d"]
+        "a",
+        "c",
+        "d",
+    ]
     all_ns = core.list_config_map_for_all_namespaces(field_selector="metadata.namespace=default").items
     assert {i.metadata.namespace for i in all_ns} == {"default"}
     with pytest.raises(ApiException) as info:
@@ -97,8 +107,9 @@ def test_watch_from_resource_version_replays_later_events(core: client.CoreV1Api
     core.replace_namespaced_config_map("w", "default", created)
     core.delete_namespaced_config_map("w", "default")
     events = []
-    stream = watch.Watch().stream(core.list_namespaced_config_map, "default",
-                                  resource_version=listed.metadata.resource_version, timeout_seconds=1)
+    stream = watch.Watch().stream(
+        core.list_namespaced_config_map, "default", resource_version=listed.metadata.resource_version, timeout_seconds=1
+    )
     for event in stream:
         events.append((event["type"], event["object"].metadata.name))
         if len(events) == 3:
@@ -111,8 +122,9 @@ def test_watch_from_compacted_resource_version_gets_410(sandbox: Sandbox, core: 
     core.create_namespaced_config_map("default", configmap("x"))
     sandbox.compact()
     with pytest.raises(ApiException) as info:
-        for _ in watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=old,
-                                      timeout_seconds=2):
+        for _ in watch.Watch().stream(
+            core.list_namespaced_config_map, "default", resource_version=old, timeout_seconds=2
+        ):
             pass
     assert info.value.status == 410
 
@@ -121,8 +133,9 @@ def test_raw_410_error_event_shape(sandbox: Sandbox, api: client.ApiClient) -> N
     core = client.CoreV1Api(api)
     core.create_namespaced_config_map("default", configmap("x"))
     sandbox.compact()
-    response = core.list_namespaced_config_map("default", watch=True, resource_version="1", timeout_seconds=1,
-                                               _preload_content=False)
+    response = core.list_namespaced_config_map(
+        "default", watch=True, resource_version="1", timeout_seconds=1, _preload_content=False
+    )
     line = json.loads(response.readline())
     assert line["type"] == "ERROR"
     assert line["object"]["code"] == 410 and line["object"]["reason"] == "Expired"
@@ -136,8 +149,14 @@ def test_watch_timeout_ends_stream(core: client.CoreV1Api) -> None:
 
 def test_bookmarks_when_allowed(api: client.ApiClient) -> None:
     core = client.CoreV1Api(api)
-    response = core.list_namespaced_config_map("default", watch=True, allow_watch_bookmarks=True,
-                                               resource_version="0", timeout_seconds=3, _preload_content=False)
+    response = core.list_namespaced_config_map(
+        "default",
+        watch=True,
+        allow_watch_bookmarks=True,
+        resource_version="0",
+        timeout_seconds=3,
+        _preload_content=False,
+    )
     line = json.loads(response.readline())
     assert line["type"] == "BOOKMARK"
     assert line["object"]["kind"] == "ConfigMap" and int(line["object"]["metadata"]["resourceVersion"]) > 0
@@ -152,8 +171,9 @@ def test_label_selector_watch_sees_objects_leave_and_enter(core: client.CoreV1Ap
     moved.metadata.labels = {"app": "x"}
     core.replace_namespaced_config_map("m", "default", moved)
     events = []
-    for event in watch.Watch().stream(core.list_namespaced_config_map, "default", label_selector="app=x",
-                                      resource_version=start, timeout_seconds=1):
+    for event in watch.Watch().stream(
+        core.list_namespaced_config_map, "default", label_selector="app=x", resource_version=start, timeout_seconds=1
+    ):
         events.append(event["type"])
         if len(events) == 3:
             break
@@ -167,8 +187,9 @@ def test_fifty_concurrent_watchers_each_see_a_change(sandbox: Sandbox, api: clie
 
     def watcher() -> None:
         own = client.CoreV1Api(api)
-        response = own.list_namespaced_config_map("default", watch=True, timeout_seconds=5,
-                                                  resource_version=str(start), _preload_content=False)
+        response = own.list_namespaced_config_map(
+            "default", watch=True, timeout_seconds=5, resource_version=str(start), _preload_content=False
+        )
         ready.wait()
         line = json.loads(response.readline())
         seen.append(line["object"]["metadata"]["name"])
@@ -207,8 +228,9 @@ def test_watch_replay_only_carries_its_own_resource(core: client.CoreV1Api) -> N
     core.create_namespaced_secret("default", {"metadata": {"name": "not-a-configmap"}})
     core.create_namespaced_config_map("default", configmap("mine"))
     kinds = []
-    for event in watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version=start,
-                                      timeout_seconds=1):
+    for event in watch.Watch().stream(
+        core.list_namespaced_config_map, "default", resource_version=start, timeout_seconds=1
+    ):
         kinds.append((event["object"].kind, event["object"].metadata.name))
         break
     assert kinds == [("ConfigMap", "mine")]

@@ -15,8 +15,13 @@ from .objects import configmap, deployment
 def _patch(api: client.ApiClient, path: str, body: object, content_type: str, **query: str) -> dict:
     """A raw PATCH through the official client's transport (its typed methods pick content types)."""
     method, url, headers, payload, _ = api.param_serialize(
-        "PATCH", path, query_params=list(query.items()), body=body, auth_settings=["BearerToken"],
-        header_params={"Content-Type": content_type, "Accept": "application/json"})
+        "PATCH",
+        path,
+        query_params=list(query.items()),
+        body=body,
+        auth_settings=["BearerToken"],
+        header_params={"Content-Type": content_type, "Accept": "application/json"},
+    )
     response = api.call_api(method, url, header_params=headers, body=payload)
     response.read()
     if response.status >= 400:
@@ -41,8 +46,12 @@ def test_json_merge_and_strategic_patches(api: client.ApiClient, core: client.Co
 def test_failed_json_patch_test_op_changes_nothing(api: client.ApiClient, core: client.CoreV1Api) -> None:
     core.create_namespaced_config_map("default", configmap("c"))
     with pytest.raises(ApiException) as info:
-        _patch(api, PATH, [{"op": "test", "path": "/data/k", "value": "other"},
-                           {"op": "replace", "path": "/data/k", "value": "new"}], "application/json-patch+json")
+        _patch(
+            api,
+            PATH,
+            [{"op": "test", "path": "/data/k", "value": "other"}, {"op": "replace", "path": "/data/k", "value": "new"}],
+            "application/json-patch+json",
+        )
     assert info.value.status == 422
     assert core.read_namespaced_config_map("c", "default").data == {"k": "v"}
 
@@ -51,8 +60,12 @@ def test_patch_with_stale_resource_version_conflicts(api: client.ApiClient, core
     created = core.create_namespaced_config_map("default", configmap("c"))
     core.patch_namespaced_config_map("c", "default", {"data": {"k": "2"}})
     with pytest.raises(ApiException) as info:
-        _patch(api, PATH, {"metadata": {"resourceVersion": created.metadata.resource_version}, "data": {"k": "3"}},
-               "application/merge-patch+json")
+        _patch(
+            api,
+            PATH,
+            {"metadata": {"resourceVersion": created.metadata.resource_version}, "data": {"k": "3"}},
+            "application/merge-patch+json",
+        )
     assert info.value.status == 409
 
 
@@ -64,11 +77,16 @@ def test_strategic_merge_patch_is_refused_for_custom_resources(api: client.ApiCl
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
     custom.create_namespaced_custom_object("example.com", "v1", "default", "widgets", widget)
     with pytest.raises(ApiException) as info:
-        _patch(api, "/apis/example.com/v1/namespaces/default/widgets/w", {"spec": {"a": 1}},
-               "application/strategic-merge-patch+json")
+        _patch(
+            api,
+            "/apis/example.com/v1/namespaces/default/widgets/w",
+            {"spec": {"a": 1}},
+            "application/strategic-merge-patch+json",
+        )
     assert info.value.status == 415
-    merged = _patch(api, "/apis/example.com/v1/namespaces/default/widgets/w", {"spec": {"a": 1}},
-                    "application/merge-patch+json")
+    merged = _patch(
+        api, "/apis/example.com/v1/namespaces/default/widgets/w", {"spec": {"a": 1}}, "application/merge-patch+json"
+    )
     assert merged["spec"] == {"a": 1} and merged["metadata"]["generation"] == 2
 
 
@@ -83,17 +101,28 @@ def test_server_side_apply_create_conflict_and_force(api: client.ApiClient) -> N
     body = json.loads(info.value.body)
     assert info.value.status == 409 and body["reason"] == "Conflict"
     assert {"reason": "FieldManagerConflict", "field": ".spec.replicas"}.items() <= body["details"]["causes"][0].items()
-    forced = _patch(api, path, yaml.safe_dump(manifest), "application/apply-patch+yaml", fieldManager="beta",
-                    force="true")
+    forced = _patch(
+        api, path, yaml.safe_dump(manifest), "application/apply-patch+yaml", fieldManager="beta", force="true"
+    )
     assert forced["spec"]["replicas"] == 5
-    dry = _patch(api, path, yaml.safe_dump({**manifest, "spec": {**manifest["spec"], "replicas": 8}}),
-                 "application/apply-patch+yaml", fieldManager="beta", dryRun="All")
+    dry = _patch(
+        api,
+        path,
+        yaml.safe_dump({**manifest, "spec": {**manifest["spec"], "replicas": 8}}),
+        "application/apply-patch+yaml",
+        fieldManager="beta",
+        dryRun="All",
+    )
     assert dry["spec"]["replicas"] == 8
     assert client.AppsV1Api(api).read_namespaced_deployment("web", "default").spec.replicas == 5
 
 
 def test_apply_requires_field_manager(api: client.ApiClient) -> None:
     with pytest.raises(ApiException) as info:
-        _patch(api, "/apis/apps/v1/namespaces/default/deployments/web", yaml.safe_dump(deployment()),
-               "application/apply-patch+yaml")
+        _patch(
+            api,
+            "/apis/apps/v1/namespaces/default/deployments/web",
+            yaml.safe_dump(deployment()),
+            "application/apply-patch+yaml",
+        )
     assert info.value.status == 400

@@ -41,36 +41,58 @@ def _pod_spec_patch(**fields: object) -> dict:
 DOC = {"metadata": {"name": "a", "annotations": {"example.com/x": "1", "t~": "2"}}, "list": [1, 2, 3]}
 
 JSON_PATCH_CASES = [
-    ("add field", [{"op": "add", "path": "/metadata/labels", "value": {"a": "b"}}],
-     {**DOC, "metadata": {**DOC["metadata"], "labels": {"a": "b"}}}),
-    ("add replaces existing member", [{"op": "add", "path": "/metadata/name", "value": "b"}],
-     {**DOC, "metadata": {**DOC["metadata"], "name": "b"}}),
+    (
+        "add field",
+        [{"op": "add", "path": "/metadata/labels", "value": {"a": "b"}}],
+        {**DOC, "metadata": {**DOC["metadata"], "labels": {"a": "b"}}},
+    ),
+    (
+        "add replaces existing member",
+        [{"op": "add", "path": "/metadata/name", "value": "b"}],
+        {**DOC, "metadata": {**DOC["metadata"], "name": "b"}},
+    ),
     ("add inserts into array", [{"op": "add", "path": "/list/1", "value": 9}], {**DOC, "list": [1, 9, 2, 3]}),
     ("add appends with dash", [{"op": "add", "path": "/list/-", "value": 4}], {**DOC, "list": [1, 2, 3, 4]}),
     ("add at array end index", [{"op": "add", "path": "/list/3", "value": 4}], {**DOC, "list": [1, 2, 3, 4]}),
     ("remove array item", [{"op": "remove", "path": "/list/0"}], {**DOC, "list": [2, 3]}),
-    ("remove with ~1 escape", [{"op": "remove", "path": "/metadata/annotations/example.com~1x"}],
-     {**DOC, "metadata": {"name": "a", "annotations": {"t~": "2"}}}),
-    ("replace with ~0 escape", [{"op": "replace", "path": "/metadata/annotations/t~0", "value": "3"}],
-     {**DOC, "metadata": {"name": "a", "annotations": {"example.com/x": "1", "t~": "3"}}}),
+    (
+        "remove with ~1 escape",
+        [{"op": "remove", "path": "/metadata/annotations/example.com~1x"}],
+        {**DOC, "metadata": {"name": "a", "annotations": {"t~": "2"}}},
+    ),
+    (
+        "replace with ~0 escape",
+        [{"op": "replace", "path": "/metadata/annotations/t~0", "value": "3"}],
+        {**DOC, "metadata": {"name": "a", "annotations": {"example.com/x": "1", "t~": "3"}}},
+    ),
     ("replace array item", [{"op": "replace", "path": "/list/2", "value": 0}], {**DOC, "list": [1, 2, 0]}),
-    ("move", [{"op": "move", "from": "/metadata/name", "path": "/name"}],
-     {**DOC, "name": "a", "metadata": {"annotations": DOC["metadata"]["annotations"]}}),
+    (
+        "move",
+        [{"op": "move", "from": "/metadata/name", "path": "/name"}],
+        {**DOC, "name": "a", "metadata": {"annotations": DOC["metadata"]["annotations"]}},
+    ),
     ("copy", [{"op": "copy", "from": "/list/0", "path": "/list/-"}], {**DOC, "list": [1, 2, 3, 1]}),
-    ("test then replace", [{"op": "test", "path": "/list", "value": [1, 2, 3]},
-                           {"op": "replace", "path": "/list", "value": []}], {**DOC, "list": []}),
+    (
+        "test then replace",
+        [{"op": "test", "path": "/list", "value": [1, 2, 3]}, {"op": "replace", "path": "/list", "value": []}],
+        {**DOC, "list": []},
+    ),
     # Quirks of evanphx/json-patch v4, which the real server uses:
     ("replace of a missing member adds it", [{"op": "replace", "path": "/x", "value": 1}], {**DOC, "x": 1}),
     ("negative index counts from the end", [{"op": "remove", "path": "/list/-1"}], {**DOC, "list": [1, 2]}),
-    ("leading zeros are read as a number", [{"op": "replace", "path": "/list/01", "value": 0}],
-     {**DOC, "list": [1, 0, 3]}),
+    (
+        "leading zeros are read as a number",
+        [{"op": "replace", "path": "/list/01", "value": 0}],
+        {**DOC, "list": [1, 0, 3]},
+    ),
     ("test of a missing member against null passes", [{"op": "test", "path": "/nope", "value": None}], DOC),
     ("add without a value adds null", [{"op": "add", "path": "/x"}], {**DOC, "x": None}),
 ]
 
 
-@pytest.mark.parametrize(("operations", "expected"), [c[1:] for c in JSON_PATCH_CASES],
-                         ids=[c[0] for c in JSON_PATCH_CASES])
+@pytest.mark.parametrize(
+    ("operations", "expected"), [c[1:] for c in JSON_PATCH_CASES], ids=[c[0] for c in JSON_PATCH_CASES]
+)
 def test_json_patch_operations(operations: list, expected: dict) -> None:
     before = copy.deepcopy(DOC)
     assert json_patch(DOC, operations) == expected
@@ -78,34 +100,75 @@ def test_json_patch_operations(operations: list, expected: dict) -> None:
 
 
 JSON_PATCH_ERRORS = [
-    ("add under missing parent", [{"op": "add", "path": "/spec/replicas", "value": 1}], 422,
-     'add operation does not apply: doc is missing path: "/spec/replicas": missing value'),
-    ("replace under missing parent", [{"op": "replace", "path": "/spec/replicas", "value": 1}], 422,
-     "replace operation does not apply: doc is missing path: /spec/replicas: missing value"),
-    ("replace index out of range", [{"op": "replace", "path": "/list/3", "value": 1}], 422,
-     "replace operation does not apply: doc is missing key: /list/3: missing value"),
-    ("remove missing key", [{"op": "remove", "path": "/metadata/labels"}], 422,
-     "error in remove for path: '/metadata/labels': Unable to remove nonexistent key: labels: missing value"),
-    ("remove index out of range", [{"op": "remove", "path": "/list/3"}], 422,
-     "error in remove for path: '/list/3': Unable to access invalid index: 3: invalid index referenced"),
-    ("add index past end", [{"op": "add", "path": "/list/5", "value": 1}], 422,
-     "error in add for path: '/list/5': Unable to access invalid index: 5: invalid index referenced"),
-    ("failed test", [{"op": "test", "path": "/metadata/name", "value": "b"}], 422,
-     "testing value /metadata/name failed: test failed"),
-    ("test distinguishes true from 1", [{"op": "test", "path": "/list/0", "value": True}], 422,
-     "testing value /list/0 failed: test failed"),
-    ("move from a missing member", [{"op": "move", "from": "/nope", "path": "/x"}], 422,
-     "error in move for path: 'nope': Unable to remove nonexistent key: nope: missing value"),
-    ("move into own child", [{"op": "move", "from": "/metadata", "path": "/metadata/x"}], 422,
-     "move operation does not apply: doc is missing destination path: /metadata/x: missing value"),
+    (
+        "add under missing parent",
+        [{"op": "add", "path": "/spec/replicas", "value": 1}],
+        422,
+        'add operation does not apply: doc is missing path: "/spec/replicas": missing value',
+    ),
+    (
+        "replace under missing parent",
+        [{"op": "replace", "path": "/spec/replicas", "value": 1}],
+        422,
+        "replace operation does not apply: doc is missing path: /spec/replicas: missing value",
+    ),
+    (
+        "replace index out of range",
+        [{"op": "replace", "path": "/list/3", "value": 1}],
+        422,
+        "replace operation does not apply: doc is missing key: /list/3: missing value",
+    ),
+    (
+        "remove missing key",
+        [{"op": "remove", "path": "/metadata/labels"}],
+        422,
+        "error in remove for path: '/metadata/labels': Unable to remove nonexistent key: labels: missing value",
+    ),
+    (
+        "remove index out of range",
+        [{"op": "remove", "path": "/list/3"}],
+        422,
+        "error in remove for path: '/list/3': Unable to access invalid index: 3: invalid index referenced",
+    ),
+    (
+        "add index past end",
+        [{"op": "add", "path": "/list/5", "value": 1}],
+        422,
+        "error in add for path: '/list/5': Unable to access invalid index: 5: invalid index referenced",
+    ),
+    (
+        "failed test",
+        [{"op": "test", "path": "/metadata/name", "value": "b"}],
+        422,
+        "testing value /metadata/name failed: test failed",
+    ),
+    (
+        "test distinguishes true from 1",
+        [{"op": "test", "path": "/list/0", "value": True}],
+        422,
+        "testing value /list/0 failed: test failed",
+    ),
+    (
+        "move from a missing member",
+        [{"op": "move", "from": "/nope", "path": "/x"}],
+        422,
+        "error in move for path: 'nope': Unable to remove nonexistent key: nope: missing value",
+    ),
+    (
+        "move into own child",
+        [{"op": "move", "from": "/metadata", "path": "/metadata/x"}],
+        422,
+        "move operation does not apply: doc is missing destination path: /metadata/x: missing value",
+    ),
     ("unknown op", [{"op": "frobnicate", "path": "/x"}], 422, "Unexpected kind: frobnicate"),
     ("not a list of operations", {"op": "add"}, 400, None),
     ("operation not an object", ["add"], 400, None),
 ]
 
 
-@pytest.mark.parametrize(("operations", "code", "message"), [c[1:] for c in JSON_PATCH_ERRORS],
-                         ids=[c[0] for c in JSON_PATCH_ERRORS])
+@pytest.mark.parametrize(
+    ("operations", "code", "message"), [c[1:] for c in JSON_PATCH_ERRORS], ids=[c[0] for c in JSON_PATCH_ERRORS]
+)
 def test_json_patch_errors(operations: list, code: int, message: str | None) -> None:
     with pytest.raises(PatchError) as raised:
         json_patch(DOC, operations)
@@ -136,13 +199,18 @@ MERGE_CASES = [
     ("object replaces scalar", {"a": 1}, {"a": {"b": None, "c": 1}}, {"a": {"c": 1}}),
     ("scalar replaces object", {"a": {"b": 1}}, {"a": "x"}, {"a": "x"}),
     ("deleting a missing key is fine", {"a": 1}, {"zz": None}, {"a": 1}),
-    ("keyed lists are still replaced", _deployment(), _pod_spec_patch(containers=[{"name": "side", "image": "b"}]),
-     _deployment([{"name": "side", "image": "b"}])),
+    (
+        "keyed lists are still replaced",
+        _deployment(),
+        _pod_spec_patch(containers=[{"name": "side", "image": "b"}]),
+        _deployment([{"name": "side", "image": "b"}]),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("original", "patch", "expected"), [c[1:] for c in MERGE_CASES],
-                         ids=[c[0] for c in MERGE_CASES])
+@pytest.mark.parametrize(
+    ("original", "patch", "expected"), [c[1:] for c in MERGE_CASES], ids=[c[0] for c in MERGE_CASES]
+)
 def test_merge_patch(original: dict, patch: dict, expected: dict) -> None:
     before = copy.deepcopy(original)
     assert merge_patch(original, patch) == expected
@@ -158,11 +226,17 @@ def test_merge_patch_rejects_non_object() -> None:
 # ---------------------------------------------------------------------------------------------------------
 # Strategic merge patch
 
-NGINX = {"name": "nginx", "image": "nginx:1.25", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
-         "ports": [{"containerPort": 80, "protocol": "TCP"}], "args": ["--a", "--b"]}
+NGINX = {
+    "name": "nginx",
+    "image": "nginx:1.25",
+    "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+    "ports": [{"containerPort": 80, "protocol": "TCP"}],
+    "args": ["--a", "--b"],
+}
 SIDECAR = {"name": "sidecar", "image": "busybox"}
-BASE = _deployment([copy.deepcopy(NGINX), copy.deepcopy(SIDECAR)],
-                   strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}})
+BASE = _deployment(
+    [copy.deepcopy(NGINX), copy.deepcopy(SIDECAR)], strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}
+)
 BASE["metadata"]["finalizers"] = ["a", "b"]
 BASE["spec"]["template"]["spec"]["tolerations"] = [{"key": "k1", "operator": "Exists"}]
 
@@ -186,8 +260,9 @@ SMP_CASES = [
     (
         "env merges by name",
         _pod_spec_patch(containers=[{"name": "nginx", "env": [{"name": "B", "value": "3"}, {"name": "C"}]}]),
-        lambda o: _containers(o)[0].update(env=[{"name": "A", "value": "1"}, {"name": "B", "value": "3"},
-                                                {"name": "C"}]),
+        lambda o: _containers(o)[0].update(
+            env=[{"name": "A", "value": "1"}, {"name": "B", "value": "3"}, {"name": "C"}]
+        ),
     ),
     (
         "null deletes a field of a list item",
@@ -196,10 +271,12 @@ SMP_CASES = [
     ),
     (
         "ports merge by containerPort",
-        _pod_spec_patch(containers=[{"name": "nginx", "ports": [{"containerPort": 80, "name": "http"},
-                                                                {"containerPort": 443}]}]),
-        lambda o: _containers(o)[0].update(ports=[{"containerPort": 80, "protocol": "TCP", "name": "http"},
-                                                  {"containerPort": 443}]),
+        _pod_spec_patch(
+            containers=[{"name": "nginx", "ports": [{"containerPort": 80, "name": "http"}, {"containerPort": 443}]}]
+        ),
+        lambda o: _containers(o)[0].update(
+            ports=[{"containerPort": 80, "protocol": "TCP", "name": "http"}, {"containerPort": 443}]
+        ),
     ),
     (
         "$patch delete removes a container",
@@ -253,22 +330,38 @@ SMP_CASES = [
     ),
     (
         "$setElementOrder reorders containers",
-        _pod_spec_patch(**{"$setElementOrder/containers": [{"name": "sidecar"}, {"name": "nginx"}],
-                           "containers": [{"name": "nginx", "image": "nginx:2"}]}),
-        lambda o: o["spec"]["template"]["spec"].update(
-            containers=[SIDECAR, {**NGINX, "image": "nginx:2"}]),
+        _pod_spec_patch(
+            **{
+                "$setElementOrder/containers": [{"name": "sidecar"}, {"name": "nginx"}],
+                "containers": [{"name": "nginx", "image": "nginx:2"}],
+            }
+        ),
+        lambda o: o["spec"]["template"]["spec"].update(containers=[SIDECAR, {**NGINX, "image": "nginx:2"}]),
     ),
     (
         "$setElementOrder places a new container where asked",
-        _pod_spec_patch(**{"$setElementOrder/containers": [{"name": "nginx"}, {"name": "new"}, {"name": "sidecar"}],
-                           "containers": [{"name": "new", "image": "n"}]}),
+        _pod_spec_patch(
+            **{
+                "$setElementOrder/containers": [{"name": "nginx"}, {"name": "new"}, {"name": "sidecar"}],
+                "containers": [{"name": "new", "image": "n"}],
+            }
+        ),
         lambda o: o["spec"]["template"]["spec"].update(containers=[NGINX, {"name": "new", "image": "n"}, SIDECAR]),
     ),
     (
         "$setElementOrder on env of a container (what client-side apply sends)",
-        _pod_spec_patch(**{"$setElementOrder/containers": [{"name": "nginx"}, {"name": "sidecar"}],
-                           "containers": [{"name": "nginx", "$setElementOrder/env": [{"name": "B"}, {"name": "A"}],
-                                           "env": [{"name": "A", "value": "9"}]}]}),
+        _pod_spec_patch(
+            **{
+                "$setElementOrder/containers": [{"name": "nginx"}, {"name": "sidecar"}],
+                "containers": [
+                    {
+                        "name": "nginx",
+                        "$setElementOrder/env": [{"name": "B"}, {"name": "A"}],
+                        "env": [{"name": "A", "value": "9"}],
+                    }
+                ],
+            }
+        ),
         lambda o: _containers(o)[0].update(env=[{"name": "B", "value": "2"}, {"name": "A", "value": "9"}]),
     ),
     (
@@ -301,8 +394,12 @@ def test_set_element_order_with_server_only_items(
     live: list[str], order: list[str], added: list[str], expected: list[str]
 ) -> None:
     obj = _deployment([{"name": name, "image": name} for name in live])
-    patch = _pod_spec_patch(**{"$setElementOrder/containers": [{"name": name} for name in order],
-                               "containers": [{"name": name, "image": name} for name in added]})
+    patch = _pod_spec_patch(
+        **{
+            "$setElementOrder/containers": [{"name": name} for name in order],
+            "containers": [{"name": name, "image": name} for name in added],
+        }
+    )
     assert [c["name"] for c in _containers(strategic_merge_patch(obj, patch))] == expected
 
 
@@ -332,17 +429,26 @@ def test_merged_list_takes_the_patch_order(live: list[str], patched: list[str], 
 
 
 def test_service_ports_merge_by_port() -> None:
-    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
-               "spec": {"ports": [{"port": 80, "targetPort": 8080}, {"port": 443}], "selector": {"a": "1"}}}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s"},
+        "spec": {"ports": [{"port": 80, "targetPort": 8080}, {"port": 443}], "selector": {"a": "1"}},
+    }
     patched = strategic_merge_patch(service, {"spec": {"ports": [{"port": 80, "targetPort": 9090}]}})
     assert patched["spec"]["ports"] == [{"port": 80, "targetPort": 9090}, {"port": 443}]
 
 
 def test_custom_resource_lists_are_replaced() -> None:
-    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "finalizers": ["x"]},
-              "spec": {"containers": [{"name": "a", "v": 1}, {"name": "b"}]}}
-    patched = strategic_merge_patch(widget, {"metadata": {"finalizers": ["y"]},
-                                             "spec": {"containers": [{"name": "a", "v": 2}]}})
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", "finalizers": ["x"]},
+        "spec": {"containers": [{"name": "a", "v": 1}, {"name": "b"}]},
+    }
+    patched = strategic_merge_patch(
+        widget, {"metadata": {"finalizers": ["y"]}, "spec": {"containers": [{"name": "a", "v": 2}]}}
+    )
     assert patched["spec"]["containers"] == [{"name": "a", "v": 2}]
     assert patched["metadata"]["finalizers"] == ["y", "x"], "ObjectMeta keeps its semantics on every kind"
 
@@ -352,10 +458,14 @@ def test_kubectl_client_side_apply_patch() -> None:
     last = json.dumps(_deployment())
     patch = {
         "metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": last}},
-        "spec": {"template": {"spec": {
-            "$setElementOrder/containers": [{"name": "nginx"}, {"name": "sidecar"}],
-            "containers": [{"image": "nginx:1.26", "name": "nginx"}, {"image": "busybox", "name": "sidecar"}],
-        }}},
+        "spec": {
+            "template": {
+                "spec": {
+                    "$setElementOrder/containers": [{"name": "nginx"}, {"name": "sidecar"}],
+                    "containers": [{"image": "nginx:1.26", "name": "nginx"}, {"image": "busybox", "name": "sidecar"}],
+                }
+            }
+        },
     }
     patched = strategic_merge_patch(_deployment(), patch)
     assert _containers(patched) == [{"name": "nginx", "image": "nginx:1.26"}, {"name": "sidecar", "image": "busybox"}]
@@ -364,8 +474,11 @@ def test_kubectl_client_side_apply_patch() -> None:
 
 SMP_ERRORS = [
     ("missing merge key", _pod_spec_patch(containers=[{"image": "x"}]), 500),
-    ("retainKeys does not cover the patch", {"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {}}}},
-     400),
+    (
+        "retainKeys does not cover the patch",
+        {"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {}}}},
+        400,
+    ),
     ("retainKeys not a list", {"spec": {"strategy": {"$retainKeys": "type"}}}, 400),
     ("deleteFromPrimitiveList not a list", {"metadata": {"$deleteFromPrimitiveList/finalizers": "a"}}, 400),
     ("setElementOrder not a list", _pod_spec_patch(**{"$setElementOrder/containers": {}}), 400),

@@ -43,12 +43,17 @@ def test_custom_resources_survive_restart(tmp_path: Path) -> None:
         api = config.new_client_from_config(config_file=str(first.kubeconfig_path))
         client.ApiextensionsV1Api(api).create_custom_resource_definition(copy.deepcopy(WIDGET_CRD))
         client.CustomObjectsApi(api).create_namespaced_custom_object(
-            "example.com", "v1", "default", "widgets",
-            {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"n": 1}})
+            "example.com",
+            "v1",
+            "default",
+            "widgets",
+            {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"n": 1}},
+        )
     with Sandbox(state_file=state) as second:
         api = config.new_client_from_config(config_file=str(second.kubeconfig_path))
-        widget = client.CustomObjectsApi(api).get_namespaced_custom_object("example.com", "v1", "default",
-                                                                            "widgets", "w")
+        widget = client.CustomObjectsApi(api).get_namespaced_custom_object(
+            "example.com", "v1", "default", "widgets", "w"
+        )
         assert widget["spec"] == {"n": 1}
 
 
@@ -71,8 +76,19 @@ def test_non_loopback_host_is_refused() -> None:
 def test_command_line_runs_and_writes_kubeconfig(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kc.yaml"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gitops_tui.sandbox", "--kubeconfig-out", str(kubeconfig), "--token", "t0k",
-         "--no-controllers"], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "gitops_tui.sandbox",
+            "--kubeconfig-out",
+            str(kubeconfig),
+            "--token",
+            "t0k",
+            "--no-controllers",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         first_line = process.stdout.readline()
         assert first_line.startswith("Kubernetes sandbox serving at http://127.0.0.1:")

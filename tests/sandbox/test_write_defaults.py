@@ -17,8 +17,12 @@ def core(server: Sandbox) -> client.CoreV1Api:
 
 
 def service(name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
-            "spec": {"selector": {"app": name}, "ports": [{"port": 80}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"selector": {"app": name}, "ports": [{"port": 80}]},
+    }
 
 
 def test_services_get_distinct_cluster_ips_that_updates_keep(sandbox: Sandbox) -> None:
@@ -35,8 +39,16 @@ def test_services_get_distinct_cluster_ips_that_updates_keep(sandbox: Sandbox) -
 
 def test_secret_string_data_is_stored_as_base64_data(sandbox: Sandbox) -> None:
     api = core(sandbox)
-    api.create_namespaced_secret("default", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
-                                              "stringData": {"password": "hunter2"}, "data": {"user": "YXBw"}})
+    api.create_namespaced_secret(
+        "default",
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "s"},
+            "stringData": {"password": "hunter2"},
+            "data": {"user": "YXBw"},
+        },
+    )
     stored = api.read_namespaced_secret("s", "default")
     assert stored.string_data is None
     assert stored.data == {"user": "YXBw", "password": base64.b64encode(b"hunter2").decode()}

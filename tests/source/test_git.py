@@ -301,11 +301,13 @@ class TestReading:
         assert mirror.history(a1, "apps/b") == []
 
     def test_list_files_and_symlinks(self, pool: MirrorPool, remote: GitRemote) -> None:
-        sha = remote.commit({
-            "app/a.yaml": "a: 1\n",
-            "app/sub/b.yaml": "b: 1\n",
-            "app/link.yaml": Symlink("a.yaml"),
-        })
+        sha = remote.commit(
+            {
+                "app/a.yaml": "a: 1\n",
+                "app/sub/b.yaml": "b: 1\n",
+                "app/link.yaml": Symlink("a.yaml"),
+            }
+        )
         mirror = fetched(pool, remote)
         top = {e.path: e.kind for e in mirror.list_files(sha, "app", recursive=False)}
         assert top == {"app/a.yaml": "file", "app/link.yaml": "symlink", "app/sub": "dir"}

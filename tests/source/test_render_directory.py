@@ -21,8 +21,9 @@ def cm(name: str, namespace: str = "", **data: str) -> str:
 
 
 def make_app(remote: GitRemote, path: str = "app", name: str = "web", **source: Any) -> AppSpec:
-    return AppSpec(name=name, source=AppSource(repo_url=remote.url, path=path, **source),
-                   destination=Destination(namespace="prod"))
+    return AppSpec(
+        name=name, source=AppSource(repo_url=remote.url, path=path, **source), destination=Destination(namespace="prod")
+    )
 
 
 def names(objects: tuple[dict[str, Any], ...]) -> list[str]:
@@ -74,7 +75,12 @@ class TestSelection:
         ],
     )
     def test_include_exclude(
-        self, pool: MirrorPool, remote: GitRemote, renderer: Renderer, include: str, exclude: str,
+        self,
+        pool: MirrorPool,
+        remote: GitRemote,
+        renderer: Renderer,
+        include: str,
+        exclude: str,
         expected: list[str],
     ) -> None:
         sha = commit_and_fetch(pool, remote, self.FILES)
@@ -97,7 +103,10 @@ class TestDocuments:
         self, pool: MirrorPool, remote: GitRemote, renderer: Renderer
     ) -> None:
         stream = (
-            "# leading comment\n---\n" + cm("one") + "---\n---\n# only a comment\n---\n" + cm("two")
+            "# leading comment\n---\n"
+            + cm("one")
+            + "---\n---\n# only a comment\n---\n"
+            + cm("two")
             + "---\napiVersion: v1\nkind: ConfigMapList\nitems:\n"
             "- {apiVersion: v1, kind: ConfigMap, metadata: {name: three}}\n"
             "- {apiVersion: v1, kind: ConfigMap, metadata: {name: four}}\n---\n{}\n"
@@ -106,8 +115,10 @@ class TestDocuments:
         assert names(renderer.render(make_app(remote), sha).objects) == ["one", "two", "three", "four"]
 
     def test_json_list(self, pool: MirrorPool, remote: GitRemote, renderer: Renderer) -> None:
-        doc = ('{"apiVersion": "v1", "kind": "List", "items": ['
-               '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}]}')
+        doc = (
+            '{"apiVersion": "v1", "kind": "List", "items": ['
+            '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}]}'
+        )
         sha = commit_and_fetch(pool, remote, {"app/list.json": doc})
         (obj,) = renderer.render(make_app(remote), sha).objects
         assert (obj["kind"], obj["metadata"]["name"]) == ("Service", "s")
@@ -120,8 +131,9 @@ class TestDocuments:
 
 
 class TestErrors:
-    def render_error(self, pool: MirrorPool, remote: GitRemote, renderer: Renderer, files: dict[str, Any],
-                     **app: Any) -> RenderError:
+    def render_error(
+        self, pool: MirrorPool, remote: GitRemote, renderer: Renderer, files: dict[str, Any], **app: Any
+    ) -> RenderError:
         sha = commit_and_fetch(pool, remote, files)
         with pytest.raises(RenderError) as caught:
             renderer.render(make_app(remote, **app), sha)
@@ -187,8 +199,11 @@ class TestErrors:
     def test_symlinks_inside_the_repository_are_followed(
         self, pool: MirrorPool, remote: GitRemote, renderer: Renderer
     ) -> None:
-        files = {"shared/s.yaml": cm("shared"), "app/link.yaml": Symlink("../shared/s.yaml"),
-                 "app/dir.yaml": Symlink("../shared")}
+        files = {
+            "shared/s.yaml": cm("shared"),
+            "app/link.yaml": Symlink("../shared/s.yaml"),
+            "app/dir.yaml": Symlink("../shared"),
+        }
         sha = commit_and_fetch(pool, remote, files)
         assert names(renderer.render(make_app(remote), sha).objects) == ["shared"]
 

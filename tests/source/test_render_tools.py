@@ -49,8 +49,11 @@ CHART = {
 
 
 def make_app(remote: GitRemote, path: str, **source: Any) -> AppSpec:
-    return AppSpec(name="web", source=AppSource(repo_url=remote.url, path=path, **source),
-                   destination=Destination(namespace="prod"))
+    return AppSpec(
+        name="web",
+        source=AppSource(repo_url=remote.url, path=path, **source),
+        destination=Destination(namespace="prod"),
+    )
 
 
 def commit_and_fetch(pool: MirrorPool, remote: GitRemote, files: dict[str, Any]) -> str:
@@ -80,8 +83,9 @@ class TestKustomize:
 
     def test_app_options(self, pool: MirrorPool, remote: GitRemote) -> None:
         sha = commit_and_fetch(pool, remote, BASE)
-        options = KustomizeSource(name_prefix="p-", name_suffix="-s", common_labels={"team": "a"},
-                                  images=("nginx=registry.test/nginx:1.26",))
+        options = KustomizeSource(
+            name_prefix="p-", name_suffix="-s", common_labels={"team": "a"}, images=("nginx=registry.test/nginx:1.26",)
+        )
         result = Renderer(pool).render(make_app(remote, "base", kustomize=options), sha)
         deploy = next(obj for obj in result.objects if obj["kind"] == "Deployment")
         assert deploy["metadata"]["name"] == "p-web-s"
@@ -169,22 +173,39 @@ class TestHelmCommand:
         (tree / "shared.yaml").write_text("b: 1\n")
         source = HelmSource(
             value_files=("values-prod.yaml", "../shared.yaml", "https://example.test/v.yaml"),
-            values="inline: true\n", values_object={"obj": {"x": 1}},
+            values="inline: true\n",
+            values_object={"obj": {"x": 1}},
             parameters=(HelmParameter("image.tag", "1.2"), HelmParameter("port", "80", force_string=True)),
         )
-        args = helm_command("/bin/helm", release="web", namespace="prod", chart_path="chart", tree=tree,
-                            scratch=scratch, source=source)
+        args = helm_command(
+            "/bin/helm", release="web", namespace="prod", chart_path="chart", tree=tree, scratch=scratch, source=source
+        )
         assert args == [
-            "/bin/helm", "template", "web", str(tree / "chart"), "--include-crds", "--namespace=prod",
-            f"--values={tree / 'chart/values-prod.yaml'}", f"--values={tree / 'shared.yaml'}",
-            "--values=https://example.test/v.yaml", f"--values={scratch / 'values-object.json'}",
-            "--set=image.tag=1.2", "--set-string=port=80",
+            "/bin/helm",
+            "template",
+            "web",
+            str(tree / "chart"),
+            "--include-crds",
+            "--namespace=prod",
+            f"--values={tree / 'chart/values-prod.yaml'}",
+            f"--values={tree / 'shared.yaml'}",
+            "--values=https://example.test/v.yaml",
+            f"--values={scratch / 'values-object.json'}",
+            "--set=image.tag=1.2",
+            "--set-string=port=80",
         ]
         assert yaml.safe_load((scratch / "values-object.json").read_text()) == {"obj": {"x": 1}}
 
     def test_inline_values_without_values_object(self, tmp_path: Path) -> None:
-        args = helm_command("helm", release="web", namespace="", chart_path="", tree=tmp_path,
-                            scratch=tmp_path, source=HelmSource(values="a: 1\n"))
+        args = helm_command(
+            "helm",
+            release="web",
+            namespace="",
+            chart_path="",
+            tree=tmp_path,
+            scratch=tmp_path,
+            source=HelmSource(values="a: 1\n"),
+        )
         assert args[-1] == f"--values={tmp_path / 'values-inline.yaml'}"
         assert (tmp_path / "values-inline.yaml").read_text() == "a: 1\n"
 
@@ -198,8 +219,15 @@ class TestHelmCommand:
     )
     def test_refusals(self, tmp_path: Path, source: HelmSource, problem: str) -> None:
         with pytest.raises(ToolFailure, match=problem):
-            helm_command("helm", release=source.release_name or "web", namespace="", chart_path="chart",
-                         tree=tmp_path, scratch=tmp_path, source=source)
+            helm_command(
+                "helm",
+                release=source.release_name or "web",
+                namespace="",
+                chart_path="chart",
+                tree=tmp_path,
+                scratch=tmp_path,
+                source=source,
+            )
 
 
 @pytest.mark.parametrize(

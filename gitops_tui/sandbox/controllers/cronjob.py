@@ -42,8 +42,10 @@ class CronJobController(Controller):
         except (CronError, KeyError) as error:
             self.events.record(cron_job, WARNING, "UnparseableSchedule", f"unparseable schedule: {error}", COMPONENT)
             return None
-        jobs = sorted((j for j in self.store.list("jobs.batch", namespace) if owned_by(j, cron_job)),
-                      key=lambda j: j["metadata"].get("creationTimestamp") or "")
+        jobs = sorted(
+            (j for j in self.store.list("jobs.batch", namespace) if owned_by(j, cron_job)),
+            key=lambda j: j["metadata"].get("creationTimestamp") or "",
+        )
         status = dict(cron_job.get("status") or {})
         now = self.clock.sim_now()
         due = self._most_recent_due(schedule, cron_job, now)
@@ -57,8 +59,17 @@ class CronJobController(Controller):
         succeeded = [j for j in jobs if condition_true(j, "Complete")]
         if succeeded:
             status["lastSuccessfulTime"] = max(j["status"].get("completionTime", "") for j in succeeded)
-        refs = [{"apiVersion": "batch/v1", "kind": "Job", "name": name_of(j), "namespace": namespace,
-                 "uid": j["metadata"]["uid"], "resourceVersion": j["metadata"].get("resourceVersion")} for j in active]
+        refs = [
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "name": name_of(j),
+                "namespace": namespace,
+                "uid": j["metadata"]["uid"],
+                "resourceVersion": j["metadata"].get("resourceVersion"),
+            }
+            for j in active
+        ]
         if refs:
             status["active"] = refs
         else:
@@ -90,9 +101,13 @@ class CronJobController(Controller):
     def _run(self, cron_job: JSON, due: datetime, stamp: str, active: list[JSON]) -> list[JSON]:
         policy = cron_job["spec"].get("concurrencyPolicy", "Allow")
         if active and policy == "Forbid":
-            self.events.record(cron_job, NORMAL, "JobAlreadyActive",
-                               "Not starting job because prior execution is running and concurrency policy is Forbid",
-                               COMPONENT)
+            self.events.record(
+                cron_job,
+                NORMAL,
+                "JobAlreadyActive",
+                "Not starting job because prior execution is running and concurrency policy is Forbid",
+                COMPONENT,
+            )
             return active
         if active and policy == "Replace":
             for job in active:
@@ -124,8 +139,10 @@ class CronJobController(Controller):
 
     def _trim_history(self, cron_job: JSON, finished: list[JSON]) -> None:
         spec = cron_job["spec"]
-        for outcome, limit in (("Complete", spec.get("successfulJobsHistoryLimit", 3)),
-                               ("Failed", spec.get("failedJobsHistoryLimit", 1))):
+        for outcome, limit in (
+            ("Complete", spec.get("successfulJobsHistoryLimit", 3)),
+            ("Failed", spec.get("failedJobsHistoryLimit", 1)),
+        ):
             done = [j for j in finished if condition_true(j, outcome)]
             for job in done[: max(len(done) - int(limit), 0)]:
                 self.store.delete("jobs.batch", job["metadata"]["namespace"], name_of(job), propagation="Background")

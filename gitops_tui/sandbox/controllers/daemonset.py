@@ -37,8 +37,12 @@ DAEMON_TOLERATIONS = [
 def pinned_node(pod: JSON) -> str:
     if pod["spec"].get("nodeName"):
         return str(pod["spec"]["nodeName"])
-    terms = ((((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {})
-              .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or [])
+    terms = (
+        ((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        )
+        or {}
+    ).get("nodeSelectorTerms") or []
     for term in terms:
         for field in term.get("matchFields") or []:
             if field.get("key") == "metadata.name" and field.get("values"):
@@ -83,9 +87,16 @@ class DaemonSetController(Controller):
         pod_name = f"{name_of(ds)}-{random_suffix()}"
         labels = {REVISION_LABEL: revision, "pod-template-generation": str(ds["metadata"].get("generation", 1))}
         pod = pod_from_template(ds["spec"]["template"], ds, pod_name, labels)
-        pod["spec"]["affinity"] = {**(pod["spec"].get("affinity") or {}), "nodeAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-                {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]}}}
+        pod["spec"]["affinity"] = {
+            **(pod["spec"].get("affinity") or {}),
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}
+                    ]
+                }
+            },
+        }
         tolerations = pod["spec"].setdefault("tolerations", [])
         tolerations += [t for t in DAEMON_TOLERATIONS if t not in tolerations]
         created = self.store.create("pods", pod, manager=self.manager)
@@ -101,8 +112,9 @@ class DaemonSetController(Controller):
         strategy = ds["spec"].get("updateStrategy") or {}
         if strategy.get("type", "RollingUpdate") != "RollingUpdate":
             return
-        max_unavailable = max(int_or_percent((strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1),
-                                             desired, round_up=True), 1)
+        max_unavailable = max(
+            int_or_percent((strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1), desired, round_up=True), 1
+        )
         unavailable = sum(1 for p in by_node.values() if not pod_is_ready(p))
         for node, pod in sorted(by_node.items()):
             if unavailable >= max_unavailable:
@@ -122,8 +134,11 @@ class DaemonSetController(Controller):
             "numberReady": ready,
             "observedGeneration": ds["metadata"].get("generation", 1),
         }
-        for field, value in (("numberAvailable", ready), ("numberUnavailable", desired - ready),
-                             ("updatedNumberScheduled", updated)):
+        for field, value in (
+            ("numberAvailable", ready),
+            ("numberUnavailable", desired - ready),
+            ("updatedNumberScheduled", updated),
+        ):
             if value:
                 status[field] = value
         if ds.get("status") != status:

@@ -95,8 +95,9 @@ class DeploymentController(Controller):
         else:
             new_rs = self._bump_revision(deployment, new_rs, old_sets)
             if not any(c.get("type") == "Progressing" for c in conditions):
-                conditions = self._progressing(conditions, "True", "FoundNewReplicaSet",
-                                               f'Found new replica set "{name_of(new_rs)}"')
+                conditions = self._progressing(
+                    conditions, "True", "FoundNewReplicaSet", f'Found new replica set "{name_of(new_rs)}"'
+                )
 
         if (spec.get("strategy") or {}).get("type") == "Recreate":
             self._recreate(deployment, new_rs, old_sets)
@@ -107,10 +108,17 @@ class DeploymentController(Controller):
 
     def _progressing(self, conditions: list[JSON], status: str, reason: str, message: str) -> list[JSON]:
         now = self.clock.timestamp()
-        return set_condition(conditions, {
-            "type": "Progressing", "status": status, "lastUpdateTime": now, "lastTransitionTime": now,
-            "reason": reason, "message": message,
-        })
+        return set_condition(
+            conditions,
+            {
+                "type": "Progressing",
+                "status": status,
+                "lastUpdateTime": now,
+                "lastTransitionTime": now,
+                "reason": reason,
+                "message": message,
+            },
+        )
 
     # ---- ReplicaSets ----------------------------------------------------------------------------
 
@@ -154,8 +162,9 @@ class DeploymentController(Controller):
         created = self.store.create("replicasets.apps", rs, manager=self.manager)
         if replicas:
             self._scaling_event(deployment, created, 0, replicas)
-        conditions = self._progressing(conditions, "True", "NewReplicaSetCreated",
-                                       f'Created new replica set "{name_of(created)}"')
+        conditions = self._progressing(
+            conditions, "True", "NewReplicaSetCreated", f'Created new replica set "{name_of(created)}"'
+        )
         return created, conditions
 
     def _bump_revision(self, deployment: JSON, new_rs: JSON, old_sets: list[JSON]) -> JSON:
@@ -186,8 +195,13 @@ class DeploymentController(Controller):
 
     def _scaling_event(self, deployment: JSON, rs: JSON, before: int, after: int) -> None:
         verb = "up" if after > before else "down"
-        self.events.record(deployment, NORMAL, "ScalingReplicaSet",
-                           f"Scaled {verb} replica set {name_of(rs)} from {before} to {after}", COMPONENT)
+        self.events.record(
+            deployment,
+            NORMAL,
+            "ScalingReplicaSet",
+            f"Scaled {verb} replica set {name_of(rs)} from {before} to {after}",
+            COMPONENT,
+        )
 
     def _new_set_scale(self, deployment: JSON, current: int, old_sets: list[JSON]) -> int:
         """How many replicas the new ReplicaSet may have now (upstream's NewRSNewReplicas)."""
@@ -248,8 +262,11 @@ class DeploymentController(Controller):
 
     def _clean_up_history(self, deployment: JSON, old_sets: list[JSON]) -> None:
         limit = int(deployment["spec"].get("revisionHistoryLimit", 10))
-        idle = [rs for rs in old_sets if not int(rs["spec"].get("replicas", 0))
-                and not int((rs.get("status") or {}).get("replicas", 0))]
+        idle = [
+            rs
+            for rs in old_sets
+            if not int(rs["spec"].get("replicas", 0)) and not int((rs.get("status") or {}).get("replicas", 0))
+        ]
         idle.sort(key=_revision)
         for rs in idle[: max(len(idle) - limit, 0)]:
             if self.store.try_get("replicasets.apps", rs["metadata"]["namespace"], name_of(rs)) is not None:
@@ -257,8 +274,9 @@ class DeploymentController(Controller):
 
     # ---- status ---------------------------------------------------------------------------------
 
-    def _finish(self, deployment: JSON, all_sets: list[JSON], new_rs: JSON | None,
-                conditions: list[JSON]) -> float | None:
+    def _finish(
+        self, deployment: JSON, all_sets: list[JSON], new_rs: JSON | None, conditions: list[JSON]
+    ) -> float | None:
         fresh = [self.store.try_get("replicasets.apps", rs["metadata"]["namespace"], name_of(rs)) for rs in all_sets]
         current_sets = [rs for rs in fresh if rs is not None]
         if new_rs is not None:
@@ -270,8 +288,9 @@ class DeploymentController(Controller):
             return self.stopwatch.elapsed(progress_key, progressing.get("lastUpdateTime"))
 
         old_status = deployment.get("status") or {}
-        status = deployment_status(deployment, current_sets, new_rs, conditions, max_unavailable,
-                                   self.clock.timestamp(), since_progress)
+        status = deployment_status(
+            deployment, current_sets, new_rs, conditions, max_unavailable, self.clock.timestamp(), since_progress
+        )
         if _progressing(status) != _progressing(old_status) or made_progress(old_status, status):
             # The deadline counts from here: note the precise simulated instant.
             self.stopwatch.note(progress_key, (_progressing(status) or {}).get("lastUpdateTime"))

@@ -44,10 +44,17 @@ def deployment_status(
         available_condition = ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
     else:
         available_condition = ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
-    conditions = set_condition(conditions, {
-        "type": "Available", "status": available_condition[0], "lastUpdateTime": now,
-        "lastTransitionTime": now, "reason": available_condition[1], "message": available_condition[2],
-    })
+    conditions = set_condition(
+        conditions,
+        {
+            "type": "Available",
+            "status": available_condition[0],
+            "lastUpdateTime": now,
+            "lastTransitionTime": now,
+            "reason": available_condition[1],
+            "message": available_condition[2],
+        },
+    )
     if not spec.get("paused") and spec.get("progressDeadlineSeconds") is not None:
         conditions = _rollout_condition(deployment, status, old, new_rs, conditions, now, since_progress)
     status = omit_zero(status)
@@ -55,16 +62,27 @@ def deployment_status(
     return status
 
 
-def _rollout_condition(deployment: JSON, status: JSON, old: JSON, new_rs: JSON | None,
-                       conditions: list[JSON], now: str, since_progress: Callable[[JSON], float]) -> list[JSON]:
+def _rollout_condition(
+    deployment: JSON,
+    status: JSON,
+    old: JSON,
+    new_rs: JSON | None,
+    conditions: list[JSON],
+    now: str,
+    since_progress: Callable[[JSON], float],
+) -> list[JSON]:
     current = next((c for c in conditions if c["type"] == "Progressing"), None)
-    if current is not None and current.get("reason") == "NewReplicaSetAvailable" and \
-            status["replicas"] == status["updatedReplicas"]:
+    if (
+        current is not None
+        and current.get("reason") == "NewReplicaSetAvailable"
+        and status["replicas"] == status["updatedReplicas"]
+    ):
         return conditions  # a finished rollout stays finished until something new starts
     subject = f'ReplicaSet "{name_of(new_rs)}"' if new_rs else f'Deployment "{name_of(deployment)}"'
     if _complete(deployment, status):
-        return set_condition(conditions, _progressing("True", "NewReplicaSetAvailable",
-                                                      f"{subject} has successfully progressed.", now))
+        return set_condition(
+            conditions, _progressing("True", "NewReplicaSetAvailable", f"{subject} has successfully progressed.", now)
+        )
     if made_progress(old, status):
         fresh = _progressing("True", "ReplicaSetUpdated", f"{subject} is progressing.", now)
         if current is not None and current.get("status") == "True":
@@ -72,14 +90,21 @@ def _rollout_condition(deployment: JSON, status: JSON, old: JSON, new_rs: JSON |
         # Unlike other conditions, progress refreshes lastUpdateTime even with the same reason.
         return [c for c in conditions if c["type"] != "Progressing"] + [fresh]
     if _timed_out(deployment, current, since_progress):
-        return set_condition(conditions, _progressing("False", "ProgressDeadlineExceeded",
-                                                      f"{subject} has timed out progressing.", now))
+        return set_condition(
+            conditions, _progressing("False", "ProgressDeadlineExceeded", f"{subject} has timed out progressing.", now)
+        )
     return conditions
 
 
 def _progressing(status: str, reason: str, message: str, now: str) -> JSON:
-    return {"type": "Progressing", "status": status, "lastUpdateTime": now, "lastTransitionTime": now,
-            "reason": reason, "message": message}
+    return {
+        "type": "Progressing",
+        "status": status,
+        "lastUpdateTime": now,
+        "lastTransitionTime": now,
+        "reason": reason,
+        "message": message,
+    }
 
 
 def _complete(deployment: JSON, status: JSON) -> bool:
@@ -94,6 +119,7 @@ def _complete(deployment: JSON, status: JSON) -> bool:
 
 def made_progress(old: JSON, new: JSON) -> bool:
     """Upstream's DeploymentProgressing: more updated, fewer old, more ready or more available pods."""
+
     def count(status: JSON, field: str) -> int:
         return int(status.get(field, 0))
 
@@ -115,4 +141,3 @@ def _timed_out(deployment: JSON, current: JSON | None, since_progress: Callable[
     if current.get("reason") == "ProgressDeadlineExceeded":
         return True
     return since_progress(current) > float(deployment["spec"]["progressDeadlineSeconds"])
-

@@ -39,12 +39,16 @@ class HorizontalPodAutoscalerController(Controller):
 
         def put(kind: str, state: str, reason: str, message: str) -> None:
             nonlocal conditions
-            conditions = set_condition(conditions, {"type": kind, "status": state, "lastTransitionTime": now,
-                                                    "reason": reason, "message": message})
+            conditions = set_condition(
+                conditions,
+                {"type": kind, "status": state, "lastTransitionTime": now, "reason": reason, "message": message},
+            )
 
         if target is None:
-            message = (f"the HPA controller was unable to get the target's current scale: "
-                       f'{resource or ref.get("kind", "")} "{ref.get("name", "")}" not found')
+            message = (
+                f"the HPA controller was unable to get the target's current scale: "
+                f'{resource or ref.get("kind", "")} "{ref.get("name", "")}" not found'
+            )
             put("AbleToScale", "False", "FailedGetScale", message)
             self.events.record(hpa, WARNING, "FailedGetScale", message, COMPONENT)
             status.update({"currentReplicas": 0, "desiredReplicas": 0, "conditions": conditions})
@@ -53,31 +57,60 @@ class HorizontalPodAutoscalerController(Controller):
             low, high = int(spec.get("minReplicas", 1)), int(spec["maxReplicas"])
             desired = min(max(current, low), high)
             put("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size")
-            put("ScalingActive", "True", "ValidMetricFound", "the HPA was able to successfully calculate a "
-                "replica count from cpu resource utilization (percentage of request)")
+            put(
+                "ScalingActive",
+                "True",
+                "ValidMetricFound",
+                "the HPA was able to successfully calculate a "
+                "replica count from cpu resource utilization (percentage of request)",
+            )
             if current < low:
-                put("ScalingLimited", "True", "TooFewReplicas",
-                    "the desired replica count is less than the minimum replica count")
+                put(
+                    "ScalingLimited",
+                    "True",
+                    "TooFewReplicas",
+                    "the desired replica count is less than the minimum replica count",
+                )
             elif current > high:
-                put("ScalingLimited", "True", "TooManyReplicas",
-                    "the desired replica count is more than the maximum replica count")
+                put(
+                    "ScalingLimited",
+                    "True",
+                    "TooManyReplicas",
+                    "the desired replica count is more than the maximum replica count",
+                )
             else:
                 put("ScalingLimited", "False", "DesiredWithinRange", "the desired count is within the acceptable range")
             if desired != current:
                 target["spec"]["replicas"] = desired
                 self.store.update(resource or "", target, manager=COMPONENT)
-                reason = ("All metrics below target" if desired < current
-                          else "Current number of replicas below Spec.MinReplicas")
-                self.events.record(hpa, NORMAL, "SuccessfulRescale", f"New size: {desired}; reason: {reason}",
-                                   COMPONENT)
+                reason = (
+                    "All metrics below target"
+                    if desired < current
+                    else "Current number of replicas below Spec.MinReplicas"
+                )
+                self.events.record(
+                    hpa, NORMAL, "SuccessfulRescale", f"New size: {desired}; reason: {reason}", COMPONENT
+                )
                 status["lastScaleTime"] = now
-            status.update({
-                "currentReplicas": int((target.get("status") or {}).get("replicas", current)),
-                "desiredReplicas": desired,
-                "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {
-                    "averageUtilization": SIMULATED_CPU_PERCENT, "averageValue": f"{SIMULATED_CPU_PERCENT}m"}}}],
-                "conditions": conditions,
-            })
+            status.update(
+                {
+                    "currentReplicas": int((target.get("status") or {}).get("replicas", current)),
+                    "desiredReplicas": desired,
+                    "currentMetrics": [
+                        {
+                            "type": "Resource",
+                            "resource": {
+                                "name": "cpu",
+                                "current": {
+                                    "averageUtilization": SIMULATED_CPU_PERCENT,
+                                    "averageValue": f"{SIMULATED_CPU_PERCENT}m",
+                                },
+                            },
+                        }
+                    ],
+                    "conditions": conditions,
+                }
+            )
         if hpa.get("status") != status:
             hpa["status"] = status
             self.store.update_status(self.primary, hpa, manager=COMPONENT)

@@ -58,8 +58,11 @@ class JobController(Controller):
         succeeded = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
         failed = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed")
         if spec.get("template", {}).get("spec", {}).get("restartPolicy") == "OnFailure":
-            failed += sum(cs.get("restartCount", 0) for p in active
-                          for cs in (p.get("status") or {}).get("containerStatuses") or [])
+            failed += sum(
+                cs.get("restartCount", 0)
+                for p in active
+                for cs in (p.get("status") or {}).get("containerStatuses") or []
+            )
         status = dict(job.get("status") or {})
         if failed > int(status.get("failed", 0)):
             # Back-off counts from when the failure was seen, more precisely than its timestamp.
@@ -75,27 +78,34 @@ class JobController(Controller):
                 self.store.delete("pods", namespace, name_of(pod))
             active = []
             message = "Job has reached the specified backoff limit"
-            conditions += [self._condition("FailureTarget", "BackoffLimitExceeded", message, now),
-                           self._condition("Failed", "BackoffLimitExceeded", message, now)]
+            conditions += [
+                self._condition("FailureTarget", "BackoffLimitExceeded", message, now),
+                self._condition("Failed", "BackoffLimitExceeded", message, now),
+            ]
             self.events.record(job, WARNING, "BackoffLimitExceeded", message, COMPONENT)
-        elif (completions is not None and succeeded >= int(completions)) or \
-                (completions is None and succeeded > 0 and not active):
+        elif (completions is not None and succeeded >= int(completions)) or (
+            completions is None and succeeded > 0 and not active
+        ):
             message = "Reached expected number of succeeded pods"
-            conditions += [self._condition("SuccessCriteriaMet", "CompletionsReached", message, now),
-                           self._condition("Complete", "CompletionsReached", message, now)]
+            conditions += [
+                self._condition("SuccessCriteriaMet", "CompletionsReached", message, now),
+                self._condition("Complete", "CompletionsReached", message, now),
+            ]
             status["completionTime"] = now
             self.events.record(job, NORMAL, "Completed", "Job completed", COMPONENT)
         elif not spec.get("suspend"):
             requeue = self._start_pods(job, pods, active, succeeded, failed)
 
-        status.update({
-            "active": len(active),
-            "ready": sum(1 for p in active if pod_is_ready(p)),
-            "succeeded": succeeded,
-            "failed": failed,
-            "terminating": 0,
-            "uncountedTerminatedPods": {},
-        })
+        status.update(
+            {
+                "active": len(active),
+                "ready": sum(1 for p in active if pod_is_ready(p)),
+                "succeeded": succeeded,
+                "failed": failed,
+                "terminating": 0,
+                "uncountedTerminatedPods": {},
+            }
+        )
         # `ready` and `terminating` are pointers upstream and print at zero; the counts are omitempty.
         for field in ("active", "succeeded", "failed"):
             if not status[field]:
@@ -119,8 +129,11 @@ class JobController(Controller):
             last_failure = max((_finished_at(p) for p in pods), default="")
             backoff = min(BACKOFF_START_SECONDS * 2 ** (failed - 1), BACKOFF_MAX_SECONDS)
             key = (job["metadata"]["uid"], "failure", failed)
-            waited = (self.stopwatch.elapsed(key) if self.stopwatch.noted(key)
-                      else self.clock.sim_seconds_since(last_failure or None))
+            waited = (
+                self.stopwatch.elapsed(key)
+                if self.stopwatch.noted(key)
+                else self.clock.sim_seconds_since(last_failure or None)
+            )
             if waited < backoff:
                 return backoff - waited
         for _ in range(wanted):
@@ -132,5 +145,11 @@ class JobController(Controller):
 
     @staticmethod
     def _condition(kind: str, reason: str, message: str, now: str) -> JSON:
-        return {"type": kind, "status": "True", "lastProbeTime": now, "lastTransitionTime": now,
-                "reason": reason, "message": message}
+        return {
+            "type": kind,
+            "status": "True",
+            "lastProbeTime": now,
+            "lastTransitionTime": now,
+            "reason": reason,
+            "message": message,
+        }

@@ -114,8 +114,7 @@ def set_condition(conditions: list[JSON], new: JSON) -> list[JSON]:
     """
     conditions = list(conditions)
     existing = next((c for c in conditions if c.get("type") == new["type"]), None)
-    if existing is not None and existing.get("status") == new["status"] and \
-            existing.get("reason") == new.get("reason"):
+    if existing is not None and existing.get("status") == new["status"] and existing.get("reason") == new.get("reason"):
         return conditions
     new = dict(new)
     if existing is not None and existing.get("status") == new["status"] and "lastTransitionTime" in existing:

@@ -52,8 +52,14 @@ def _node(name: str, index: int, now: str) -> JSON:
     capacity = {"cpu": "4", "ephemeral-storage": "102626232Ki", "memory": "16Gi", "pods": "110"}
 
     def pressure(kind: str, reason: str, message: str) -> JSON:
-        return {"type": kind, "status": "False", "reason": reason, "message": message,
-                "lastHeartbeatTime": now, "lastTransitionTime": now}
+        return {
+            "type": kind,
+            "status": "False",
+            "reason": reason,
+            "message": message,
+            "lastHeartbeatTime": now,
+            "lastTransitionTime": now,
+        }
 
     return {
         "apiVersion": "v1",
@@ -75,9 +81,14 @@ def _node(name: str, index: int, now: str) -> JSON:
                 pressure("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
                 pressure("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
                 pressure("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-                {"type": "Ready", "status": "True", "reason": "KubeletReady",
-                 "message": "kubelet is posting ready status", "lastHeartbeatTime": now,
-                 "lastTransitionTime": now},
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "kubelet is posting ready status",
+                    "lastHeartbeatTime": now,
+                    "lastTransitionTime": now,
+                },
             ],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
             "nodeInfo": {

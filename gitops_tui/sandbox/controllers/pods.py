@@ -86,8 +86,12 @@ class PodLifecycleController(Controller):
         unbound = [claim for claim in runtime.claim_names(pod) if not self._claim_bound(pod, claim)]
         nodes = [n for n in self.store.list("nodes") if node_is_ready(n) and runtime.node_fits(pod, n)]
         if unbound or not nodes:
-            return self._unschedulable(pod, "pod has unbound immediate PersistentVolumeClaims" if unbound
-                                       else "didn't match Pod's node affinity/selector")
+            return self._unschedulable(
+                pod,
+                "pod has unbound immediate PersistentVolumeClaims"
+                if unbound
+                else "didn't match Pod's node affinity/selector",
+            )
         node = nodes[self._next_node % len(nodes)]
         self._next_node += 1
         # The binding subresource in a real cluster; here a plain write of spec.nodeName.
@@ -96,17 +100,24 @@ class PodLifecycleController(Controller):
         status = dict(pod.get("status") or {})
         status["conditions"] = [_condition("PodScheduled", True, self.clock.timestamp())]
         self._write_status(pod, status, manager="kube-scheduler")
-        self.events.record(pod, NORMAL, "Scheduled",
-                           f"Successfully assigned {namespace_of(pod)}/{name_of(pod)} to {name_of(node)}",
-                           "default-scheduler")
+        self.events.record(
+            pod,
+            NORMAL,
+            "Scheduled",
+            f"Successfully assigned {namespace_of(pod)}/{name_of(pod)} to {name_of(node)}",
+            "default-scheduler",
+        )
         return runtime.PULL_SECONDS
 
     def _unschedulable(self, pod: JSON, why: str) -> float:
         total = len(self.store.list("nodes"))
-        message = (f"0/{total} nodes are available: {why}. preemption: 0/{total} nodes are available: "
-                   f"{total} Preemption is not helpful for scheduling.")
-        current = next((c for c in (pod.get("status") or {}).get("conditions") or []
-                        if c.get("type") == "PodScheduled"), None)
+        message = (
+            f"0/{total} nodes are available: {why}. preemption: 0/{total} nodes are available: "
+            f"{total} Preemption is not helpful for scheduling."
+        )
+        current = next(
+            (c for c in (pod.get("status") or {}).get("conditions") or [] if c.get("type") == "PodScheduled"), None
+        )
         if current is None or current.get("message") != message:
             status = dict(pod.get("status") or {})
             timestamp = self.clock.timestamp()
@@ -138,8 +149,8 @@ class PodLifecycleController(Controller):
                 stamp=self.clock.timestamp,
                 to_sim=self.clock.to_sim,
                 run_seconds=run_seconds,
-                ready_delay=READY_SECONDS + float((container.get("readinessProbe") or {})
-                                                  .get("initialDelaySeconds") or 0),
+                ready_delay=READY_SECONDS
+                + float((container.get("readinessProbe") or {}).get("initialDelaySeconds") or 0),
             )
         known = {cs["name"]: cs for cs in (pod.get("status") or {}).get("containerStatuses") or []}
         for name, container_state in state.containers.items():
@@ -171,11 +182,18 @@ class PodLifecycleController(Controller):
             "started": (NORMAL, "Started", f"Started container {name}"),
             "pulled": (NORMAL, "Pulled", f'Successfully pulled image "{image}" in {runtime.PULL_SECONDS}s'),
             "created": (NORMAL, "Created", f"Created container: {name}"),
-            "pull_failed": (WARNING, "Failed", f'Failed to pull image "{image}": rpc error: code = NotFound '
-                                               f'desc = failed to pull and unpack image "{image}": not found'),
+            "pull_failed": (
+                WARNING,
+                "Failed",
+                f'Failed to pull image "{image}": rpc error: code = NotFound '
+                f'desc = failed to pull and unpack image "{image}": not found',
+            ),
             "pull_backoff": (WARNING, "BackOff", f'Back-off pulling image "{image}"'),
-            "crashed": (WARNING, "BackOff", f"Back-off restarting failed container {name} in pod "
-                                           f"{name_of(pod)}_{namespace_of(pod)}({uid_of(pod)})"),
+            "crashed": (
+                WARNING,
+                "BackOff",
+                f"Back-off restarting failed container {name} in pod {name_of(pod)}_{namespace_of(pod)}({uid_of(pod)})",
+            ),
         }
         if transition in messages:
             kind, reason, message = messages[transition]
@@ -235,8 +253,12 @@ class PodLifecycleController(Controller):
 
 
 def _condition(kind: str, is_true: bool, timestamp: str, reason: str = "", message: str = "") -> JSON:
-    cond: JSON = {"type": kind, "status": "True" if is_true else "False", "lastProbeTime": None,
-                  "lastTransitionTime": timestamp}
+    cond: JSON = {
+        "type": kind,
+        "status": "True" if is_true else "False",
+        "lastProbeTime": None,
+        "lastTransitionTime": timestamp,
+    }
     if reason:
         cond["reason"] = reason
     if message:

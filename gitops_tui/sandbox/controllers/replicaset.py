@@ -52,10 +52,7 @@ class ReplicaSetController(Controller):
         if rs is None or is_terminating(rs):
             return None
         spec = rs.get("spec") or {}
-        pods = [
-            pod for pod in self.store.list("pods", namespace)
-            if owned_by(pod, rs) and pod_is_active(pod)
-        ]
+        pods = [pod for pod in self.store.list("pods", namespace) if owned_by(pod, rs) and pod_is_active(pod)]
         wanted = int(spec.get("replicas", 1))
         if len(pods) < wanted:
             pods += self._create_pods(rs, wanted - len(pods))
@@ -78,8 +75,7 @@ class ReplicaSetController(Controller):
         for pod in doomed:
             if self.store.try_get("pods", pod["metadata"]["namespace"], name_of(pod)) is not None:
                 self.store.delete("pods", pod["metadata"]["namespace"], name_of(pod))
-            self.events.record(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {name_of(pod)}",
-                               "replicaset-controller")
+            self.events.record(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {name_of(pod)}", "replicaset-controller")
         doomed_names = {name_of(p) for p in doomed}
         return [p for p in pods if name_of(p) not in doomed_names]
 
@@ -122,6 +118,7 @@ class ReplicaSetController(Controller):
 
 def replica_sets_matching(store: Any, namespace: str, selector: JSON) -> list[JSON]:
     return [
-        rs for rs in store.list("replicasets.apps", namespace)
+        rs
+        for rs in store.list("replicasets.apps", namespace)
         if selector_matches(selector, rs["metadata"].get("labels"))
     ]

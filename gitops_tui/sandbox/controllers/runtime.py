@@ -181,7 +181,8 @@ class ContainerRuntime:
             "containerID": self.container_id if self.state != "creating" and self.container_id else None,
             "image": image,
             "imageID": self.image_id,
-            "lastState": {"terminated": self.last_terminated} if self.last_terminated and self.state != "exited"
+            "lastState": {"terminated": self.last_terminated}
+            if self.last_terminated and self.state != "exited"
             else {},
             "name": name,
             "ready": ready,
@@ -195,15 +196,27 @@ class ContainerRuntime:
         if self.state == "creating":
             return {"waiting": {"reason": "ContainerCreating"}}
         if self.state == "err_image_pull":
-            return {"waiting": {"reason": "ErrImagePull", "message": (
-                f'failed to pull and unpack image "{image}": failed to resolve reference "{image}": '
-                f'"{image}": not found')}}
+            return {
+                "waiting": {
+                    "reason": "ErrImagePull",
+                    "message": (
+                        f'failed to pull and unpack image "{image}": failed to resolve reference "{image}": '
+                        f'"{image}": not found'
+                    ),
+                }
+            }
         if self.state == "image_pull_backoff":
             return {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}}
         if self.state == "crash_backoff":
-            return {"waiting": {"reason": "CrashLoopBackOff", "message": (
-                f"back-off {int(backoff_seconds(self.restarts - 1))}s restarting failed "
-                f"container={name} pod={pod_ref}")}}
+            return {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": (
+                        f"back-off {int(backoff_seconds(self.restarts - 1))}s restarting failed "
+                        f"container={name} pod={pod_ref}"
+                    ),
+                }
+            }
         if self.state == "exited":
             return {"terminated": self.last_terminated}
         return {"running": {"startedAt": self.stamp(self.since)}}
@@ -215,8 +228,9 @@ def pod_phase(container_statuses: list[JSON], restart_policy: str) -> str:
     terminated = [cs["state"].get("terminated") for cs in container_statuses]
     if all(terminated):
         return "Succeeded" if all(t["exitCode"] == 0 for t in terminated if t) else "Failed"
-    if any("running" in cs["state"] or cs["restartCount"] > 0 or "terminated" in cs["state"]
-           for cs in container_statuses):
+    if any(
+        "running" in cs["state"] or cs["restartCount"] > 0 or "terminated" in cs["state"] for cs in container_statuses
+    ):
         return "Running"
     return "Pending"
 
@@ -235,8 +249,9 @@ def node_fits(pod: JSON, node: JSON) -> bool:
     spec = pod.get("spec") or {}
     if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
         return False
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
     terms = required.get("nodeSelectorTerms") or []
     if not terms:
         return True
@@ -244,8 +259,9 @@ def node_fits(pod: JSON, node: JSON) -> bool:
     for term in terms:
         fields = term.get("matchFields") or []
         expressions = term.get("matchExpressions") or []
-        if all(_requirement_holds(f, {"metadata.name": node_name}) for f in fields) and \
-                all(_requirement_holds(e, labels) for e in expressions):
+        if all(_requirement_holds(f, {"metadata.name": node_name}) for f in fields) and all(
+            _requirement_holds(e, labels) for e in expressions
+        ):
             return True
     return False
 

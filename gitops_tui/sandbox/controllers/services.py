@@ -62,9 +62,12 @@ class EndpointsController(Controller):
             return None  # Services without selectors have hand-made Endpoints
         matches = label_selector_from_match({"matchLabels": selector})
         pods = [
-            p for p in self.store.list("pods", namespace)
-            if matches is not None and matches(p["metadata"].get("labels") or {})
-            and (p.get("status") or {}).get("podIP") and not is_terminating(p)
+            p
+            for p in self.store.list("pods", namespace)
+            if matches is not None
+            and matches(p["metadata"].get("labels") or {})
+            and (p.get("status") or {}).get("podIP")
+            and not is_terminating(p)
             and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
         ]
         endpoints: JSON = {
@@ -79,8 +82,9 @@ class EndpointsController(Controller):
             endpoints["subsets"] = [subset]
         if existing is None:
             self.store.create("endpoints", endpoints, manager="endpoint-controller")
-        elif existing.get("subsets") != endpoints.get("subsets") or \
-                existing["metadata"].get("labels") != endpoints["metadata"].get("labels"):
+        elif existing.get("subsets") != endpoints.get("subsets") or existing["metadata"].get("labels") != endpoints[
+            "metadata"
+        ].get("labels"):
             existing["subsets"] = endpoints.get("subsets")
             if existing["subsets"] is None:
                 del existing["subsets"]
@@ -96,8 +100,7 @@ class EndpointsController(Controller):
             address = {
                 "ip": pod["status"]["podIP"],
                 "nodeName": pod["spec"].get("nodeName"),
-                "targetRef": {"kind": "Pod", "name": name_of(pod), "namespace": namespace_of(pod),
-                              "uid": uid_of(pod)},
+                "targetRef": {"kind": "Pod", "name": name_of(pod), "namespace": namespace_of(pod), "uid": uid_of(pod)},
             }
             (ready if pod_is_ready(pod) else not_ready).append(address)
         if not ready and not not_ready:

@@ -29,7 +29,7 @@ COMPONENT = "statefulset-controller"
 
 
 def _ordinal(sts: JSON, pod: JSON) -> int:
-    suffix = name_of(pod)[len(name_of(sts)) + 1:]
+    suffix = name_of(pod)[len(name_of(sts)) + 1 :]
     return int(suffix) if suffix.isdigit() else -1
 
 
@@ -50,10 +50,14 @@ class StatefulSetController(Controller):
         ordered = spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady"
         revision_hash = template_hash(spec["template"])
         update_revision = f"{name}-{revision_hash}"
-        ensure_revision(self.store, sts, update_revision, {"controller.kubernetes.io/hash": revision_hash},
-                        self.manager)
-        pods = {_ordinal(sts, p): p for p in self.store.list("pods", namespace)
-                if owned_by(p, sts) and not is_terminating(p)}
+        ensure_revision(
+            self.store, sts, update_revision, {"controller.kubernetes.io/hash": revision_hash}, self.manager
+        )
+        pods = {
+            _ordinal(sts, p): p
+            for p in self.store.list("pods", namespace)
+            if owned_by(p, sts) and not is_terminating(p)
+        }
 
         for ordinal in range(replicas):
             pod = pods.get(ordinal)
@@ -67,8 +71,9 @@ class StatefulSetController(Controller):
             self._scale_down_or_update(sts, pods, replicas, update_revision, ordered)
         return self._write_status(sts, pods, update_revision)
 
-    def _scale_down_or_update(self, sts: JSON, pods: dict[int, JSON], replicas: int, update_revision: str,
-                              ordered: bool) -> None:
+    def _scale_down_or_update(
+        self, sts: JSON, pods: dict[int, JSON], replicas: int, update_revision: str, ordered: bool
+    ) -> None:
         namespace = sts["metadata"]["namespace"]
         extra = sorted((o for o in pods if o >= replicas), reverse=True)
         all_ready = all(pod_is_ready(p) for o, p in pods.items() if o < replicas)
@@ -111,8 +116,9 @@ class StatefulSetController(Controller):
         if sts["spec"].get("serviceName"):
             pod["spec"]["subdomain"] = sts["spec"]["serviceName"]
         created = self.store.create("pods", pod, manager=self.manager)
-        self.events.record(sts, NORMAL, "SuccessfulCreate",
-                           f"create Pod {name} in StatefulSet {name_of(sts)} successful", COMPONENT)
+        self.events.record(
+            sts, NORMAL, "SuccessfulCreate", f"create Pod {name} in StatefulSet {name_of(sts)} successful", COMPONENT
+        )
         return created
 
     def _ensure_claim(self, sts: JSON, claim_template: JSON, claim_name: str, pod_name: str) -> None:
@@ -130,14 +136,23 @@ class StatefulSetController(Controller):
             "spec": copy.deepcopy(claim_template.get("spec") or {}),
         }
         self.store.create("persistentvolumeclaims", claim, manager=self.manager)
-        self.events.record(sts, NORMAL, "SuccessfulCreate",
-                           f"create Claim {claim_name} Pod {pod_name} in StatefulSet {name_of(sts)} success",
-                           COMPONENT)
+        self.events.record(
+            sts,
+            NORMAL,
+            "SuccessfulCreate",
+            f"create Claim {claim_name} Pod {pod_name} in StatefulSet {name_of(sts)} success",
+            COMPONENT,
+        )
 
     def _delete_pod(self, sts: JSON, pod: JSON) -> None:
         self.store.delete("pods", pod["metadata"]["namespace"], name_of(pod))
-        self.events.record(sts, NORMAL, "SuccessfulDelete",
-                           f"delete Pod {name_of(pod)} in StatefulSet {name_of(sts)} successful", COMPONENT)
+        self.events.record(
+            sts,
+            NORMAL,
+            "SuccessfulDelete",
+            f"delete Pod {name_of(pod)} in StatefulSet {name_of(sts)} successful",
+            COMPONENT,
+        )
 
     def _write_status(self, sts: JSON, pods: dict[int, JSON], update_revision: str) -> None:
         old = sts.get("status") or {}
@@ -149,19 +164,23 @@ class StatefulSetController(Controller):
             current_revision = update_revision  # the rollout is done: the update revision becomes current
         current = sum(1 for p in live if p["metadata"].get("labels", {}).get(REVISION_LABEL) == current_revision)
         ready = sum(1 for p in live if pod_is_ready(p))
-        status = omit_zero({
-            "observedGeneration": sts["metadata"].get("generation", 1),
-            "readyReplicas": ready,
-            "currentReplicas": current,
-            "updatedReplicas": updated,
-        })
-        status.update({
-            "replicas": len(live),
-            "availableReplicas": ready,
-            "currentRevision": current_revision,
-            "updateRevision": update_revision,
-            "collisionCount": 0,
-        })
+        status = omit_zero(
+            {
+                "observedGeneration": sts["metadata"].get("generation", 1),
+                "readyReplicas": ready,
+                "currentReplicas": current,
+                "updatedReplicas": updated,
+            }
+        )
+        status.update(
+            {
+                "replicas": len(live),
+                "availableReplicas": ready,
+                "currentRevision": current_revision,
+                "updateRevision": update_revision,
+                "collisionCount": 0,
+            }
+        )
         if old != status:
             sts["status"] = status
             self.store.update_status("statefulsets.apps", sts, manager=self.manager)

@@ -33,9 +33,13 @@ class VolumeController(Controller):
             return None
         storage_class = claim["spec"].get("storageClassName") or DEFAULT_CLASS
         if storage_class == UNAVAILABLE_CLASS:
-            self.events.record(claim, WARNING, "ProvisioningFailed",
-                               f'storageclass.storage.k8s.io "{UNAVAILABLE_CLASS}" not found',
-                               "persistentvolume-controller")
+            self.events.record(
+                claim,
+                WARNING,
+                "ProvisioningFailed",
+                f'storageclass.storage.k8s.io "{UNAVAILABLE_CLASS}" not found',
+                "persistentvolume-controller",
+            )
             return None
         age = self.age(claim)
         if age < BIND_SECONDS:
@@ -43,12 +47,14 @@ class VolumeController(Controller):
         volume = self._provision(claim, storage_class)
         claim["spec"]["volumeName"] = name_of(volume)
         annotations = claim["metadata"].setdefault("annotations", {})
-        annotations.update({
-            "pv.kubernetes.io/bind-completed": "yes",
-            "pv.kubernetes.io/bound-by-controller": "yes",
-            "volume.beta.kubernetes.io/storage-provisioner": PROVISIONER,
-            "volume.kubernetes.io/storage-provisioner": PROVISIONER,
-        })
+        annotations.update(
+            {
+                "pv.kubernetes.io/bind-completed": "yes",
+                "pv.kubernetes.io/bound-by-controller": "yes",
+                "volume.beta.kubernetes.io/storage-provisioner": PROVISIONER,
+                "volume.kubernetes.io/storage-provisioner": PROVISIONER,
+            }
+        )
         claim = self.store.update("persistentvolumeclaims", claim, manager=self.manager)
         claim["status"] = {
             "phase": "Bound",
@@ -56,8 +62,9 @@ class VolumeController(Controller):
             "capacity": dict(volume["spec"]["capacity"]),
         }
         self.store.update_status("persistentvolumeclaims", claim, manager=self.manager)
-        self.events.record(claim, NORMAL, "ProvisioningSucceeded",
-                           f"Successfully provisioned volume {name_of(volume)}", PROVISIONER)
+        self.events.record(
+            claim, NORMAL, "ProvisioningSucceeded", f"Successfully provisioned volume {name_of(volume)}", PROVISIONER
+        )
         return None
 
     def _provision(self, claim: JSON, storage_class: str) -> JSON:
@@ -84,8 +91,10 @@ class VolumeController(Controller):
                     "uid": uid_of(claim),
                     "resourceVersion": claim["metadata"].get("resourceVersion"),
                 },
-                "hostPath": {"path": f"/var/local-path-provisioner/{volume_name}_{namespace_of(claim)}_"
-                                     f"{name_of(claim)}", "type": "DirectoryOrCreate"},
+                "hostPath": {
+                    "path": f"/var/local-path-provisioner/{volume_name}_{namespace_of(claim)}_{name_of(claim)}",
+                    "type": "DirectoryOrCreate",
+                },
                 "persistentVolumeReclaimPolicy": "Delete",
                 "storageClassName": storage_class,
                 "volumeMode": claim["spec"].get("volumeMode", "Filesystem"),

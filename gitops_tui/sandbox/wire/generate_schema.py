@@ -16,10 +16,15 @@ import sys
 from pathlib import Path
 
 API_FILES = {
-    "k8s.io.api.core.v1": "core/v1", "k8s.io.api.apps.v1": "apps/v1", "k8s.io.api.batch.v1": "batch/v1",
-    "k8s.io.api.networking.v1": "networking/v1", "k8s.io.api.rbac.v1": "rbac/v1",
-    "k8s.io.api.policy.v1": "policy/v1", "k8s.io.api.coordination.v1": "coordination/v1",
-    "k8s.io.api.autoscaling.v1": "autoscaling/v1", "k8s.io.api.autoscaling.v2": "autoscaling/v2",
+    "k8s.io.api.core.v1": "core/v1",
+    "k8s.io.api.apps.v1": "apps/v1",
+    "k8s.io.api.batch.v1": "batch/v1",
+    "k8s.io.api.networking.v1": "networking/v1",
+    "k8s.io.api.rbac.v1": "rbac/v1",
+    "k8s.io.api.policy.v1": "policy/v1",
+    "k8s.io.api.coordination.v1": "coordination/v1",
+    "k8s.io.api.autoscaling.v1": "autoscaling/v1",
+    "k8s.io.api.autoscaling.v2": "autoscaling/v2",
     "k8s.io.api.authorization.v1": "authorization/v1",
 }
 MACHINERY_FILES = {
@@ -30,16 +35,48 @@ MACHINERY_FILES = {
     "k8s.io.apimachinery.pkg.runtime.schema": "pkg/runtime/schema",
 }
 ROOTS = [
-    "core.v1.ConfigMap", "core.v1.Secret", "core.v1.Namespace", "core.v1.ServiceAccount", "core.v1.Service",
-    "core.v1.Pod", "core.v1.PersistentVolumeClaim", "core.v1.Endpoints", "apps.v1.Deployment",
-    "apps.v1.StatefulSet", "apps.v1.DaemonSet", "apps.v1.ReplicaSet", "batch.v1.Job", "batch.v1.CronJob",
-    "networking.v1.Ingress", "networking.v1.NetworkPolicy", "rbac.v1.Role", "rbac.v1.RoleBinding",
-    "rbac.v1.ClusterRole", "rbac.v1.ClusterRoleBinding", "policy.v1.PodDisruptionBudget",
-    "coordination.v1.Lease", "autoscaling.v1.HorizontalPodAutoscaler", "autoscaling.v2.HorizontalPodAutoscaler",
-    "autoscaling.v1.Scale", "authorization.v1.SelfSubjectAccessReview",
+    "core.v1.ConfigMap",
+    "core.v1.Secret",
+    "core.v1.Namespace",
+    "core.v1.ServiceAccount",
+    "core.v1.Service",
+    "core.v1.Pod",
+    "core.v1.PersistentVolumeClaim",
+    "core.v1.Endpoints",
+    "apps.v1.Deployment",
+    "apps.v1.StatefulSet",
+    "apps.v1.DaemonSet",
+    "apps.v1.ReplicaSet",
+    "batch.v1.Job",
+    "batch.v1.CronJob",
+    "networking.v1.Ingress",
+    "networking.v1.NetworkPolicy",
+    "rbac.v1.Role",
+    "rbac.v1.RoleBinding",
+    "rbac.v1.ClusterRole",
+    "rbac.v1.ClusterRoleBinding",
+    "policy.v1.PodDisruptionBudget",
+    "coordination.v1.Lease",
+    "autoscaling.v1.HorizontalPodAutoscaler",
+    "autoscaling.v2.HorizontalPodAutoscaler",
+    "autoscaling.v1.Scale",
+    "authorization.v1.SelfSubjectAccessReview",
 ]
-SCALARS = {"string", "bytes", "bool", "int32", "int64", "uint32", "uint64", "double", "float", "sint32",
-           "sint64", "fixed32", "fixed64"}
+SCALARS = {
+    "string",
+    "bytes",
+    "bool",
+    "int32",
+    "int64",
+    "uint32",
+    "uint64",
+    "double",
+    "float",
+    "sint32",
+    "sint64",
+    "fixed32",
+    "fixed64",
+}
 FIELD = re.compile(r"^\s*(optional|repeated)?\s*(map<\s*(\S+)\s*,\s*(\S+)\s*>|\S+)\s+(\w+)\s*=\s*(\d+)")
 
 

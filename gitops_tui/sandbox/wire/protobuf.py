@@ -23,22 +23,54 @@ MAGIC = b"k8s\x00"
 CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
 _META = "k8s.io.apimachinery.pkg.apis.meta.v1."
 GROUP_PACKAGES = {
-    "": "core", "apps": "apps", "batch": "batch", "networking.k8s.io": "networking",
-    "rbac.authorization.k8s.io": "rbac", "policy": "policy", "coordination.k8s.io": "coordination",
-    "autoscaling": "autoscaling", "authorization.k8s.io": "authorization",
+    "": "core",
+    "apps": "apps",
+    "batch": "batch",
+    "networking.k8s.io": "networking",
+    "rbac.authorization.k8s.io": "rbac",
+    "policy": "policy",
+    "coordination.k8s.io": "coordination",
+    "autoscaling": "autoscaling",
+    "authorization.k8s.io": "authorization",
 }
 # Pointer fields in Go: an explicit zero or false is meaningful and must survive.
-_KEEP_ZERO = frozenset({
-    "replicas", "minReplicas", "parallelism", "completions", "backoffLimit", "activeDeadlineSeconds",
-    "successfulJobsHistoryLimit", "failedJobsHistoryLimit", "terminationGracePeriodSeconds", "suspend",
-    "immutable", "automountServiceAccountToken", "revisionHistoryLimit", "progressDeadlineSeconds",
-    "startingDeadlineSeconds", "ttlSecondsAfterFinished", "readOnly", "runAsUser", "runAsGroup", "fsGroup",
-    "runAsNonRoot", "privileged", "allowPrivilegeEscalation", "optional", "defaultMode", "weight",
-    "minAvailable", "maxUnavailable", "maxSurge",
-})
+_KEEP_ZERO = frozenset(
+    {
+        "replicas",
+        "minReplicas",
+        "parallelism",
+        "completions",
+        "backoffLimit",
+        "activeDeadlineSeconds",
+        "successfulJobsHistoryLimit",
+        "failedJobsHistoryLimit",
+        "terminationGracePeriodSeconds",
+        "suspend",
+        "immutable",
+        "automountServiceAccountToken",
+        "revisionHistoryLimit",
+        "progressDeadlineSeconds",
+        "startingDeadlineSeconds",
+        "ttlSecondsAfterFinished",
+        "readOnly",
+        "runAsUser",
+        "runAsGroup",
+        "fsGroup",
+        "runAsNonRoot",
+        "privileged",
+        "allowPrivilegeEscalation",
+        "optional",
+        "defaultMode",
+        "weight",
+        "minAvailable",
+        "maxUnavailable",
+        "maxSurge",
+    }
+)
 # Embedded Go structs: a field on the wire, inlined into the parent in JSON.
-INLINE_FIELDS = frozenset({"volumeSource", "persistentVolumeSource", "handler", "ingressRuleValue",
-                     "ephemeralContainerCommon"})
+INLINE_FIELDS = frozenset(
+    {"volumeSource", "persistentVolumeSource", "handler", "ingressRuleValue", "ephemeralContainerCommon"}
+)
 
 
 class ProtobufError(ValueError):
@@ -73,12 +105,12 @@ def _fields(data: bytes) -> list[tuple[int, int, Any]]:
         if wire == 0:
             value, pos = _varint(data, pos)
         elif wire == 1:
-            value, pos = data[pos:pos + 8], pos + 8
+            value, pos = data[pos : pos + 8], pos + 8
         elif wire == 2:
             length, pos = _varint(data, pos)
-            value, pos = data[pos:pos + length], pos + length
+            value, pos = data[pos : pos + length], pos + length
         elif wire == 5:
-            value, pos = data[pos:pos + 4], pos + 4
+            value, pos = data[pos : pos + 4], pos + 4
         else:
             raise ProtobufError(f"unsupported wire type {wire}")
         out.append((number, wire, value))
@@ -194,7 +226,7 @@ def decode_object(body: bytes) -> dict[str, Any]:
     """A Kubernetes protobuf envelope to a JSON-shaped object with apiVersion and kind."""
     if not body.startswith(MAGIC):
         raise ProtobufError("missing the k8s protobuf magic prefix")
-    envelope = {n: v for n, _w, v in _fields(body[len(MAGIC):])}
+    envelope = {n: v for n, _w, v in _fields(body[len(MAGIC) :])}
     type_meta = {n: v.decode() for n, _w, v in _fields(envelope.get(1, b""))}
     api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
     group, _, version = api_version.rpartition("/")
