@@ -84,7 +84,21 @@ def console_main(
     async def run() -> None:
         loop = asyncio.get_running_loop()
         stop = loop.create_future()
-        loop.add_reader(control, lambda: stop.done() or stop.set_result(os.read(control, 64)))
+        marked: dict[int, tuple[str, float]] = {}
+        tallied: dict[int, tuple[str, float]] = {}
+
+        def on_control() -> None:
+            for word in os.read(control, 64).decode().split():
+                if word == "mark":  # the churn starts: per-thread CPU counts from here...
+                    marked.clear()
+                    marked.update(thread_cpu())
+                elif word == "tally":  # ...until here, when it ends
+                    tallied.clear()
+                    tallied.update(thread_cpu())
+                elif not stop.done():
+                    stop.set_result(word)
+
+        loop.add_reader(control, on_control)
         profiler = None
         if ui:
             from gitops_tui.tui.app import GitOpsApp
@@ -104,7 +118,7 @@ def console_main(
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(profile)
-        status.write(json.dumps({"rss": rss_bytes()}) + "\n")
+        status.write(json.dumps({"rss": rss_bytes(), "threads": thread_groups(marked, tallied or thread_cpu())}) + "\n")
         if ui:
             app.exit(0)
             await shown
@@ -112,6 +126,37 @@ def console_main(
             await reconciler.stop()
 
     asyncio.run(run())
+
+
+def thread_cpu() -> dict[int, tuple[str, float]]:
+    """CPU-seconds of each live thread of this process so far, by thread id, with its name."""
+    seconds = {}
+    for thread in threading.enumerate():
+        if thread.ident is None:
+            continue
+        try:
+            seconds[thread.ident] = (thread.name, time.clock_gettime(time.pthread_getcpuclockid(thread.ident)))
+        except OSError:  # it ended meanwhile
+            continue
+    return seconds
+
+
+THREAD_GROUPS = (
+    ("MainThread", "event loop"),
+    ("textual", "terminal I/O threads (UI)"),
+    ("watch", "watch streams"),
+    ("reconciler-cluster", "cluster requests"),
+    ("reconciler-compare", "compare threads"),
+)
+
+
+def thread_groups(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU-seconds between two `thread_cpu` readings per kind of thread (threads that ended are not counted)."""
+    groups: dict[str, float] = {}
+    for ident, (name, used) in after.items():
+        group = next((label for prefix, label in THREAD_GROUPS if name.startswith(prefix)), "other threads")
+        groups[group] = groups.get(group, 0.0) + used - before.get(ident, (name, 0.0))[1]
+    return groups
 
 
 def rss_bytes(pid: int | str = "self") -> int:
@@ -201,13 +246,20 @@ class Console:
             raise RuntimeError(f"the console exited before it had state; last output: {self._tail!r}")
         return json.loads(line)["ready"]
 
-    def stop(self) -> int:
+    def mark(self) -> None:
+        os.write(self.control, b"mark\n")
+
+    def tally(self) -> None:
+        os.write(self.control, b"tally\n")
+
+    def stop(self) -> tuple[int, dict[str, float]]:
+        """Stop the console; its RSS and its threads' CPU-seconds from `mark` to `tally`, by kind of thread."""
         os.write(self.control, b"stop\n")
-        rss = json.loads(self.status.readline())["rss"]
+        final = json.loads(self.status.readline())
         self.process.wait(60)
         os.close(self.control)
         os.close(self.controller)
-        return rss
+        return final["rss"], final["threads"]
 
 
 class Churn:
@@ -260,6 +312,7 @@ def measure_churn(console: Console, churn: Churn, seconds: float) -> tuple[list[
     with ThreadPoolExecutor(8) as pool:
         driver = threading.Thread(target=churn.run, args=(seconds, pool))
         driver.start()
+        console.mark()
         before, at = cpu_seconds(console.process.pid), time.monotonic()
         first, started = before, at
         while driver.is_alive():
@@ -269,6 +322,7 @@ def measure_churn(console: Console, churn: Churn, seconds: float) -> tuple[list[
                 used = cpu_seconds(console.process.pid)
                 windows.append((used - before) / (now - at) * 100)
                 before, at = used, now
+        console.tally()
         took = time.monotonic() - started
         whole = (cpu_seconds(console.process.pid) - first) / took * 100
     return windows, whole, took
@@ -310,7 +364,7 @@ def run_one(
         # Put every Deployment back as Git has it, so the next run starts in sync.
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(churn.patch, [i for i, r in churn.replicas.items() if r != 2]))
-        rss = console.stop()
+        rss, threads = console.stop()
     finally:
         if console.process.poll() is None:
             console.process.kill()
@@ -323,6 +377,7 @@ def run_one(
         "whole": whole,
         "took": took,
         "rss": rss,
+        "threads": threads,
         "sent": churn.sent,
         "late": churn.late,
         "screen_bytes": console.screen_bytes,
@@ -341,6 +396,9 @@ def report(label: str, result: dict[str, Any]) -> None:
         f"{result['screen_bytes'] / 1024:.0f} KiB drawn; load average {load}",
         flush=True,
     )
+    # The threads' CPU during the churn, as % of a core.
+    by_thread = sorted(result["threads"].items(), key=lambda item: -item[1])
+    print("    by thread: " + "; ".join(f"{group} {used / result['took'] * 100:.1f}%" for group, used in by_thread))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -160,7 +160,9 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
                 self._schedule_diff(keep_scroll=True)
         if changes.events:
             self._take_events()
-        if changes.clusters or changes.apps:
+        # The header shows the clusters and the selected app's Git work: other apps' news does not change it
+        # (its countdown has its own timer).
+        if changes.clusters or (self.selection is not None and self.selection[0] in changes.apps):
             self._update_header()
 
     def _take_events(self) -> None:

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Iterable
 from datetime import tzinfo
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
@@ -45,33 +46,39 @@ class EventLogView(ScrollView, can_focus=True):
         self.events: deque[Event] = deque(maxlen=LINE_CAP)
         self.only_app: str | None = None
         self.follow = True
-        self._shown: list[Event] = []
+        self._shown: deque[Event] = deque()
         self._title = ""
+        self._strips: dict[Event, Strip] = {}
+        """Drawn lines by event: scrolling draws only the lines new on screen (cleared on a width or style change)."""
+        self._strips_for: tuple[int, Style] | None = None
 
     def add(self, events: Iterable[Event]) -> None:
+        """Append events; beyond the cap the oldest go. Costs what the new events cost, not what the log holds."""
         fresh = list(events)
         if not fresh:
             return
+        dropped = max(0, len(self.events) + len(fresh) - LINE_CAP)
+        gone = sum(self._passes(self.events[i]) for i in range(min(dropped, len(self.events))))
         self.events.extend(fresh)
-        if len(self.events) == LINE_CAP or self.only_app is not None:
-            self._reselect()
-        else:
-            self._shown.extend(fresh)
-            self._resize()
+        for _ in range(min(gone, len(self._shown))):
+            self._shown.popleft()
+        self._shown.extend(e for e in fresh if self._passes(e))
+        if gone and not self.follow:  # keep the lines being read where they are on screen
+            self.scroll_to(y=max(0, self.scroll_y - gone), animate=False, immediate=True)
+        self._resize()
+
+    def _passes(self, event: Event) -> bool:
+        return self.only_app is None or event.app in (self.only_app, "")
 
     def filter_to(self, app: str | None) -> None:
         """Only `app`'s events (and those about no app, like a cluster going away); None: every app's."""
         self.only_app = app
-        self._reselect()
-
-    def _reselect(self) -> None:
-        only = self.only_app
-        self._shown = [e for e in self.events if only is None or e.app in (only, "")]
+        self._shown = deque(e for e in self.events if self._passes(e))
         self._resize()
 
     def _resize(self) -> None:
         # No horizontal scrolling: a scrollbar would cost a line of a small pane; long lines end in "…".
-        self._set_virtual_size(Size(self.scrollable_content_region.width, len(self._shown)))
+        self._set_virtual_size(Size(0, len(self._shown)))  # no width of its own: lines are cut to the pane
         if self.follow:
             self.scroll_to(y=max(0, len(self._shown) - self.scrollable_content_region.height), animate=False,
                            immediate=True)
@@ -92,10 +99,15 @@ class EventLogView(ScrollView, can_focus=True):
         same_bar = size.width == old.width and (size.height > visible) == (old.height > visible)
         if not same_bar or not self.is_mounted:
             self.virtual_size = size
+            self.call_after_refresh(self._catch_up)  # scrolling waits for the layout to show the scrollbar
             return
         self.set_reactive(EventLogView.virtual_size, size)
         if self.show_vertical_scrollbar:
             self.vertical_scrollbar.window_virtual_size = size.height
+
+    def _catch_up(self) -> None:
+        if self.follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def _update_title(self) -> None:
         scope = f"{self.only_app} (e: all apps)" if self.only_app else "all apps (e: selected app only)"
@@ -108,16 +120,26 @@ class EventLogView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = round(self.scroll_y) + y
+        style = self.rich_style
         if index >= len(self._shown):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, style)
+        if (width, style) != self._strips_for or len(self._strips) > 8 * max(1, self.size.height) + 64:
+            self._strips_for = (width, style)
+            self._strips.clear()
         event = self._shown[index]
+        strip = self._strips.get(event)
+        if strip is None:
+            strip = self._strips[event] = self._draw(event, width, style)
+        return strip
+
+    def _draw(self, event: Event, width: int, style: Style) -> Strip:
         severity = glyphs.SEVERITY[event.severity]
         text = Text(clock_time(event.at, self.zone) + " ", style="dim")
         text.append(f"{severity.symbol} {severity.word:<5} ", style=severity.style)
         text.append((event.app or "—")[:APP_WIDTH].ljust(APP_WIDTH) + " ", style="bold")
         text.append(event.message.replace("\n", " ⏎ "))
         text.truncate(width, overflow="ellipsis", pad=True)
-        return Strip(list(text.render(self.app.console))).crop_extend(0, width, self.rich_style)
+        return Strip(list(text.render(self.app.console))).crop_extend(0, width, style)
 
     def action_scroll_lines(self, delta: int) -> None:
         if delta < 0:
