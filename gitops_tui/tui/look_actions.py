@@ -95,7 +95,14 @@ class LookActionsMixin(_Base):
         )
         yield SystemCommand("Refresh", "Poll Git and compare the selected app now", self.action_refresh)
         yield SystemCommand("Rollback", "Roll the selected app back to a previous sync", self.action_rollback)
-        yield SystemCommand("Auto-sync on/off", "Toggle automated sync for the selected app", self.action_auto_sync)
+        yield SystemCommand(
+            "Auto-sync on/off", "Switch automated sync of the selected app in this console", self.action_auto_sync
+        )
+        yield SystemCommand(
+            "Terminate",
+            "Stop the selected app's running sync after its current step (asks first)",
+            self.action_terminate,
+        )
         yield SystemCommand("Sort", "Sort by name, health or sync", self.action_sort)
         yield SystemCommand(
             "High contrast",
