@@ -78,9 +78,9 @@ def _comparer(args: argparse.Namespace, apps: Sequence[AppSpec]) -> Any:
 
     # Git is fetched (a git subprocess) while the kubernetes client is imported, which takes a while.
     pool, fetches = start_fetches(app.source.repo_url for app in apps)
-    from gitops_tui.engine.oneshot import OneShotComparer
+    from gitops_tui.engine.oneshot import OneShotComparer, one_shot_settings
 
-    return OneShotComparer(kubeconfig, pool=pool, fetches=fetches)
+    return OneShotComparer(kubeconfig, pool=pool, fetches=fetches, settings=one_shot_settings())
 
 
 def cmd_console(args: argparse.Namespace) -> int:

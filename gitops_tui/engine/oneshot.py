@@ -3,9 +3,9 @@
 No loop: the kinds an app renders or could have left behind are listed once (the desired objects
 and what it tracks but Git no longer has), and the server is asked to predict (a server-side dry-run
 apply) only the objects that differ locally. Requests run in a small thread pool, so a 200-resource
-app costs a few round trips of wall time, not 400. Discovery comes from disk when it is recent
-(cluster/discovery_cache.py, as kubectl keeps it); if the server shows it out of date, the app is
-compared again with a fresh one.
+app costs a few round trips of wall time, not 400. The CLI's comparer (`one_shot_settings`) starts from
+discovery on disk when it is recent (cluster/discovery_cache.py, as kubectl keeps it); if the server shows
+it out of date, the app is compared again with a fresh one.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gitops_tui.cluster.client import ClientSettings, ClusterClient
-from gitops_tui.cluster.discovery_cache import TTL_SECONDS
 from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, InvalidError, UnknownKindError
 from gitops_tui.cluster.kubeconfig import KubeConfig
 from gitops_tui.cluster.tracking import ARGOCD_TRACKING_ANNOTATION, tracked_apps
@@ -52,6 +51,13 @@ LEFTOVER_KINDS = (
 WORKERS = 16
 
 
+def one_shot_settings() -> ClientSettings:
+    """A one-shot command's client: read-only, discovery kept on disk between commands as kubectl keeps it."""
+    from gitops_tui.cluster.discovery_cache import TTL_SECONDS
+
+    return ClientSettings(read_only=True, discovery_on_disk=True, discovery_ttl=TTL_SECONDS)
+
+
 class _DiscoveryOutOfDate(Exception):
     """A list answered 404 during a comparison: a kind of the discovery used is no longer served."""
 
@@ -75,7 +81,7 @@ class OneShotComparer:
         self.pool = pool or MirrorPool()
         self._fetches = dict(fetches or {})
         self.renderer = Renderer(self.pool)
-        self.settings = settings or ClientSettings(read_only=True, discovery_on_disk=True, discovery_ttl=TTL_SECONDS)
+        self.settings = settings or ClientSettings(read_only=True)
         self._clients: dict[str, ClusterClient] = {}
         self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="oneshot")
 
