@@ -137,7 +137,6 @@ class LeaseManager:
             if found is not None and not found.lost:
                 found.count += 1
                 found.writers += writing
-                self._renewals.changed()
                 return LeaseAttempt(found)
             seconds = self.duration_seconds if writing else self.hold_seconds
             attempt = await asyncio.to_thread(self._records.acquire, client, app, seconds)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 import math
 import time
@@ -31,11 +33,14 @@ one slow batch does not hold back the rest for long."""
 class RenewalSchedule:
     def __init__(self, renew: Callable[[LeaseGrant], bool], due_at: Callable[[LeaseGrant], float]) -> None:
         """`renew(grant)` renews one grant (blocking; raises ClusterError when the cluster did not answer);
-        `due_at(grant)` says when (time.monotonic()) it should be renewed next."""
+        `due_at(grant)` says when (time.monotonic()) it should be renewed next: it may change only when the
+        grant is written (taken or renewed)."""
         self._renew = renew
         self._due_at = due_at
         self._grants: set[LeaseGrant] = set()
-        self._retry_at: dict[LeaseGrant, float] = {}
+        self._queue: list[tuple[float, int, LeaseGrant]] = []
+        """(when, tie-breaker, grant), a heap; entries of grants gone or renewed since are skipped."""
+        self._order = itertools.count()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._batches: set[asyncio.Task[None]] = set()
@@ -43,22 +48,21 @@ class RenewalSchedule:
 
     def add(self, grant: LeaseGrant) -> None:
         self._grants.add(grant)
+        self._push(grant, self._due_at(grant))
         if self._task is None or self._task.done():
             self._wake = asyncio.Event()  # of this loop (a manager may outlive one, in tests)
             self._task = asyncio.get_running_loop().create_task(self._run(), name="lease-renewals")
         self._wake.set()
 
     def discard(self, grant: LeaseGrant) -> None:
-        self._grants.discard(grant)
-        self._retry_at.pop(grant, None)
-        self._wake.set()
-
-    def changed(self) -> None:
-        """A grant's due time may have moved (it gained a writer): look again."""
+        self._grants.discard(grant)  # its entries in the queue are skipped when they come up
         self._wake.set()
 
     def __len__(self) -> int:
         return len(self._grants)
+
+    def _push(self, grant: LeaseGrant, when: float) -> None:
+        heapq.heappush(self._queue, (when, next(self._order), grant))
 
     async def _run(self) -> None:
         try:
@@ -74,18 +78,13 @@ class RenewalSchedule:
                 executor.shutdown(wait=False)
 
     def _start_due(self, now: float) -> float:
-        """Send the due grants off in batches; returns when the next one falls due."""
+        """Send the due grants off in batches, the closest to expiry first; returns when the next falls due."""
         due: list[LeaseGrant] = []
-        next_at = math.inf
-        for grant in self._grants:
-            if grant.renewing:
-                continue
-            at = max(self._due_at(grant), self._retry_at.get(grant, 0.0))
-            if at <= now:
+        queue = self._queue
+        while queue and queue[0][0] <= now:
+            _, _, grant = heapq.heappop(queue)
+            if grant in self._grants and not grant.renewing and grant not in due:
                 due.append(grant)
-            else:
-                next_at = min(next_at, at)
-        due.sort(key=self._due_at)  # the closest to expiry first
         for start in range(0, len(due), BATCH):
             batch = due[start : start + BATCH]
             for grant in batch:
@@ -93,7 +92,7 @@ class RenewalSchedule:
             task = asyncio.get_running_loop().create_task(self._renew_batch(batch))
             self._batches.add(task)
             task.add_done_callback(self._batch_done)
-        return next_at
+        return queue[0][0] if queue else math.inf
 
     def _batch_done(self, task: asyncio.Task[None]) -> None:
         self._batches.discard(task)
@@ -102,26 +101,25 @@ class RenewalSchedule:
     async def _renew_batch(self, batch: list[LeaseGrant]) -> None:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(THREADS, thread_name_prefix="lease-renewals")
+        failed: dict[LeaseGrant, float] = {}
         try:
             failed = await asyncio.get_running_loop().run_in_executor(self._executor, self._renew_all, batch)
         finally:
+            now = time.monotonic()
             for grant in batch:
                 grant.renewing = False
+                if grant not in self._grants:
+                    continue
+                if grant.lost:
+                    self._grants.discard(grant)  # nothing more to renew: the operation sees `lost` and stops
+                    grant.tell_lost()
+                    continue
+                retry = failed.get(grant)
+                self._push(grant, now + retry if retry is not None else self._due_at(grant))
             self._wake.set()
-        now = time.monotonic()
-        for grant in batch:
-            retry = failed.get(grant)
-            if retry is None:
-                self._retry_at.pop(grant, None)
-            elif grant in self._grants:
-                self._retry_at[grant] = now + retry
-        for grant in batch:
-            if grant.lost and grant in self._grants:
-                self._grants.discard(grant)  # nothing more to renew: the operation sees `lost` and stops
-                grant.tell_lost()
 
     def _renew_all(self, batch: list[LeaseGrant]) -> dict[LeaseGrant, float]:
-        """In a renewal thread: each grant of the batch in turn; the failed ones with when to try again."""
+        """In a renewal thread: each grant of the batch in turn; the failed ones with how soon to try again."""
         failed: dict[LeaseGrant, float] = {}
         for grant in batch:
             if grant.released or grant.lost:

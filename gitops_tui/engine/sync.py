@@ -38,7 +38,7 @@ from gitops_tui.engine.lease import LeaseGrant, LeaseHeldError, LeaseManager
 from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncJob, SyncRequest
 from gitops_tui.engine.sync_plan import SyncOptions, plan_sync
 from gitops_tui.engine.sync_slots import DEFAULT_IN_FLIGHT, DEFAULT_WRITERS, ClusterSlots, Slot
-from gitops_tui.engine.sync_waits import WaitSettings, sleep_unless_stopped
+from gitops_tui.engine.sync_waits import SyncStopped, WaitSettings, sleep_unless_stopped
 from gitops_tui.engine.sync_walk import PlanWalker, WalkOutcome
 from gitops_tui.engine.sync_watch import reader_for
 from gitops_tui.model import AppSpec, Operation, OperationPhase, ResourceKey, ResourceResult, RetryStrategy
@@ -87,6 +87,14 @@ class OperationControl:
         finally:
             if grant is not None:
                 grant.writers += 1
+
+    async def writing(self) -> None:
+        """Before a write: take a writer's place again if a wait gave it back; SyncStopped when the operation
+        was stopped while it queued for it."""
+        if self.slot is not None and not self.slot.held:
+            stopped = await self.slot.take()
+            if stopped:
+                raise SyncStopped(stopped)
 
     def wake(self) -> None:
         """Wake every wait of the operation to look at `should_stop` (a terminate, a lost lease)."""
@@ -236,7 +244,8 @@ class SyncRunner:
             delay = backoff_delay(retry, attempt)
             control.report(f"attempt {attempt} failed: {outcome.message}; retrying in {delay:g} s "
                            f"(retry {attempt} of {limit})")
-            stopped = await sleep_unless_stopped(delay, control.should_stop)
+            async with control.waiting():  # a backoff writes nothing: other apps may write meanwhile
+                stopped = await sleep_unless_stopped(delay, control.should_stop)
             if stopped:
                 return control.finish(OperationPhase.FAILED, f"{stopped} (after attempt {attempt}: "
                                                              f"{outcome.message})")

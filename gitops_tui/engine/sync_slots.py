@@ -60,7 +60,7 @@ class Slot:
                 self._say_queued(line.waiting_admission + line.waiting_writers)
             line.waiting_admission += 1
             try:
-                stopped = await self._acquire(self._admitted, poll=False)
+                stopped = await self._acquire(self._admitted)
             finally:
                 line.waiting_admission -= 1
             if stopped:
@@ -72,9 +72,7 @@ class Slot:
             self._say_queued(line.waiting_writers)
         line.waiting_writers += 1
         try:
-            # Before its first write an operation holds no lease that could be lost: only a terminate stops it,
-            # and that sets a waker. A thousand queued operations then cost nothing while they wait.
-            stopped = await self._acquire(self._writers, poll=not first)
+            stopped = await self._acquire(self._writers)
         finally:
             line.waiting_writers -= 1
         self.held = not stopped
@@ -100,27 +98,23 @@ class Slot:
 
     @contextlib.asynccontextmanager
     async def away(self) -> AsyncIterator[None]:
-        """Give the writer's place back for the block (a wait that writes nothing) and take one again after it.
-        A stop while queueing again leaves it not held; the caller's next stop check ends the operation."""
-        was_held = self.held
+        """Give the writer's place back for the block (a wait that writes nothing). It is not taken again
+        after it: the operation takes one again (`take`) before its next write, if it has one, so an
+        operation whose last wave just became healthy finishes without queueing behind other writers."""
         self.give_back()
-        try:
-            yield
-        finally:
-            if was_held:
-                await self.take()
+        yield
 
-    async def _acquire(self, semaphore: asyncio.Semaphore, *, poll: bool = True) -> str:
-        """Take the semaphore; "" once taken, or why the operation was stopped meanwhile. `poll`: look at
-        `should_stop` every `check_every` too (a lease held meanwhile may be lost without a waker set)."""
+    async def _acquire(self, semaphore: asyncio.Semaphore) -> str:
+        """Take the semaphore; "" once taken, or why the operation was stopped meanwhile. Whatever stops an
+        operation (a terminate, a lost lease) sets its wakers; `check_every` is only a slow safety net, so a
+        thousand queued operations cost next to nothing while they wait."""
         acquire = asyncio.ensure_future(semaphore.acquire())
         wake = asyncio.Event()
         self._wakers.add(wake)
-        timeout = self._check_every if poll else None
         try:
             while not acquire.done():
                 waker = asyncio.ensure_future(wake.wait())
-                await asyncio.wait({acquire, waker}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({acquire, waker}, timeout=self._check_every, return_when=asyncio.FIRST_COMPLETED)
                 waker.cancel()
                 wake.clear()
                 if self._should_stop() and not acquire.done():

@@ -43,8 +43,10 @@ class WaitSettings:
     """How long one wave may take to become healthy (and a hook to finish) before the sync fails."""
     poll_interval: float = 1.0
     """How often objects the watch cache does not cover are read with a GET."""
-    idle_check: float = 1.0
-    """Longest a wait sleeps without looking at the lease (a lost lease stops the sync within this)."""
+    idle_check: float = 10.0
+    """Longest a wait sleeps without looking at `should_stop`: a safety net only, since a terminate and a
+    lost lease wake the waits at once (their wakers). Every waiting operation wakes this often, and a
+    thousand of them waking each second (reading and parsing what they wait for) cost a fifth of a core."""
     cache_lag: float = 2.0
     """How long the watch cache may lag a write before the wait asks the server with a GET instead."""
 
@@ -171,7 +173,7 @@ async def wait_for(
             if message != said:  # said again on every wake-up, it would redraw the app for nothing
                 report(message)
                 said = message
-            wake_at = [deadline, now + settings.idle_check]  # idle_check: a lost lease is noticed this often
+            wake_at = [deadline, now + settings.idle_check]  # a safety net: stops wake the wait themselves
             if to_get:
                 wake_at.append(next_get)
             if now - started < settings.cache_lag and any(key not in seen for key in pending):

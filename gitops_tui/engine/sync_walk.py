@@ -110,6 +110,7 @@ class PlanWalker:
             await self._create_namespace(self.plan.namespace_to_create)
         for group in self.plan.waves():
             self._check_stop()
+            await self.control.writing()  # the previous wave's wait gave the writer's place back
             label = f"{group.phase} wave {group.wave}"
             self.control.report(f"{label}: {len(group.steps)} step(s)")
             pending, failures = await self._run_wave(group.steps, label)
@@ -212,6 +213,8 @@ class PlanWalker:
                                       report=self.control.report, what=label, watch=self.watch, written=written,
                                       wakers=self.control.wakers)
         failures: list[str] = []
+        if any(item.hook is not None for item in pending):
+            await self.control.writing()  # deleting finished hooks writes
         for item in pending:
             verdict = verdicts.get(item.key, Verdict(True))
             result = self.control.results[item.index]
@@ -237,6 +240,7 @@ class PlanWalker:
 
     async def _run_sync_fail_hooks(self) -> None:
         self.control.report(f"sync failed: running {len(self.plan.on_failure)} SyncFail hook(s)")
+        await self.control.writing()
         pending: list[_Pending] = []
         for step in self.plan.on_failure:
             self._check_stop()
