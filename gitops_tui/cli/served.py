@@ -13,7 +13,8 @@ from __future__ import annotations
 from gitops_tui.cli import console_client
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing costs an import the fast path does without
+    from collections.abc import Callable
     from typing import Any
 
 _VALUED = {"--apps", "--kubeconfig", "--context", "--argocd-cm", "-o", "--output"}
@@ -38,21 +39,32 @@ class ServedOptions:
 def answer_from_console(argv: list[str]) -> int | None:
     """The exit code of the command if a running console answered it (and it was printed), else None."""
     console_client.forget_refusals()
+    try:
+        printer = _answer(argv)
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # a fault here must never cost the command its answer: the full CLI works it out
+        console_client.answered_by = ""
+        return None
+    if printer is None:
+        return None
+    console_client.answered_by = "console"
+    return _print(printer)
+
+
+def _answer(argv: list[str]) -> Callable[[], int] | None:
+    """What prints the console's answer, or None when no console answers this command line."""
     options = parse(argv)
     if options is None:
         return None
     if options.command == "diff":
         answer = console_client.ask_console(options, "diff", options.names)
-        if answer is None:
-            return None
-        console_client.answered_by = "console"
-        return _print(lambda: _print_diff(answer, options.side_by_side))
+        return None if answer is None else lambda: _print_diff(answer, options.side_by_side)
     answer = console_client.ask_console(options, "status", options.names)
     entries = _in_order(answer, options.names) if answer is not None else None
-    if entries is None:
+    if answer is None or entries is None:
         return None
-    console_client.answered_by = "console"
-    return _print(lambda: _print_status(entries, options.output, answer))
+    return lambda: _print_status(entries, options.output, answer)
 
 
 def parse(argv: list[str]) -> ServedOptions | None:
@@ -130,7 +142,7 @@ def _print_status(entries: list[dict[str, Any]], output: str, answer: dict[str, 
     return finish_status(entries, output, answer.get("warnings") or [], answer.get("errors") or [])
 
 
-def _print(body: Any) -> int:
+def _print(body: Callable[[], int]) -> int:
     from gitops_tui.cli.output import run_guarded
 
     return run_guarded(body)
