@@ -60,3 +60,11 @@ def test_plain_spellings_are_read_as_argparse_reads_them(argv: list[str]) -> Non
 @pytest.mark.parametrize("argv", LEFT_TO_ARGPARSE, ids=lambda argv: " ".join(argv) or "nothing")
 def test_everything_else_is_left_to_argparse(argv: list[str]) -> None:
     assert parse(argv) is None
+
+
+def test_the_light_printer_colours_every_status_the_model_has() -> None:
+    # output.py spells the words out so a console's answer prints without loading the model.
+    from gitops_tui.cli.output import STATUS_COLOURS
+    from gitops_tui.model import HealthStatus, SyncStatus
+
+    assert set(STATUS_COLOURS) == {s.value for s in SyncStatus} | {h.value for h in HealthStatus}
