@@ -37,6 +37,7 @@ from typing import Any
 
 from . import crds, deletion, errors
 from .entry import Callback, Entry, Subscription, WatchEvent, dumps, format_time
+from .owner_index import index_owners
 from .resources import Registry, ResourceType
 from .selectors import object_matches, parse_field_selector, parse_label_selector
 from .validation import validate_object
@@ -321,25 +322,7 @@ class Store:
         self._data.pop(group_resource, None)
 
     def _index_owners(self, rt: ResourceType, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        def owner_uids(obj: dict[str, Any] | None) -> set[str]:
-            refs = (obj or {}).get("metadata", {}).get("ownerReferences") or []
-            return {ref.get("uid", "") for ref in refs if isinstance(ref, dict)}
-
-        before, after = owner_uids(old), owner_uids(new)
-        if before == after and new is not None:
-            return
-        source = new or old
-        assert source is not None
-        meta = source["metadata"]
-        key = (rt.group_resource, meta.get("namespace", "") if rt.namespaced else "", meta["name"])
-        for uid in before - after:
-            keys = self.dependents.get(uid)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self.dependents[uid]
-        for uid in after:
-            self.dependents.setdefault(uid, set()).add(key)
+        index_owners(self.dependents, rt, old, new)
 
     # ---- events ------------------------------------------------------------------------------------
 
