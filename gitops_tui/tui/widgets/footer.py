@@ -14,6 +14,14 @@ FIRST_ACTIONS = ("help", "quit_console")
 
 
 class ConsoleFooter(Footer):
+    # Textual's compact footer gives every key a right margin, the docked ctrl+p key included: that last
+    # column showed a letter of whichever key the palette key covers ("^p palettet" at 80 columns).
+    DEFAULT_CSS = """
+    ConsoleFooter.-compact FooterKey.-command-palette {
+        margin-right: 0;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
 
