@@ -27,12 +27,14 @@ from gitops_tui.cluster.client import ClientSettings
 from gitops_tui.cluster.clusters import Clusters
 from gitops_tui.cluster.errors import ClusterError
 from gitops_tui.cluster.kubeconfig import KubeConfig
+from gitops_tui.cluster.store import CachedObject
 from gitops_tui.engine.app_worker import AppWorker, Pools, run_in, same_state
 from gitops_tui.engine.auto_sync import AutoSyncPolicy
 from gitops_tui.engine.auto_sync_driver import AutoSyncDriver
 from gitops_tui.engine.change_feed import ChangeFeed, Subscription
 from gitops_tui.engine.clusters_runtime import ClusterRuntime, ClusterRuntimes
 from gitops_tui.engine.compare_queue import CompareQueue
+from gitops_tui.engine.desired import DesiredSet
 from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.events import EventLog, record_transitions
 from gitops_tui.engine.git_poller import GitPoller, RepoSchedule
@@ -49,6 +51,7 @@ from gitops_tui.engine.operations import (
 from gitops_tui.engine.operations_runner import OperationsRunner, release_leases
 from gitops_tui.engine.read_only import context_read_only, refuse_context_writes
 from gitops_tui.engine.resource_tree import TreeNode, resource_tree
+from gitops_tui.engine.revision_diff import RevisionDiffs
 from gitops_tui.engine.sync_plan import SyncPlan
 from gitops_tui.engine.sync_preview import preview_plan
 from gitops_tui.model import (
@@ -123,6 +126,7 @@ class Reconciler:
         self._ops: OperationsRunner | None = None
         self._executor = executor
         self._auto = AutoSyncDriver(self, getattr(executor, "leases", None))
+        self._revision_diffs = RevisionDiffs()
         self._running = False
         self._stopped = False
 
@@ -257,6 +261,28 @@ class Reconciler:
 
     async def history(self, app: str) -> Sequence[HistoryEntry]:
         return await self.history_store.entries(self._worker(app).spec)
+
+    async def revision_diff(self, app: str, revision: str) -> list[ResourceDiff]:
+        """What rolling back to `revision` would change: it rendered as a rollback renders it, against live now
+        (changed resources only; Secrets masked; cached per revision and live versions). ReconcilerError, with
+        a message for the user, when it cannot be rendered (broken YAML, a commit gone after a force-push)."""
+        worker, ops = self._worker(app), self._operations()
+        pools, runtime = self._pools, worker.runtime
+        if runtime is None or pools is None:
+            raise ReconcilerError(worker.destination_error or f"{app}: no cluster to compare with yet")
+
+        async def render() -> DesiredSet:
+            try:
+                return await ops._desired_at(worker, revision)  # the very render a rollback syncs from
+            except ReconcilerError as exc:
+                raise ReconcilerError(f"{app}: cannot render revision {revision[:7]}: {exc.message}") from exc
+
+        def live(keys: frozenset[ResourceKey]) -> dict[ResourceKey, CachedObject]:
+            store = runtime.cache.store
+            return {key: found for key in keys | store.keys_by_app(app) if (found := store.entry(key)) is not None}
+
+        return await self._revision_diffs.diff(worker.spec, revision, render, live,
+                                               lambda work: run_in(pools.compute, work))
 
     # ---- commands -----------------------------------------------------------------------------------
 
