@@ -17,7 +17,7 @@ from typing import Any
 
 from gitops_tui.engine.diff import ResourceDiff, compare_resource
 from gitops_tui.engine.masking import SecretMasker
-from gitops_tui.engine.reconciler import ReadOnlyModeError, SyncRequest, UnknownAppError
+from gitops_tui.engine.reconciler import ReadOnlyModeError, ReconcilerError, SyncRequest, UnknownAppError
 from gitops_tui.engine.resource_tree import TreeNode
 from gitops_tui.engine.sync_plan_model import SyncPlan
 from gitops_tui.engine.sync_preview import preview_plan
@@ -72,6 +72,11 @@ class StaticSource:
         default_factory=dict)
     """(live, desired) per app and resource, for diffs."""
     histories: dict[str, list[HistoryEntry]] = field(default_factory=dict)
+    revisions: dict[tuple[str, str], list[tuple[dict[str, Any] | None, dict[str, Any] | None]]] = field(
+        default_factory=dict)
+    """(live now, desired at that revision) per app and revision, for the rollback dialog's diff."""
+    revisions_asked: list[str] = field(default_factory=list)
+    """Revisions whose diff was asked for, in order (tests of the dialog's debounce)."""
     read_only: bool = False
     auto_off: set[str] = field(default_factory=set)
     operations: dict[str, Operation] = field(default_factory=dict)
@@ -132,6 +137,16 @@ class StaticSource:
 
     async def history(self, app: str) -> Sequence[HistoryEntry]:
         return list(self.histories.get(app, []))
+
+    async def revision_diff(self, app: str, revision: str) -> list[ResourceDiff]:
+        """What rolling back to `revision` changes: the engine's diff of each (live, desired then) pair."""
+        self.revisions_asked.append(revision)
+        pairs = self.revisions.get((app, revision))
+        if pairs is None:
+            raise ReconcilerError(f"{app}: cannot render revision {revision[:7]}: no such commit in the repository")
+        diffs = [compare_resource(ResourceKey.of(desired or live or {}), desired, live, masker=SecretMasker())
+                 for live, desired in pairs]
+        return [d for d in diffs if d.status is not SyncStatus.SYNCED]
 
     def resource_tree(self, app: str, key: ResourceKey) -> list[TreeNode]:
         self._state(app)
@@ -310,6 +325,9 @@ def demo_fleet(scenario: str = "mixed") -> StaticSource:
         HistoryEntry(3, commit(30, "").sha, NOW - timedelta(days=2), "user", "Sam Dev", "web: release 2.3.0"),
         HistoryEntry(4, commit(20, "").sha, NOW - timedelta(days=1), "automated", "Sam Dev", "web: release 2.3.1"),
     ]
+    b.source.revisions[("web", commit(30, "").sha)] = [
+        (live_web, deployment("web", "web", "registry.example.com/web:2.3.0", replicas=3)), (live_cfg, live_cfg)]
+    b.source.revisions[("web", commit(20, "").sha)] = [(live_web, live_web), (live_cfg, live_cfg)]
     b.event(55, "payments", Severity.INFO, "payments: Synced (manual sync by user)")
     b.event(31, "payments", Severity.ERROR, 'Healthy → Degraded: Deployment "payments" exceeded its progress deadline')
     b.event(20, "", Severity.WARNING, "cluster prod-eu: watch of apps/v1 Deployments lost, re-listing")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
+from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.reconciler import ReconcilerError, SyncRequest
 from gitops_tui.model import AppState, HistoryEntry, OperationPhase
 from gitops_tui.tui.screens.command_line import CommandError, CommandLine, parse_command
@@ -155,10 +156,20 @@ class CommandsMixin(_Base):
                 entry = next((e for e in entries if e.id == history_id), None)
                 self._confirm_rollback(state, history_id, entry, max((e.id for e in entries), default=0))
 
-        self.push_screen(
-            RollbackModal(state.name, entries, zone=self.clock().tzinfo, current_revision=current, auto_sync=auto),
-            chosen,
+        revision_diff = getattr(self.source, "revision_diff", None)  # what rolling back to an entry changes
+
+        async def load_diff(revision: str) -> list[ResourceDiff]:
+            return await revision_diff(state.name, revision) if revision_diff is not None else []
+
+        modal = RollbackModal(
+            state.name,
+            entries,
+            zone=self.clock().tzinfo,
+            current_revision=current,
+            auto_sync=auto,
+            load_diff=load_diff if revision_diff is not None else None,
         )
+        self.push_screen(modal, chosen)
 
     def _confirm_rollback(
         self, state: AppState, history_id: int, entry: HistoryEntry | None = None, latest: int = 0
