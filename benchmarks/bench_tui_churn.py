@@ -15,7 +15,8 @@ against the engine alone (the reconciler without the UI, in the same kind of pro
 is the UI's share. `--runs N` alternates N console and N engine-alone runs and reports the medians. RSS at the end
 of each run gives the memory the UI adds. Target (issue 7): <= 30% of one core, <= 200 MiB added by the UI.
 
-`--profile FILE` writes a cProfile of the console's event loop thread during the churn (with the UI);
+`--profile FILE` writes a cProfile (CPU time) of the console's event loop thread during the churn (of the
+engine alone with --engine-only);
 `--py-spy FILE` a py-spy speedscope profile of every thread of the console (first run only, both).
 """
 
@@ -112,7 +113,7 @@ def console_main(
         if profile:
             import cProfile
 
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.thread_time)  # the loop's CPU, not the time other processes took
             profiler.enable()
         await stop
         if profiler is not None:
@@ -461,7 +462,7 @@ def main(argv: list[str] | None = None) -> None:
                         False,
                         args.rate,
                         args.seconds,
-                        None,
+                        profile if args.engine_only else None,
                         spy if args.engine_only else None,
                     )
                     engine.append(result)

@@ -169,9 +169,9 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
         """
         if (title, subtitle) == self._titles:
             return
-        first = self._titles is None
+        before = self._titles
         self._titles = (title, subtitle)
-        if first or not self.is_mounted:
+        if before is None or not self.is_mounted:
             self.border_title, self.border_subtitle = title, subtitle
             return
         self.refresh = self._hold_refresh  # type: ignore[method-assign]
@@ -181,7 +181,10 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
             del self.refresh
         top, left = self.content_offset.y, self.content_offset.x
         outer = self.outer_size
-        self.refresh(Region(-left, -top, outer.width, 1), Region(-left, outer.height - top - 1, outer.width, 1))
+        lines = [Region(-left, -top, outer.width, 1)] if title != before[0] else []
+        if subtitle != before[1]:
+            lines.append(Region(-left, outer.height - top - 1, outer.width, 1))
+        self.refresh(*lines)
 
     def _hold_refresh(self, *regions: Region, **options: bool) -> AppTree:
         return self

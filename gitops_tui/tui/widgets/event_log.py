@@ -83,7 +83,7 @@ class EventLogView(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, len(self._shown) - self.scrollable_content_region.height), animate=False,
                            immediate=True)
         self._update_title()
-        self.refresh()
+        self.refresh(self.size.region)  # the lines only: the border (and its title) stays as drawn
 
     def _set_virtual_size(self, size: Size) -> None:
         """Grow the scrollable height, without a layout pass where the scrollbar stays as it is.
