@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gitops_tui.cluster.errors import ClusterError
@@ -227,10 +228,18 @@ class AutoSyncDriver:
             enabled=worker.auto_override is not False,
             operation_running=running is not None,
         )
-        if running is None and not decision.sync:
-            self._waits.done(worker.name)  # nothing to wait for any more (or the policy has its own reason)
         if decision.retry_at is not None:
             self._call_later(worker, decision.retry_at - now)
+            due = datetime.now(UTC) + timedelta(seconds=decision.retry_at - now)
+            attempts = worker.auto_memory.heal_attempts
+            self._waits.wait(
+                worker.name,
+                f"auto-sync waiting: self-heal backs off until {due:%H:%M:%S} UTC ({attempts} heal attempts so far "
+                "for this revision)",
+                about=f"heal backoff {attempts}",
+            )
+        elif running is None and not decision.sync:
+            self._waits.done(worker.name)  # nothing to wait for any more (or the policy has its own reason)
         if decision.sync and worker.state.revision is not None:
             self._begin(worker, decision)
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from gitops_tui.cluster.clusters import Clusters
+from gitops_tui.cluster.errors import Target
 from gitops_tui.engine.auto_sync import AutoSyncPolicy
 from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.lease import LeaseManager, parse_time
@@ -36,29 +38,42 @@ LATE = 3.0
 """Seconds the sandbox takes to answer a Lease update while the heartbeat is made late (> CLAIM_SECONDS)."""
 APPS = ("alpha", "bravo", "charlie")
 IDENTITY = "bastion-a"
+HEAL_BACKOFF = 10.0
+"""Seconds self-heal waits after an automated sync before healing drift (long enough to see it wait)."""
 
 
-@pytest.fixture
-async def console(world: SyncWorld) -> AsyncIterator[Reconciler]:
-    settings = dataclasses.replace(QUIET, auto_sync=AutoSyncPolicy(claim_seconds=CLAIM_SECONDS))
+def _console(world: SyncWorld, policy: AutoSyncPolicy, **sync_policy: Any) -> Reconciler:
+    settings = dataclasses.replace(QUIET, auto_sync=policy)
     patient = dataclasses.replace(FAST_CLIENT, read_timeout=30.0)  # the faults below answer late, not never
     clusters = Clusters(world.kubeconfig, client_settings=patient, cache_settings=FAST_CACHE)
     one_at_a_time = SyncSettings(wait=FAST_WAIT, operations_per_cluster=1, operations_in_flight_per_cluster=1)
-    made = Reconciler(
-        _apps(world),
+    return Reconciler(
+        _apps(world, **sync_policy),
         clusters=clusters,
         pool=MirrorPool(world.tmp_path / "mirrors"),
         settings=settings,
         executor=SyncRunner(leases=LeaseManager(identity=IDENTITY), settings=one_at_a_time),
         history=HistoryStore.for_clusters(clusters),
     )
+
+
+@pytest.fixture
+async def console(world: SyncWorld) -> AsyncIterator[Reconciler]:
+    made = _console(world, AutoSyncPolicy(claim_seconds=CLAIM_SECONDS))
     yield made
     world.sandbox.clear_faults()
     await made.stop()
 
 
-def _apps(world: SyncWorld) -> list[AppSpec]:
-    return [app(name, world.remote, name, automated=True) for name in APPS]
+@pytest.fixture
+async def healing_console(world: SyncWorld) -> AsyncIterator[Reconciler]:
+    made = _console(world, AutoSyncPolicy(heal_backoff=HEAL_BACKOFF), self_heal=True)
+    yield made
+    await made.stop()
+
+
+def _apps(world: SyncWorld, **sync_policy: Any) -> list[AppSpec]:
+    return [app(name, world.remote, name, automated=True, **sync_policy) for name in APPS]
 
 
 def _commit_all(world: SyncWorld, level: str) -> str:
@@ -160,3 +175,37 @@ async def test_an_automated_sync_that_finds_an_operation_running_says_so_and_run
     )
     await eventually(lambda: console.snapshot()["alpha"].sync is SyncStatus.SYNCED, 20, "alpha Synced")
     assert console.activity("alpha").auto_sync_note == ""
+
+
+async def test_self_heal_waiting_out_its_backoff_says_until_when_and_heals_when_due(
+    world: SyncWorld, healing_console: Reconciler
+) -> None:
+    console = healing_console
+    first = _commit_all(world, "info")
+    await console.start()
+    await eventually(_all_synced_at(console, first), 60, "the first automated syncs")
+    live = world.get("ConfigMap", "alpha-settings")
+    assert live is not None
+    live["data"] = {"LEVEL": "edited-by-hand"}
+    live["metadata"].pop("managedFields", None)
+    world.client.request_json(
+        "PUT",
+        "/api/v1/namespaces/shop/configmaps/alpha-settings",
+        Target("update", "configmaps", "alpha-settings", "shop"),
+        body=live,
+        content_type="application/json",
+        query=[("fieldManager", "kubectl-edit")],
+    )
+    note = await eventually(
+        lambda: console.activity("alpha").auto_sync_note, HEAL_BACKOFF, "the heal's backoff to be shown"
+    )
+    assert note.startswith("auto-sync waiting: self-heal backs off until ")
+    assert note.endswith(" UTC (0 heal attempts so far for this revision)")
+    assert console.snapshot()["alpha"].sync is SyncStatus.OUT_OF_SYNC
+    # The wait ends on its own: healed once due, and the note goes.
+    await eventually(
+        lambda: (world.get("ConfigMap", "alpha-settings") or {}).get("data") == {"LEVEL": "info"},
+        HEAL_BACKOFF + 20,
+        "the drift healed",
+    )
+    await eventually(lambda: console.activity("alpha").auto_sync_note == "", 20, "the note gone")
