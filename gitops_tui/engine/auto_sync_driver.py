@@ -14,9 +14,9 @@ again later, instead of failing and never retrying that revision. It also reads 
 pause again, so a rollback made in another console is not undone here by the next automated sync.
 
 Never silently: an automated app that waits (for its claim's heartbeat, another console's operation, an
-operation already running here) says so in its activity note and once in the events, and is decided on
-again when the wait ends (the next claims round, a recheck of the Lease, the end of that operation). An
-automated sync that cannot start says why and counts as a failed attempt.
+operation already running here, self-heal's backoff) says so in its activity note and once in the events,
+and is decided on again when the wait ends (the next claims round, a recheck of the Lease, the end of that
+operation, a timer). An automated sync that cannot start says why and counts as a failed attempt.
 """
 
 from __future__ import annotations

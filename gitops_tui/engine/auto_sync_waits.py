@@ -8,7 +8,8 @@ automated app is ever held back silently:
   server: other consoles may already judge this one gone), that is said once per lapse, and every app held
   back is decided on again after the claims round that renews the heartbeat (`ready`);
 - waiting for an operation: another console's operation holds the app's operation Lease, or an operation
-  of this console is already running; the activity note names it, the events say it once per holder.
+  of this console is already running; the activity note names it, the events say it once per holder;
+- waiting out self-heal's backoff: the note says until when.
 """
 
 from __future__ import annotations
