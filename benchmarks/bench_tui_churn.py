@@ -390,7 +390,9 @@ def report(label: str, result: dict[str, Any]) -> None:
     load = Path("/proc/loadavg").read_text().split()[0]
     print(
         f"{label}: compared every app {result['ready_s']:.1f} s after start; idle {result['idle']:.1f}% of a core; "
-        f"under churn {result['whole']:.1f}% (CPU-s / churn s), median window {statistics.median(windows):.1f}% ("
+        f"under churn {result['whole']:.1f}% (CPU-s / churn s; "
+        f"{result['whole'] / 100 * result['took'] / result['sent'] * 1000:.1f} ms of CPU per change), "
+        f"median window {statistics.median(windows):.1f}% ("
         f"{', '.join(f'{w:.0f}' for w in windows)}); RSS {result['rss'] / 2**20:.0f} MiB; "
         f"{result['sent']} changes in {result['took']:.0f} s ({result['sent'] / result['took']:.0f}/s; "
         f"{result['late']} sent late by > 100 ms); "

@@ -86,3 +86,18 @@ async def test_a_filtered_out_app_that_starts_to_match_appears() -> None:
 
         source.publish([state])  # healthy again: filtered out again
         await wait_for(pilot, lambda: "guestbook" not in app_order(app))
+
+
+async def test_news_arriving_faster_than_it_is_applied_is_merged_and_none_is_lost() -> None:
+    app = make_app()
+    source = app.source
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        tree = app.tree
+        names = sorted(name for name, state in tree.states.items() if not state.error)  # an error hides health
+        for name in names:  # one delivery per app, back to back: faster than NEWS_INTERVAL
+            source.publish([replace(tree.states[name], health=Health(HealthStatus.SUSPENDED, "paused"))])
+
+        await wait_for(pilot, lambda: all(tree.states[n].health.status is HealthStatus.SUSPENDED for n in names))
+        for name in names:
+            assert "Suspended" in line_of(app, lambda r, name=name: r.kind is RowKind.APP and r.app == name)
