@@ -282,7 +282,8 @@ class Reconciler:
             return {key: found for key in keys | store.keys_by_app(app) if (found := store.entry(key)) is not None}
 
         return await self._revision_diffs.diff(worker.spec, revision, render, live,
-                                               lambda work: run_in(pools.compute, work))
+                                               lambda work: run_in(pools.compute, work),
+                                               worker.comparer.prediction_for)
 
     # ---- commands -----------------------------------------------------------------------------------
 

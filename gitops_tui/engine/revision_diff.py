@@ -12,6 +12,7 @@ visit to an entry costs a dictionary lookup while nothing changed in the cluster
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import replace
@@ -21,6 +22,7 @@ from gitops_tui.cluster.store import CachedObject
 from gitops_tui.engine.desired import DesiredItem, DesiredSet
 from gitops_tui.engine.diff import EXTRANEOUS, ResourceDiff, compare_resource
 from gitops_tui.engine.health import is_hook
+from gitops_tui.engine.live_compare import Prediction
 from gitops_tui.model import AppSpec, ResourceKey, SyncStatus
 
 NOT_IN_REVISION = "not in this revision (stays: a rollback prunes nothing)"
@@ -65,26 +67,48 @@ class RevisionDiffs:
         render: Callable[[], Awaitable[DesiredSet]],
         live_entries: Callable[[frozenset[ResourceKey]], LiveEntries],
         compute: Callable[[Callable[[], list[ResourceDiff]]], Awaitable[list[ResourceDiff]]],
+        prediction_for: Callable[[ResourceKey], Prediction | None] = lambda _key: None,
     ) -> list[ResourceDiff]:
         """`render` renders the revision (on the git pool); `live_entries` reads the cache for the keys (the
-        loop); `compute` runs the comparison off the loop. Errors of `render` pass through unchanged."""
+        loop); `compute` runs the comparison off the loop; `prediction_for` is the compare's cached server
+        prediction of a key. Errors of `render` pass through unchanged."""
         desired = self._renders.get((app.name, revision))
         if desired is None:
             desired = await render()
             self._renders.put((app.name, revision), desired)
         live = live_entries(desired.keys)
         versions = frozenset((key, entry.resource_version) for key, entry in live.items())
-        cache_key = (app.name, desired.revision.sha, versions)
+        predicted = server_predictions(desired.items, live, prediction_for)
+        cache_key = (app.name, desired.revision.sha, versions, frozenset(predicted))
         found = self._diffs.get(cache_key)
         if found is None:
-            found = await compute(lambda: changed_resources(app, desired.items, live))
+            found = await compute(lambda: changed_resources(app, desired.items, live, predicted))
             self._diffs.put(cache_key, found)
         return list(found)
 
 
-def changed_resources(app: AppSpec, items: Sequence[DesiredItem], live: LiveEntries) -> list[ResourceDiff]:
-    """Every resource the revision would change (desired against live, no server prediction), then the live
-    resources it does not have (NOT_IN_REVISION: a rollback leaves them; it prunes only when asked)."""
+def server_predictions(
+    items: Sequence[DesiredItem], live: LiveEntries, prediction_for: Callable[[ResourceKey], Prediction | None]
+) -> dict[ResourceKey, bytes]:
+    """The server's predictions that still hold for these very objects: a resource the revision has exactly
+    as Git has it now, against the same live version. The diff then agrees with the main diff pane (and
+    with what the server would make of the apply); other resources are predicted locally."""
+    usable: dict[ResourceKey, bytes] = {}
+    for item in items:
+        prediction, entry = prediction_for(item.key), live.get(item.key)
+        if prediction is None or entry is None or prediction.raw is None or prediction.error:
+            continue
+        if (prediction.digest, prediction.version) == (item.digest, entry.resource_version):
+            usable[item.key] = prediction.raw
+    return usable
+
+
+def changed_resources(
+    app: AppSpec, items: Sequence[DesiredItem], live: LiveEntries, predicted: Mapping[ResourceKey, bytes] | None = None
+) -> list[ResourceDiff]:
+    """Every resource the revision would change (desired against live, through the server's prediction where
+    one holds), then the live resources it does not have (NOT_IN_REVISION: a rollback leaves them; it prunes
+    only when asked)."""
     diffs: list[ResourceDiff] = []
     desired_keys = set()
     for item in sorted(items, key=lambda i: _order(i.key)):
@@ -92,8 +116,13 @@ def changed_resources(app: AppSpec, items: Sequence[DesiredItem], live: LiveEntr
         if item.hook:
             continue
         entry = live.get(item.key)
+        raw = predicted.get(item.key) if predicted else None
         diff = compare_resource(
-            item.key, item.obj, entry.parse() if entry is not None else None, ignore=app.ignore_differences
+            item.key,
+            item.obj,
+            entry.parse() if entry is not None else None,
+            predicted=json.loads(raw) if raw is not None else None,
+            ignore=app.ignore_differences,
         )
         if diff.status is not SyncStatus.SYNCED:
             diffs.append(diff)

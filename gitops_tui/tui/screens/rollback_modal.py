@@ -166,11 +166,11 @@ class RollbackModal(ModalScreen[int | None]):
         if isinstance(answer, str):
             view.show_message(answer)
         elif not answer:
-            view.show_message(
-                f"Rolling back to #{entry.id} changes nothing in the cluster: live matches its manifests."
-            )
+            view.show_message(f"Rolling back to #{entry.id} changes nothing in the cluster (live matches it).")
         else:
             view.show(answer)
+            if view.hunks:  # the first change in view at once (the area is small at 80x24), once laid out
+                view.call_after_refresh(view.action_hunk, 1)
 
     def _entry(self, option_id: str | None) -> HistoryEntry | None:
         return next((e for e in self.entries if str(e.id) == option_id), None)
