@@ -104,15 +104,14 @@ class LeaseGrant:
     lost: str = ""
     count: int = 1
     writers: int = 0
-    """How many of the counts are operations writing under it (the rest only hold it: an automated sync
-    keeps it from the moment it decides to sync, through its wait for a writer's place)."""
+    """How many of the counts write under it now (the others only hold it: a queued automated sync)."""
     written_at: float = 0.0
     """time.monotonic() of the last write that named this console holder (taken or renewed)."""
     written_seconds: int = 0
     """The leaseDurationSeconds that write set."""
     released: bool = False
     renewing: bool = False
-    """A renewal of it is under way in a thread (the schedule does not start a second one)."""
+    """A renewal of it is under way in a thread."""
     on_lost: list[Callable[[], None]] = field(default_factory=list, repr=False)
     """Called on the loop when a renewal finds the lease lost (the sync's waits wake up and stop at once)."""
     _fd: int | None = field(default=None, repr=False)
@@ -151,9 +150,14 @@ class LeaseRecords:
         self.namespace = namespace
         self._now = now
         self._locks_dir = locks_dir
-        self._released: dict[tuple[str, str], dict[str, Any]] = {}
-        """Leases as our release left them: taking one again PUTs it at once (a conflict if anyone wrote it
-        since), without reading it first."""
+        self._known: dict[tuple[str, str], dict[str, Any] | None] = {}
+        """(context, Lease name) -> the Lease as last seen (listed once per context, or as our release left
+        it), None where the list had none: taking it then writes at once (a PUT conditional on what was seen,
+        or a create) without reading it first; a conflict means someone wrote it since, and it is read."""
+        self._listed: set[str] = set()
+        self._known_absent: set[str] = set()
+        """Contexts whose list succeeded: a Lease not in `_known` there did not exist when listed."""
+        self._listing = threading.Lock()
 
     def _path(self, name: str = "") -> str:
         base = f"{LEASE_API}/namespaces/{self.namespace}/leases"
@@ -192,9 +196,10 @@ class LeaseRecords:
 
     def _acquire_lease(self, client: ClusterClient, app: str, seconds: int) -> LeaseAttempt:
         name, where = safe_name(app), self.where(client, app)
-        known = self._released.pop((client.context, app), None)
+        seen, known = self._last_seen(client, name)
         for _ in range(5):  # each pass loses at most one race; five are plenty
-            lease, known = known or self.read(client, app), None
+            lease = known if seen else self.read(client, app)
+            seen = False
             now = self._now()
             if lease is None:
                 body = {
@@ -223,6 +228,30 @@ class LeaseRecords:
             return self._granted(client, app, written, seconds)
         holder = self.holder(client, app)
         return LeaseAttempt(None, holder or LeaseHolder("another console", None, seconds, where))
+
+    def _last_seen(self, client: ClusterClient, name: str) -> tuple[bool, dict[str, Any] | None]:
+        """(True, the Lease or None: seen not to exist) when this console has seen it, else (False, None). Listed
+        once per context: a first start with a thousand apps does not read each Lease before writing it."""
+        with self._listing:
+            if client.context not in self._listed:
+                self._listed.add(client.context)
+                try:
+                    page = client.request_json("GET", self._path(), Target("list", _RESOURCE, "", self.namespace))
+                except ClusterError:
+                    pass  # not listable (403, no namespace yet): each is read when taken
+                else:
+                    for item in page.get("items") or ():
+                        found = str((item.get("metadata") or {}).get("name") or "")
+                        item.setdefault("apiVersion", "coordination.k8s.io/v1")
+                        item.setdefault("kind", "Lease")
+                        self._known.setdefault((client.context, found), item)
+                    self._known_absent.add(client.context)
+            key = (client.context, name)
+            if key in self._known:
+                return True, self._known.pop(key)
+            if client.context in self._known_absent:
+                return True, None
+            return False, None
 
     def _create(self, client: ClusterClient, body: dict[str, Any]) -> dict[str, Any]:
         """POST the new Lease; the console namespace is made only when the server says it is missing (once per
@@ -311,7 +340,7 @@ class LeaseRecords:
                             return
                     lease["spec"] = {**(lease.get("spec") or {}), "holderIdentity": None, "leaseDurationSeconds": 1}
                     try:
-                        self._released[(client.context, grant.app)] = self._put(client, lease)
+                        self._known[(client.context, safe_name(grant.app))] = self._put(client, lease)
                         return
                     except ConflictError:
                         lease = None

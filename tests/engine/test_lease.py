@@ -28,20 +28,25 @@ __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 
 
 async def test_a_second_consoles_lease_blocks_a_concurrent_sync(world: SyncWorld) -> None:
-    world.commit({"shop/web.yaml": deployment("web"), "shop/a.yaml": configmap("a")}, "shop")
+    # A's Deployment never becomes healthy: A holds the Lease in its wave's wait for as long as the test needs.
+    slow = deployment("web", "shop/web:crashloop").replace("progressDeadlineSeconds: 20",
+                                                           "progressDeadlineSeconds: 100000")
+    world.commit({"shop/web.yaml": slow, "shop/a.yaml": configmap("a")}, "shop")
     console_a = SyncRunner(leases=LeaseManager(identity="bastion-a-1-aaa"), settings=SyncSettings(wait=FAST_WAIT))
     console_b = SyncRunner(leases=LeaseManager(identity="bastion-b-2-bbb"), settings=SyncSettings(wait=FAST_WAIT))
     job_a, recorder_a = world.job(world.app())
     running = asyncio.create_task(console_a.run(job_a))
-    await eventually(lambda: any(r.key.name == "a" for u in recorder_a.updates for r in u.results),
-                     what="console A writing")
+    await eventually(lambda: any("waiting for" in u.message for u in recorder_a.updates), what="console A waiting")
     blocked, _ = await world.sync(world.app(), runner=console_b)
     assert blocked.phase is OperationPhase.ERROR
     assert "another console is syncing it: bastion-a-1-aaa holds Lease gitops-tui/shop" in blocked.message
     assert "until 20" in blocked.message and "UTC" in blocked.message  # says when it expires
     assert blocked.results == ()
-    done = await running
-    assert done.phase is OperationPhase.SUCCEEDED, done.message
+    assert not running.done()  # B's refusal did not disturb A
+    console_a.terminate("shop")
+    done = await asyncio.wait_for(running, 10)
+    assert done.phase is OperationPhase.FAILED and done.message == "terminated by user"
+    world.commit({"shop/web.yaml": None}, "without the Deployment")
     after, _ = await world.sync(world.app(), runner=console_b)  # released: B may sync now
     assert after.phase is OperationPhase.SUCCEEDED, after.message
 
