@@ -52,6 +52,7 @@ from gitops_tui.engine.operations_runner import OperationsRunner, release_leases
 from gitops_tui.engine.read_only import context_read_only, refuse_context_writes
 from gitops_tui.engine.resource_tree import TreeNode, resource_tree
 from gitops_tui.engine.revision_diff import RevisionDiffs
+from gitops_tui.engine.shared_pause import SharedPause, switched_off_note
 from gitops_tui.engine.sync_plan import SyncPlan
 from gitops_tui.engine.sync_preview import preview_plan
 from gitops_tui.model import (
@@ -93,6 +94,8 @@ class ReconcilerSettings:
     auto_sync: AutoSyncPolicy = field(default_factory=AutoSyncPolicy)
     read_only_contexts: Mapping[str, str] = field(default_factory=dict)
     """Kubeconfig context -> why its apps take no writes (config file `contexts:`); see read_only.py."""
+    pause_recheck: float = 15.0
+    """Seconds between reads of the shared auto-sync pause of an app paused here (engine/shared_pause.py)."""
 
 
 class Reconciler:
@@ -127,6 +130,7 @@ class Reconciler:
         self._executor = executor
         self._auto = AutoSyncDriver(self, getattr(executor, "leases", None))
         self._revision_diffs = RevisionDiffs()
+        self._pauses = SharedPause(self, settings.pause_recheck)
         self._running = False
         self._stopped = False
 
@@ -164,6 +168,7 @@ class Reconciler:
                 worker.pause_checked = True
         for repo in self._repos.values():
             self._spawn(poller.run(repo), f"poll {repo.url}")
+        self._spawn(self._pauses.run(), "recheck shared auto-sync pauses")
         for index in range(max(1, s.compare_workers)):
             self._spawn(self._queue.run(pools), f"compare {index}")
 
@@ -328,7 +333,9 @@ class Reconciler:
             raise ReadOnlyModeError(f"read-only mode: refusing to roll {app} back (the console writes nothing "
                                     "to clusters in read-only mode)")
         refuse_context_writes(self.settings.read_only_contexts, self._runtimes, worker, f"roll {app} back")
-        return await self._operations().rollback(worker, history_id, prune)
+        operation = await self._operations().rollback(worker, history_id, prune)
+        self._spawn(self._pauses.recheck(worker), f"read auto-sync pause {app}")  # held: cleared elsewhere resumes
+        return operation
 
     async def settled(self, app: str) -> None:
         """Wait until the app's last operation has also recorded its history (call before `stop()`)."""
@@ -341,20 +348,25 @@ class Reconciler:
         return stop(app) if stop is not None else None
 
     def set_auto_sync(self, app: str, enabled: bool) -> None:
-        """Switch automated sync on or off for this session (resumes it after a rollback)."""
+        """Switch automated sync on or off in every console: the shared pause beside the history, as a rollback
+        and `gitops-tui autosync` write it (on also resumes it after a rollback)."""
         worker = self._worker(app)
         if self.settings.read_only:
             raise ReadOnlyModeError(f"read-only mode: refusing to switch auto-sync {'on' if enabled else 'off'} "
                                     f"for {app} (nothing is synced in read-only mode)")
         refuse_context_writes(self.settings.read_only_contexts, self._runtimes, worker,
                               f"switch auto-sync {'on' if enabled else 'off'} for {app}")
-        worker.auto_override = enabled
-        worker.auto_note = "" if enabled else "automated sync switched off by the user"
-        if enabled and self._ops is not None:
-            self._spawn(self._ops.resume(worker), f"resume auto-sync {app}")
-        self._events.info(app, f"{app}: automated sync {'resumed' if enabled else 'switched off'}")
-        self._feed.app_changed(app)
-        self._consider_auto_sync(worker)
+        # Shared, like a rollback's pause and `gitops-tui autosync`: every console honours it (shared_pause.py).
+        note = "" if enabled else switched_off_note()
+        if enabled:  # nothing of the switch stays in memory: the app follows its spec (and the shared pause)
+            worker.auto_override = None if worker.spec.sync_policy.automated else True
+            self._pauses.forget(app)
+        else:
+            worker.auto_override = False
+        worker.auto_note = note
+        self._spawn(self._pauses.write(worker, enabled, note), f"write auto-sync switch {app}")
+        self._events.info(app, f"{app}: automated sync {'resumed' if enabled else 'switched off'} in every console")
+        self._feed.app_changed(app)  # switched on, it is decided on once the shared pause is cleared (write)
 
     # ---- internals: scheduling compares -------------------------------------------------------------
 
