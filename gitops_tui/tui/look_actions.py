@@ -96,7 +96,7 @@ class LookActionsMixin(_Base):
         yield SystemCommand("Refresh", "Poll Git and compare the selected app now", self.action_refresh)
         yield SystemCommand("Rollback", "Roll the selected app back to a previous sync", self.action_rollback)
         yield SystemCommand(
-            "Auto-sync on/off", "Switch automated sync of the selected app in this console", self.action_auto_sync
+            "Auto-sync on/off", "Switch automated sync of the selected app in every console", self.action_auto_sync
         )
         yield SystemCommand(
             "Terminate",

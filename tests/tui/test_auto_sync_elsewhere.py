@@ -1,7 +1,8 @@
 """`a` on an app whose automated syncs another console runs: the console says what pressing it does and not.
 
-The engine's truth (Reconciler.set_auto_sync): the switch is this console's own, for the session; it does
-not take the claim and does not stop the holder. Also: write keys act on the app under the cursor now.
+The engine's truth (Reconciler.set_auto_sync): the switch is the shared pause beside the sync history, so it
+stops (and resumes) the holder too; it does not take the claim. Also: write keys act on the app under the
+cursor now.
 """
 
 from __future__ import annotations
@@ -54,20 +55,22 @@ async def test_a_asks_first_and_says_the_other_console_goes_on_syncing(size: tup
         await pilot.press("a")
         modal = app.screen
         assert isinstance(modal, ConfirmModal)
-        assert modal.title_text == "Switch auto-sync of checkout off here?"
-        assert "goes on doing so" in modal.question and f"does not stop {HOLDER} or take its claim" in modal.question
-        assert "THIS console only" in modal.question
+        assert modal.title_text == "Switch auto-sync of checkout off everywhere?"
+        assert "in every console" in modal.question and f"{HOLDER} stops before its next automated sync" in (
+            modal.question
+        )
+        assert "gitops-tui autosync checkout on" in modal.question and f"does not take {HOLDER}'s" in modal.question
         await pilot.press("n")
         assert source.calls == []  # asked, not done
 
         await pilot.press("a", "y")
         await wait_for(pilot, lambda: source.calls == [("auto-sync", "checkout", "off")])
-        assert notified(app, f"checkout: automated sync switched off in this console only; {HOLDER} still runs")
+        assert notified(app, f"checkout: automated sync switched off in every console; {HOLDER} stops before")
 
         await pilot.press("a")
         modal = app.screen
-        assert isinstance(modal, ConfirmModal) and modal.title_text == "Resume auto-sync of checkout here?"
-        assert f"does not take the claim from {HOLDER}" in modal.question
+        assert isinstance(modal, ConfirmModal) and modal.title_text == "Resume auto-sync of checkout everywhere?"
+        assert f"{HOLDER} included" in modal.question and f"does not take the claim from {HOLDER}" in modal.question
         await pilot.press("y")
         await wait_for(pilot, lambda: source.calls[-1] == ("auto-sync", "checkout", "on"))
 
@@ -84,7 +87,7 @@ async def test_a_on_an_app_this_console_auto_syncs_switches_at_once() -> None:
         await pilot.press("a")
         assert not isinstance(app.screen, ConfirmModal)
         assert source.calls == [("auto-sync", automated, "off")]
-        assert notified(app, f"{automated}: automated sync switched off for this session.")
+        assert notified(app, f"{automated}: automated sync switched off in every console, until resumed")
 
 
 async def test_a_write_key_right_after_a_move_acts_on_the_app_under_the_cursor() -> None:

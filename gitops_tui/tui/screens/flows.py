@@ -252,11 +252,17 @@ class CommandsMixin(_Base):
             self.report_error("auto-sync", exc)
             return
         if holder:
-            word = "resumed in this console" if enabled else "switched off in this console only"
-            self.notify(f"{state.name}: automated sync {word}; {holder} still runs its automated syncs.", timeout=5)
+            then = "runs it again shortly" if enabled else "stops before its next automated sync"
+            word = "resumed" if enabled else "switched off"
+            self.notify(f"{state.name}: automated sync {word} in every console; {holder} {then}.", timeout=5)
+        elif enabled:
+            self.notify(f"{state.name}: automated sync resumed in every console.", timeout=3)
         else:
-            word = "resumed" if enabled else "switched off for this session"
-            self.notify(f"{state.name}: automated sync {word}.", timeout=3)
+            self.notify(
+                f"{state.name}: automated sync switched off in every console, until resumed "
+                f"(a, or gitops-tui autosync {state.name} on).",
+                timeout=4,
+            )
         self.tree.update_states({}, {state.name: self._auto_glyph(state)})
         self._show_details()
 
@@ -329,25 +335,22 @@ class CommandsMixin(_Base):
 def auto_sync_elsewhere_question(app: str, holder: str, enabled: bool) -> tuple[str, str]:
     """What `a` does on an app whose automated syncs another console runs, in words true to the engine.
 
-    `Reconciler.set_auto_sync` switches this console's own auto-sync for the session (in memory): it does
-    not take the claim, and the holder goes on syncing. Resuming also clears the pause a rollback (or
-    `gitops-tui autosync APP off`) left in the shared history, which the holder reads before each automated
-    sync (auto_sync_driver.py); a holder that has already paused itself for it stays paused, in memory.
+    `Reconciler.set_auto_sync` writes the shared pause beside the sync history (as a rollback and
+    `gitops-tui autosync APP off|on` do): the holder reads it before each automated sync and rereads a
+    pause it holds, so switching off stops it and switching on resumes it. The claim stays where it is.
     """
     if enabled:
         return (
-            f"Resume auto-sync of {app} here?",
+            f"Resume auto-sync of {app} everywhere?",
             f"{holder} runs {app}'s automated syncs; this console only watches.\n\n"
-            f"y resumes auto-sync of {app} in this console and clears the pause a rollback or `autosync off` "
-            f"left in the shared sync history. It does not take the claim from {holder}. If {holder} has "
-            f"paused itself, resume it there too (a in that console).",
+            f"y clears the shared pause (kept beside the sync history): every console resumes auto-sync of "
+            f"{app}, {holder} included, and Git is followed again. It does not take the claim from {holder}.",
         )
     return (
-        f"Switch auto-sync of {app} off here?",
-        f"{holder} runs {app}'s automated syncs and self-heal, and goes on doing so.\n\n"
-        f"y switches auto-sync off in THIS console only, until it restarts (it counts if this console "
-        f"takes over when {holder} stops). It does not stop {holder} or take its claim.\n\n"
-        f"To stop auto-sync of {app} everywhere: `gitops-tui autosync {app} off` or a rollback (R) pauses "
-        f"it in the shared sync history, which {holder} reads before each automated sync; or press a in "
-        f"{holder}'s console.",
+        f"Switch auto-sync of {app} off everywhere?",
+        f"{holder} runs {app}'s automated syncs and self-heal.\n\n"
+        f"y pauses auto-sync of {app} in every console, as `gitops-tui autosync {app} off` does (the pause is "
+        f"kept beside the sync history): {holder} stops before its next automated sync, and the pause outlives "
+        f"restarts until someone resumes it (a, or `gitops-tui autosync {app} on`). It does not take {holder}'s "
+        f"claim.",
     )

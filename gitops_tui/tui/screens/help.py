@@ -41,7 +41,7 @@ HELP: dict[str, tuple[str, str]] = {
     "sync-prune": ("Act", "sync with prune (deletes what is no longer in Git)"),
     "rollback": ("Act", "roll back to a previous sync (pauses auto-sync)"),
     "terminate": ("Act", "terminate the running sync (asks first; stops after its current step)"),
-    "auto-sync": ("Act", "auto-sync on / off in this console, for this session (↔: another console runs it)"),
+    "auto-sync": ("Act", "auto-sync on / off in every console (a shared pause; ↔: another console runs it)"),
     "refresh": ("Act", "refresh: poll Git and compare now"),
     "diff": ("Look", "diff of the selection (an app: all its OutOfSync resources)"),
     "hunk(1)": ("Look", "next changed hunk (in the diff)"),
