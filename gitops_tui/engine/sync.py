@@ -38,6 +38,7 @@ from gitops_tui.engine.lease import LeaseGrant, LeaseHeldError, LeaseManager
 from gitops_tui.engine.operations import OperationInProgressError, ReconcilerError, SyncJob, SyncRequest
 from gitops_tui.engine.sync_plan import SyncOptions, plan_sync
 from gitops_tui.engine.sync_slots import DEFAULT_IN_FLIGHT, DEFAULT_WRITERS, ClusterSlots, Slot
+from gitops_tui.engine.sync_threads import in_sync_thread
 from gitops_tui.engine.sync_waits import SyncStopped, WaitSettings, sleep_unless_stopped
 from gitops_tui.engine.sync_walk import PlanWalker, WalkOutcome
 from gitops_tui.engine.sync_watch import reader_for
@@ -249,7 +250,7 @@ class SyncRunner:
             if stopped:
                 return control.finish(OperationPhase.FAILED, f"{stopped} (after attempt {attempt}: "
                                                              f"{outcome.message})")
-            live = await asyncio.to_thread(read_live, job.client, [*live, *(i.key for i in job.desired)])
+            live = await in_sync_thread(read_live, job.client, [*live, *(i.key for i in job.desired)])
             control.results.clear()  # the results on show are the current attempt's
             attempt += 1
 

@@ -20,6 +20,7 @@ from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import NotFoundError
 from gitops_tui.engine.health import assess_health, has_health_check
 from gitops_tui.engine.sync_plan_text import display_key
+from gitops_tui.engine.sync_threads import in_sync_thread
 from gitops_tui.engine.sync_watch import CacheReader, at_least
 from gitops_tui.model import HealthStatus, ResourceKey
 
@@ -146,7 +147,7 @@ async def wait_for(
             current, to_get = _read_cached(watch, judges, pending, written, seen, lagging=now - started <
                                            settings.cache_lag)
             if to_get and now >= next_get:
-                objects = await asyncio.to_thread(_get_all, client, to_get)
+                objects = await in_sync_thread(_get_all, client, to_get)
                 fetched.update(zip(to_get, objects, strict=True))
                 next_get = time.monotonic() + settings.poll_interval
             for key in to_get:

@@ -7,7 +7,6 @@ Each step's outcome becomes a `ResourceResult` through the operation control, as
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from gitops_tui.cluster.errors import ClusterError, NotFoundError, ReadOnlyError
 from gitops_tui.engine.sync_hooks import PreparedHook, delete_after, delete_before_creation, prepare_hook
 from gitops_tui.engine.sync_plan import PlannedStep, SyncAction, SyncPlan
 from gitops_tui.engine.sync_plan_text import display_key
+from gitops_tui.engine.sync_threads import in_sync_thread
 from gitops_tui.engine.sync_waits import (
     Judge,
     SyncStopped,
@@ -146,7 +146,7 @@ class PlanWalker:
 
     async def _run_step(self, step: PlannedStep) -> _Pending | None:
         if step.action is SyncAction.PRUNE:
-            await asyncio.to_thread(self.client.delete, step.key, dry_run=self.dry_run)
+            await in_sync_thread(self.client.delete, step.key, dry_run=self.dry_run)
             index = self._result(step, step.key, ResourceAction.PRUNED, "would be pruned" if self.dry_run else
                                  "deleting")
             return _Pending(index, step.key, None)
@@ -178,7 +178,7 @@ class PlanWalker:
 
     async def _apply(self, step: PlannedStep, obj: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         try:
-            return await asyncio.to_thread(self.client.apply, obj or step.obj, app=self.app, dry_run=self.dry_run,
+            return await in_sync_thread(self.client.apply, obj or step.obj, app=self.app, dry_run=self.dry_run,
                                            force=self.plan.options.force)
         except NotFoundError:
             if self._placed_later(step):
@@ -191,7 +191,7 @@ class PlanWalker:
 
     async def _start_hook(self, step: PlannedStep) -> _Pending:
         hook = prepare_hook(step)
-        if await asyncio.to_thread(delete_before_creation, self.client, hook, dry_run=self.dry_run):
+        if await in_sync_thread(delete_before_creation, self.client, hook, dry_run=self.dry_run):
             await wait_gone(self.client, [hook.key], settings=self.wait, should_stop=self.control.should_stop,
                             report=self.control.report, what=f"{step.phase} hook {display_key(hook.key)}",
                             watch=self.watch, wakers=self.control.wakers)
@@ -220,7 +220,7 @@ class PlanWalker:
             result = self.control.results[item.index]
             if item.hook is not None:
                 words = f"{result.phase} hook {verdict.message}"
-                cleanup = await asyncio.to_thread(self._delete_after, item.hook, verdict.ok)
+                cleanup = await in_sync_thread(self._delete_after, item.hook, verdict.ok)
                 words = f"{words}; {cleanup}" if cleanup else words
             elif item.judge is None:
                 words = "pruned" if verdict.ok else f"not pruned: {verdict.message}"
@@ -254,7 +254,7 @@ class PlanWalker:
     async def _create_namespace(self, name: str) -> None:
         key = ResourceKey("", "Namespace", "", name)
         try:
-            created = await asyncio.to_thread(self.client.ensure_namespace, name, dry_run=self.dry_run)
+            created = await in_sync_thread(self.client.ensure_namespace, name, dry_run=self.dry_run)
         except ReadOnlyError:
             raise
         except ClusterError as exc:

@@ -14,13 +14,13 @@ Blocking client calls run in threads; the caller turns the outcome into a result
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.engine.sync_plan import PlannedStep, SyncOptions, WriteMode
+from gitops_tui.engine.sync_threads import in_sync_thread
 from gitops_tui.model import ResourceAction, ResourceKey
 
 WaitDeleted = Callable[[ResourceKey], Awaitable[None]]
@@ -65,20 +65,20 @@ async def write_step(
                 on_written(step.key, applied)
             return applied
 
-        applied = await asyncio.to_thread(apply)
+        applied = await in_sync_thread(apply)
         return _say(_applied(applied, live), applied, dry_run)
     if mode is WriteMode.CLIENT_SIDE_APPLY:
-        verb, applied = await asyncio.to_thread(
+        verb, applied = await in_sync_thread(
             client.apply_client_side, obj, app=app, dry_run=dry_run, validate=validate
         )
         action = ResourceAction.CREATED if verb == "created" else _applied(applied, live)
         return _say(action, applied, dry_run, "client-side apply")
     if mode is WriteMode.RECREATE and live is not None and not dry_run:
-        await asyncio.to_thread(client.delete, step.key, propagation="Background")
+        await in_sync_thread(client.delete, step.key, propagation="Background")
         await wait_deleted(step.key)
-        created = await asyncio.to_thread(client.create, obj, app=app, validate=validate)
+        created = await in_sync_thread(client.create, obj, app=app, validate=validate)
         return Written(ResourceAction.REPLACED, "deleted and created again (Force=true,Replace=true)", created)
-    verb, replaced = await asyncio.to_thread(client.replace, obj, app=app, dry_run=dry_run, validate=validate)
+    verb, replaced = await in_sync_thread(client.replace, obj, app=app, dry_run=dry_run, validate=validate)
     action = ResourceAction.CREATED if verb == "created" else ResourceAction.REPLACED
     return _say(action, replaced, dry_run, "Replace=true")
 
