@@ -348,7 +348,8 @@ class AutoSyncDriver:
         return False
 
     async def _paused_elsewhere(self, worker: AppWorker) -> bool:
-        """A rollback in another console pauses the app's auto-sync in the cluster: honour it here too."""
+        """A rollback, `a` in another console or `gitops-tui autosync off` pauses the app's auto-sync in the cluster
+        (the shared pause, engine/shared_pause.py): honour it here too."""
         read = getattr(self._r.history_store, "auto_sync_pause", None)
         if read is None:
             return False
@@ -362,7 +363,7 @@ class AutoSyncDriver:
         worker.auto_override = False
         worker.auto_note = str(getattr(pause, "reason", "") or "paused after a rollback")
         self._r._events.warning(
-            worker.name, f"{worker.name}: automated sync paused by a rollback in another console: {worker.auto_note}"
+            worker.name, f"{worker.name}: automated sync paused in another console (or the CLI): {worker.auto_note}"
         )
         self._r._feed.app_changed(worker.name)
         return True
