@@ -27,14 +27,12 @@ from gitops_tui.cluster.client import ClientSettings
 from gitops_tui.cluster.clusters import Clusters
 from gitops_tui.cluster.errors import ClusterError
 from gitops_tui.cluster.kubeconfig import KubeConfig
-from gitops_tui.cluster.store import CachedObject
 from gitops_tui.engine.app_worker import AppWorker, Pools, run_in, same_state
 from gitops_tui.engine.auto_sync import AutoSyncPolicy
 from gitops_tui.engine.auto_sync_driver import AutoSyncDriver
 from gitops_tui.engine.change_feed import ChangeFeed, Subscription
 from gitops_tui.engine.clusters_runtime import ClusterRuntime, ClusterRuntimes
 from gitops_tui.engine.compare_queue import CompareQueue
-from gitops_tui.engine.desired import DesiredSet
 from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.events import EventLog, record_transitions
 from gitops_tui.engine.git_poller import GitPoller, RepoSchedule
@@ -271,24 +269,7 @@ class Reconciler:
         """What rolling back to `revision` would change: it rendered as a rollback renders it, against live now
         (changed resources only; Secrets masked; cached per revision and live versions). ReconcilerError, with
         a message for the user, when it cannot be rendered (broken YAML, a commit gone after a force-push)."""
-        worker, ops = self._worker(app), self._operations()
-        pools, runtime = self._pools, worker.runtime
-        if runtime is None or pools is None:
-            raise ReconcilerError(worker.destination_error or f"{app}: no cluster to compare with yet")
-
-        async def render() -> DesiredSet:
-            try:
-                return await ops._desired_at(worker, revision)  # the very render a rollback syncs from
-            except ReconcilerError as exc:
-                raise ReconcilerError(f"{app}: cannot render revision {revision[:7]}: {exc.message}") from exc
-
-        def live(keys: frozenset[ResourceKey]) -> dict[ResourceKey, CachedObject]:
-            store = runtime.cache.store
-            return {key: found for key in keys | store.keys_by_app(app) if (found := store.entry(key)) is not None}
-
-        return await self._revision_diffs.diff(worker.spec, revision, render, live,
-                                               lambda work: run_in(pools.compute, work),
-                                               worker.comparer.prediction_for)
+        return await self._revision_diffs.of(self._worker(app), revision, self._operations(), self._pools)
 
     # ---- commands -----------------------------------------------------------------------------------
 

@@ -16,14 +16,19 @@ import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import replace
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from gitops_tui.cluster.store import CachedObject
+from gitops_tui.engine.app_worker import AppWorker, Pools, run_in
 from gitops_tui.engine.desired import DesiredItem, DesiredSet
 from gitops_tui.engine.diff import EXTRANEOUS, ResourceDiff, compare_resource
 from gitops_tui.engine.health import is_hook
 from gitops_tui.engine.live_compare import Prediction
+from gitops_tui.engine.operations import ReconcilerError
 from gitops_tui.model import AppSpec, ResourceKey, SyncStatus
+
+if TYPE_CHECKING:
+    from gitops_tui.engine.operations_runner import OperationsRunner
 
 NOT_IN_REVISION = "not in this revision (stays: a rollback prunes nothing)"
 RENDERS_KEPT = 8
@@ -59,6 +64,30 @@ class RevisionDiffs:
     def __init__(self) -> None:
         self._renders: _Lru[DesiredSet] = _Lru(RENDERS_KEPT)
         self._diffs: _Lru[list[ResourceDiff]] = _Lru(DIFFS_KEPT)
+
+    async def of(
+        self, worker: AppWorker, revision: str, ops: OperationsRunner, pools: Pools | None
+    ) -> list[ResourceDiff]:
+        """`Reconciler.revision_diff`: the revision rendered on the git pool by the very path a rollback syncs
+        from, compared on the compute pool, against the app's live objects in the watch cache."""
+        app, runtime = worker.name, worker.runtime
+        if runtime is None or pools is None:
+            raise ReconcilerError(worker.destination_error or f"{app}: no cluster to compare with yet")
+
+        async def render() -> DesiredSet:
+            try:
+                return await ops._desired_at(worker, revision)
+            except ReconcilerError as exc:
+                raise ReconcilerError(f"{app}: cannot render revision {revision[:7]}: {exc.message}") from exc
+
+        def live(keys: frozenset[ResourceKey]) -> dict[ResourceKey, CachedObject]:
+            store = runtime.cache.store
+            return {key: found for key in keys | store.keys_by_app(app) if (found := store.entry(key)) is not None}
+
+        compute = pools.compute
+        return await self.diff(
+            worker.spec, revision, render, live, lambda work: run_in(compute, work), worker.comparer.prediction_for
+        )
 
     async def diff(
         self,
