@@ -166,6 +166,9 @@ def describe_stragglers(reconciler: Any, limit: int = 5) -> None:
             f"{'yes' if state.compared_at else 'no'}; error {state.error or '-'}; {said}; auto-sync "
             f"{activity.auto_sync} {activity.auto_sync_note or ''} {activity.auto_sync_by or ''}"
         )
+        for resource in [r for r in state.resources if r.sync is not SyncStatus.SYNCED][:3]:
+            key = resource.key
+            print(f"      {key.kind} {key.namespace}/{key.name}: {resource.sync.value}: {resource.reason or '-'}")
     print(f"    ({len(left)} apps not Synced)")
 
 
