@@ -67,9 +67,19 @@ _KEEP_ZERO = frozenset(
         "maxSurge",
     }
 )
-# Embedded Go structs: a field on the wire, inlined into the parent in JSON.
+# Embedded Go structs: a field on the wire, inlined into the parent in JSON. Unknown-field pruning
+# (fieldvalidation.py) reads this too, so a missing name here silently drops the embedded fields
+# from every write: `localObjectReference` carries the `name` of configMapRef/secretRef/
+# configMapKeyRef/secretKeyRef and of configMap/secret projections and volumes.
 INLINE_FIELDS = frozenset(
-    {"volumeSource", "persistentVolumeSource", "handler", "ingressRuleValue", "ephemeralContainerCommon"}
+    {
+        "volumeSource",
+        "persistentVolumeSource",
+        "handler",
+        "ingressRuleValue",
+        "ephemeralContainerCommon",
+        "localObjectReference",
+    }
 )
 
 
