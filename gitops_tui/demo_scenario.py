@@ -61,8 +61,9 @@ async def run_story(reconciler: Reconciler, repo: DemoRepository, client: Cluste
     await wait_for(reconciler, "guestbook on the new build", healthy_and_synced("guestbook", sha))
 
     say("scenario: someone runs `kubectl scale deployment/guestbook-web --replicas=5`; self-heal undoes it")
+    before_scale = _last_event_seq(reconciler)
     await asyncio.to_thread(_scale_by_hand, client, "guestbook", "guestbook-web", 5)
-    await wait_for(reconciler, "drift on guestbook", lambda s: s["guestbook"].sync is SyncStatus.OUT_OF_SYNC, 30)
+    await wait_for(reconciler, "drift on guestbook", lambda _: _drift_seen(reconciler, "guestbook", before_scale), 30)
     await wait_for(reconciler, "self-heal of guestbook", healthy_and_synced("guestbook", sha))
 
     say("scenario: Carol pushes a broken orders build (image tag crashloop); orders syncs it and degrades")
@@ -71,6 +72,17 @@ async def run_story(reconciler: Reconciler, repo: DemoRepository, client: Cluste
     await wait_for(reconciler, "degraded orders", lambda s: s["orders"].health.status is HealthStatus.DEGRADED)
     await wait_for(reconciler, "the end of the orders sync", lambda _: _operation_over(reconciler, "orders"))
     say("scenario: done. Roll orders back (R in the console, or `gitops-tui rollback orders`) to heal it.")
+
+
+def _last_event_seq(reconciler: Reconciler) -> int:
+    events = reconciler.events()
+    return events[-1].seq if events else 0
+
+
+def _drift_seen(reconciler: Reconciler, app: str, since: int) -> bool:
+    """Drift shown after `since`: from the events, because self-heal may put it back before a poll of the
+    snapshot sees the app OutOfSync (a quick machine heals in well under a second)."""
+    return any(event.message.endswith("→ OutOfSync") for event in reconciler.events(since, app))
 
 
 def _operation_over(reconciler: Reconciler, app: str) -> bool:
