@@ -156,10 +156,14 @@ async def test_only_the_claim_holder_auto_syncs_a_new_commit_and_heals_drift(
     assert activity.auto_sync  # configured and on: B would, but A does
     assert activity.auto_sync_note.startswith("auto-sync by bastion-a: this console only watches")
     assert console_a.activity("shop").auto_sync_by == ""
-    assert any(
-        "this console (bastion-b) runs the automated syncs of 0 of 1 automated apps; other consoles run "
-        "the rest: bastion-a" in e.message
-        for e in console_b.events()
+    await eventually(  # said after B's claims round, which may end a moment after the note is set
+        lambda: any(
+            "this console (bastion-b) runs the automated syncs of 0 of 1 automated apps; other consoles run "
+            "the rest: bastion-a" in e.message
+            for e in console_b.events()
+        ),
+        10,
+        "B saying which console runs the automated syncs",
     )
     assert (
         world.get("Lease", "shop.auto-sync", "coordination.k8s.io", "gitops-tui")["spec"][  # type: ignore[index]

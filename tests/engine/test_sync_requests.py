@@ -39,8 +39,9 @@ async def test_the_compare_after_a_sync_makes_no_dry_run_of_what_the_sync_applie
         await eventually(lambda: console.snapshot()["shop"].sync is SyncStatus.SYNCED, 20, "Synced after the sync")
         # The ten applies, and (nearly) no dry-run patch for the compare that found the app Synced: without the
         # reuse there would be one per object. A compare that a watch event starts in the instant between the
-        # server's answer and its reading may still ask for one, hence the allowance.
+        # server's answer and its reading may still ask for one (a few on a loaded machine), hence the
+        # allowance: half the objects, well below the ten more that no reuse would cost.
         patches = world.sandbox.request_counts().get("patch", 0) - before
-        assert CONFIGMAPS <= patches <= CONFIGMAPS + 2, patches
+        assert CONFIGMAPS <= patches <= CONFIGMAPS + CONFIGMAPS // 2, patches
     finally:
         await console.stop()
