@@ -59,6 +59,12 @@ class RevisionDiffView(DiffView):
 
     revision_title = "the chosen revision"
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # Wrapped from the start: the dialog's halves are narrow at 80 columns, and the changed value (a new
+        # image tag at the end of a long line) is the one thing the SRE must read before rolling back.
+        self.wrap = True
+
     def _update_title(self) -> None:
         super()._update_title()
         self.border_title = f"Changes · live now ◀ │ ▶ {self.revision_title}"
