@@ -70,7 +70,7 @@ class OperationsRunner:
         runtime = worker.runtime
         if runtime is None:
             raise ReconcilerError(worker.destination_error or f"{worker.name}: no cluster to sync to")
-        desired = await self._desired_at(worker, request.revision)
+        desired = await self.desired_at(worker, request.revision)
         operation = self.book.begin(worker.name, kind, desired.revision.sha, request)
         keys = {item.key for item in desired.items} | runtime.cache.store.keys_by_app(worker.name)
         live = {key: obj for key in keys if (obj := runtime.cache.get(key)) is not None}
@@ -129,7 +129,8 @@ class OperationsRunner:
             self._events.warning(worker.name, f"{worker.name}: could not {method.replace('_', ' ')}: {exc}")
             return None
 
-    async def _desired_at(self, worker: AppWorker, revision: str) -> DesiredSet:
+    async def desired_at(self, worker: AppWorker, revision: str) -> DesiredSet:
+        """The app rendered at `revision` (Git's target when empty): what a sync or a rollback applies."""
         current = worker.desired
         if current is not None and (not revision or revision in (current.revision.sha, current.revision.short_sha)):
             return current

@@ -76,7 +76,7 @@ class RevisionDiffs:
 
         async def render() -> DesiredSet:
             try:
-                return await ops._desired_at(worker, revision)
+                return await ops.desired_at(worker, revision)
             except ReconcilerError as exc:
                 raise ReconcilerError(f"{app}: cannot render revision {revision[:7]}: {exc.message}") from exc
 
