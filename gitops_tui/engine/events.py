@@ -58,24 +58,34 @@ class EventLog:
 
 
 def record_transitions(log: EventLog, before: AppState | None, after: AppState) -> None:
-    """Events for what changed between two states of one app: sync, health, and the error it reports."""
+    """Events for what changed between two states of one app: sync, health, and the error it reports.
+
+    Each message starts with what changed ("sync Synced → OutOfSync", "health Healthy → Degraded (why)")
+    and leaves the app out: every view of the log (the console's app column, `gitops-tui events`) shows it
+    beside the message, and the words must fit an 80-column event log.
+    """
     name = after.name
     if before is None:
         return
     if before.sync is not after.sync:
         severity = Severity.WARNING if after.sync is SyncStatus.OUT_OF_SYNC else Severity.INFO
-        log.record(name, severity, f"{name}: {before.sync.value} → {after.sync.value}")
+        log.record(name, severity, transition("sync", before.sync.value, after.sync.value))
     if before.health.status is not after.health.status:
         log.record(name, _health_severity(after.health), _health_message(before.health, after.health))
     if after.error and after.error != before.error:
         log.error(name, after.error)
     elif before.error and not after.error:
-        log.info(name, f"{name}: recovered ({before.error.splitlines()[0][:200]})")
+        log.info(name, f"error cleared (was: {before.error.splitlines()[0][:200]})")
+
+
+def transition(what: str, before: str, after: str, reason: str = "") -> str:
+    """`sync OutOfSync → Synced`, `health Missing → Progressing (reason)`: one shape for every change."""
+    text = f"{what} {before} → {after}"
+    return f"{text} ({reason})" if reason else text
 
 
 def _health_message(before: Health, after: Health) -> str:
-    text = f"{before.status.value} → {after.status.value}"
-    return f"{text}: {after.message}" if after.message else text
+    return transition("health", before.status.value, after.status.value, after.message)
 
 
 def _health_severity(health: Health) -> Severity:

@@ -160,7 +160,7 @@ async def test_new_commit_and_refresh_makes_the_app_out_of_sync(world: World) ->
     assert [(r.key.name, r.reason) for r in changed] == [("settings", "differs from Git")]
     messages = [e.message for e in reconciler.events(app="shop")]
     assert any(f"new revision {second[:7]}" in m and "debug logs" in m for m in messages), messages
-    assert "shop: Synced → OutOfSync" in messages
+    assert "sync Synced → OutOfSync" in messages
 
 
 async def test_a_live_change_is_seen_within_a_second_without_polling(world: World) -> None:
@@ -180,7 +180,7 @@ async def test_a_live_change_is_seen_within_a_second_without_polling(world: Worl
     await world.edit_configmap("settings", LEVEL="info")  # put back: Synced again, from the event alone
     await eventually(compared(reconciler, "shop", SyncStatus.SYNCED), timeout=1.0, what="back in sync")
     messages = [e.message for e in reconciler.events(app="shop")]
-    assert messages[-2:] == ["shop: Synced → OutOfSync", "shop: OutOfSync → Synced"]
+    assert messages[-2:] == ["sync Synced → OutOfSync", "sync OutOfSync → Synced"]
 
 
 async def test_a_deleted_object_makes_the_app_missing_it(world: World) -> None:

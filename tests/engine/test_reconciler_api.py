@@ -140,7 +140,7 @@ async def test_sync_runs_through_the_executor_and_is_recorded(world: World) -> N
         (world.first, "user", "shop, tools and a broken app")]
     messages = [e.message for e in reconciler.events(app="tools")]
     assert f"sync of tools to {world.first[:7]} started (user)" in messages
-    assert "tools: OutOfSync → Synced" in messages
+    assert "sync OutOfSync → Synced" in messages
 
 
 async def test_auto_sync_follows_a_new_revision_and_rollback_pauses_it(world: World) -> None:

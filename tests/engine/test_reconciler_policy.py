@@ -130,9 +130,9 @@ def test_transitions_become_events() -> None:
     record_transitions(log, after, after)  # no change, no event
     events = log.since()
     assert [(e.app, e.severity, e.message) for e in events] == [
-        ("guestbook", Severity.WARNING, "guestbook: Synced → OutOfSync"),
-        ("guestbook", Severity.ERROR, 'Healthy → Degraded: Deployment guestbook/web: Deployment "web" exceeded '
-                                      "its progress deadline"),
+        ("guestbook", Severity.WARNING, "sync Synced → OutOfSync"),
+        ("guestbook", Severity.ERROR, 'health Healthy → Degraded (Deployment guestbook/web: Deployment "web" '
+                                      "exceeded its progress deadline)"),
     ]
     assert [e.seq for e in events] == [1, 2]
     failed = AppState(SPEC, SyncStatus.UNKNOWN, degraded, REV_A, (DRIFTED,), "app 'guestbook': a.yaml: bad")

@@ -94,12 +94,12 @@ async def test_updates_change_rows_in_place_and_keep_the_cursor() -> None:
         await settle(pilot)
         scroll_before = app.tree.scroll_y
         healed = replace(source.states["payments"], health=Health(HealthStatus.HEALTHY))
-        source.publish([healed], [Event(NOW, "payments", Severity.INFO, "payments: Degraded → Healthy")])
+        source.publish([healed], [Event(NOW, "payments", Severity.INFO, "health Degraded → Healthy")])
         await wait_for(pilot, lambda: app.tree.states["payments"].health.status is HealthStatus.HEALTHY)
         assert app.selection == ("payments", None)
         assert app.tree.scroll_y == scroll_before
         log = app.query_one(EventLogView)
-        await wait_for(pilot, lambda: log._shown[-1].message == "payments: Degraded → Healthy")
+        await wait_for(pilot, lambda: log._shown[-1].message == "health Degraded → Healthy")
         assert log.scroll_y == log.max_scroll_y  # following
 
 
