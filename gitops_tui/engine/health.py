@@ -197,16 +197,33 @@ def aggregate_health(resources: Iterable[tuple[ResourceKey, Health | None, Mappi
     health check, and missing resources of kinds without a health check (their absence already
     shows as OutOfSync). When nothing the app declares exists in the cluster yet, it is Missing.
     """
+    return aggregate_flagged_health(
+        (key, health, obj is not None and is_hook(obj), obj is not None and _ignores_health(obj))
+        for key, health, obj in resources
+    )
+
+
+def health_flags(obj: Mapping[str, Any] | None) -> tuple[bool, bool]:
+    """(is a hook, ignores health checks) of an object, as `aggregate_flagged_health` takes them."""
+    return (obj is not None and is_hook(obj), obj is not None and _ignores_health(obj))
+
+
+def aggregate_flagged_health(resources: Iterable[tuple[ResourceKey, Health | None, bool, bool]]) -> Health:
+    """`aggregate_health` with each object's annotations already read: (key, health, hook, ignores health).
+
+    The console's compare passes keep the flags with each resource's verdict, so a pass that changed one
+    resource reads no annotations of the other nineteen.
+    """
     counted: list[tuple[ResourceKey, Health]] = []
     declares_resources = False
     any_live = False
-    for key, health, obj in resources:
-        if obj is not None and is_hook(obj):
+    for key, health, hook, ignored in resources:
+        if hook:
             continue
         declares_resources = True
         missing = health is not None and health.status is HealthStatus.MISSING
         any_live = any_live or not missing
-        if health is None or (obj is not None and _ignores_health(obj)):
+        if health is None or ignored:
             continue
         if missing and not has_health_check(key.group, key.kind):
             continue

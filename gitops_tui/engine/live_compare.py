@@ -19,7 +19,6 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from gitops_tui.cluster.cache import LiveCache
@@ -29,19 +28,10 @@ from gitops_tui.cluster.store import CachedObject, ObjectStore
 from gitops_tui.engine.app_compare import DesiredObject, app_sync_status, compare_app
 from gitops_tui.engine.desired import DesiredItem, DesiredSet
 from gitops_tui.engine.diff import ResourceDiff, compare_resource
-from gitops_tui.engine.health import (
-    ARGO_HOOK_ANNOTATION,
-    HELM_HOOK_ANNOTATION,
-    IGNORE_HEALTHCHECK_ANNOTATION,
-    aggregate_health,
-)
+from gitops_tui.engine.health import aggregate_flagged_health, health_flags
 from gitops_tui.engine.known_missing import missing_checker, read_unless_known_missing
+from gitops_tui.engine.prediction_carry import carried_prediction
 from gitops_tui.model import AppSpec, AppState, Health, ResourceKey, ResourceState
-
-# aggregate_health reads only these annotations of an object; the memo keeps them instead of the object.
-_HEALTH_ANNOTATIONS = (ARGO_HOOK_ANNOTATION, HELM_HOOK_ANNOTATION, IGNORE_HEALTHCHECK_ANNOTATION)
-
-HealthInput = tuple[ResourceKey, Health | None, Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +52,9 @@ class _Verdict:
     same entry object (identity, the cheapest test there is) means the same live object."""
     state: ResourceState | None
     """None for a live hook Git does not have: hooks come and go with syncs and are not shown."""
-    stub: Mapping[str, Any] | None
-    """The annotations `aggregate_health` reads, standing in for the object (shared when there are none)."""
+    hook: bool
+    ignores_health: bool
+    """What `aggregate_health` reads of the object's annotations, read once when the verdict is reached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +71,6 @@ class ComparePlan:
     keys: frozenset[ResourceKey]
     """Every key of the app now: desired, plus live objects tracked as the app's."""
     changed: list[Pending]
-    live_keys: frozenset[ResourceKey]
     computed: dict[ResourceKey, _Verdict] = field(default_factory=dict)
 
 
@@ -89,6 +79,8 @@ class IncrementalComparer:
         self.app = app
         self._verdicts: dict[ResourceKey, _Verdict] = {}
         self._predictions: dict[ResourceKey, Prediction] = {}
+        self._order: list[ResourceKey] = []
+        """The verdicts' keys sorted, as the app state lists its resources: sorted again only when keys come or go."""
 
     def forget(self) -> None:
         """Compare everything again at the next pass (a hard refresh); server predictions stay valid."""
@@ -130,8 +122,7 @@ class IncrementalComparer:
                 and previous.revision == desired.revision):
             return None
         keys = desired.keys | extra
-        live_keys = frozenset(key for key in keys if entry_of(key) is not None)
-        return ComparePlan(desired, keys, changed, live_keys)
+        return ComparePlan(desired, keys, changed)
 
     def wanted_predictions(self, plan: ComparePlan, cache: LiveCache | None = None) -> list[Pending]:
         """Changed resources in Git whose server answer is not cached (a prediction where the object is live,
@@ -147,7 +138,7 @@ class IncrementalComparer:
             version = live.resource_version if live is not None else ""
             if cached is not None and cached.digest == item.digest:
                 if cached.version != version and live is not None:
-                    cached = _carried_over(cached, live)
+                    cached = _carried_over(cached, live, item.obj)
                     if cached is not None:
                         self._predictions[pending.key] = cached
                 if cached is not None:
@@ -170,19 +161,24 @@ class IncrementalComparer:
                 plan.changed[index] = Pending(pending.key, pending.item, pending.live, found)
 
     def assemble(self, plan: ComparePlan, now: datetime | None = None) -> AppState:
-        for key in self._verdicts.keys() - plan.keys:
-            del self._verdicts[key]
+        verdicts = self._verdicts
+        gone = verdicts.keys() - plan.keys
+        for key in gone:
+            del verdicts[key]
             self._predictions.pop(key, None)
-        self._verdicts.update(plan.computed)
+        arrived = not verdicts.keys() >= plan.computed.keys()
+        verdicts.update(plan.computed)
+        if gone or arrived or len(self._order) != len(verdicts):
+            self._order = sorted(verdicts)
         states: list[ResourceState] = []
-        health: list[HealthInput] = []
-        for verdict in self._verdicts.values():
+        health: list[tuple[ResourceKey, Health | None, bool, bool]] = []
+        for key in self._order:
+            verdict = verdicts[key]
             state = verdict.state
             if state is not None:
                 states.append(state)
-                health.append((state.key, state.health, verdict.stub))
-        states.sort(key=lambda s: s.key)
-        return AppState(spec=self.app, sync=app_sync_status(states), health=aggregate_health(health),
+                health.append((key, state.health, verdict.hook, verdict.ignores_health))
+        return AppState(spec=self.app, sync=app_sync_status(states), health=aggregate_flagged_health(health),
                         revision=plan.desired.revision, resources=tuple(states),
                         compared_at=now or datetime.now(UTC))
 
@@ -224,13 +220,8 @@ class IncrementalComparer:
         for pending in plan.changed:
             key = pending.key
             state = states.get(key)
-            shown = live.get(key) or desired_by_key.get(key)
-            plan.computed[key] = _Verdict(
-                pending.item,
-                pending.live,
-                state,
-                _health_stub(shown),
-            )
+            hook, ignores_health = health_flags(live.get(key) or desired_by_key.get(key))
+            plan.computed[key] = _Verdict(pending.item, pending.live, state, hook, ignores_health)
         return plan
 
 
@@ -271,22 +262,12 @@ def diff_resource(app: AppSpec, item: DesiredItem | None, live: Mapping[str, Any
                             predicted=predicted, ignore=app.ignore_differences)
 
 
-def _carried_over(cached: Prediction, live: CachedObject) -> Prediction | None:
-    """The server's prediction still stands for an object changed since only where the server writes (its
-    status: a Deployment's rollout moves its resourceVersion a few times). The object then equals what the
-    apply was predicted to make of it, so applying the same desired object again would change nothing: the
-    prediction is the object as it is now. Anything else changed (generation, labels, ...): None, ask again."""
+def _carried_over(cached: Prediction, live: CachedObject, desired: Mapping[str, Any]) -> Prediction | None:
+    """The server's prediction for `live` where the last one still tells it (prediction_carry.py); None: ask."""
     if cached.raw is None or cached.error:
         return None
-    now = live.parse()
-    if _beyond_status(json.loads(cached.raw)) != _beyond_status(now):
-        return None
-    return Prediction(cached.digest, live.resource_version, live.raw)
-
-
-def _beyond_status(obj: dict[str, Any]) -> dict[str, Any]:
-    metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("managedFields", "resourceVersion")}
-    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": metadata}
+    carried = carried_prediction(cached.raw, live.parse(), live.raw, desired)
+    return Prediction(cached.digest, live.resource_version, carried) if carried is not None else None
 
 
 def _same_version(a: CachedObject | None, b: CachedObject | None) -> bool:
@@ -297,15 +278,3 @@ def _same_version(a: CachedObject | None, b: CachedObject | None) -> bool:
 
 def _key_of(obj: Mapping[str, Any] | None) -> ResourceKey:
     return ResourceKey.of(obj or {})
-
-
-_NO_HEALTH_ANNOTATIONS: Mapping[str, Any] = MappingProxyType({"metadata": {"annotations": {}}})
-
-
-def _health_stub(obj: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    if obj is None:
-        return None
-    annotations = (obj.get("metadata") or {}).get("annotations") or {}
-    kept = {name: annotations[name] for name in _HEALTH_ANNOTATIONS if name in annotations}
-    # Most objects have none of these: one shared stub instead of three dicts per resource.
-    return {"metadata": {"annotations": kept}} if kept else _NO_HEALTH_ANNOTATIONS

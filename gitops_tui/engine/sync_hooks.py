@@ -41,7 +41,7 @@ def prepare_hook(step: PlannedStep) -> PreparedHook:
         name = f"{step.generate_name[:_MAX_NAME - 5]}{suffix}"
         metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "generateName"}
         obj = {**obj, "metadata": {**metadata, "name": name}}
-        key = dataclasses.replace(key, name=name)
+        key = key._replace(name=name)
     return PreparedHook(key, obj, step.hook_delete_policies)
 
 

@@ -150,7 +150,7 @@ class _Planner:
             metadata = raw.get("metadata") or {}
             name = key.name or str(metadata.get("generateName") or "")
             namespace = "" if scopes.cluster_scoped(key.group, key.kind) else (key.namespace or destination)
-            key = dataclasses.replace(key, name=name, namespace=namespace)
+            key = key._replace(name=name, namespace=namespace)
             if not name:
                 self.skipped.append(SkippedResource(key, "no metadata.name or generateName: cannot be applied"))
                 continue

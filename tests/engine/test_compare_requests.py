@@ -61,3 +61,33 @@ async def test_a_rollout_that_moves_only_the_status_costs_no_dry_run(world: Worl
     await eventually(healthy, what="web Healthy after its rollout")
     spent = _requests(world) - before
     assert spent["patch deployments.apps"] == 3, spent  # the three status writes: no dry run among them
+
+
+async def _scale(world: World, replicas: int) -> None:
+    """Another client (kubectl scale) edits a field Git declares."""
+    await asyncio.to_thread(
+        world.client.request_json, "PATCH", "/apis/apps/v1/namespaces/shop/deployments/web",
+        Target("patch", "deployments.apps", "web", "shop"), body={"spec": {"replicas": replicas}},
+        content_type="application/merge-patch+json",
+    )  # fmt: skip
+
+
+async def test_drift_in_a_declared_field_and_its_undoing_cost_no_dry_run(world: World) -> None:
+    world.remote.commit({"web/web.yaml": DEPLOYMENT}, "web")
+    await world.deploy("web", DEPLOYMENT)
+    reconciler = world.reconciler([app("web", world.remote, "web")])
+    await reconciler.start()
+    await eventually(compared(reconciler, "web", SyncStatus.SYNCED), what="web Synced")
+    before = _requests(world)
+
+    await _scale(world, 5)
+    await eventually(compared(reconciler, "web", SyncStatus.OUT_OF_SYNC), what="web OutOfSync after kubectl scale")
+    key = next(r.key for r in reconciler.snapshot()["web"].resources if r.key.kind == "Deployment")
+    diff = await reconciler.diff("web", key)
+    assert diff is not None and diff.live is not None and diff.desired is not None
+    assert (diff.live["spec"]["replicas"], diff.desired["spec"]["replicas"]) == (5, 2)
+
+    await _scale(world, 2)
+    await eventually(compared(reconciler, "web", SyncStatus.SYNCED), what="web Synced once scaled back")
+    spent = _requests(world) - before
+    assert spent["patch deployments.apps"] == 2, spent  # the two scale writes: no dry run among them

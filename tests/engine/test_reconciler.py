@@ -270,7 +270,14 @@ async def test_steady_state_costs_no_api_calls(world: World) -> None:
     await asyncio.wait_for(reconciler.refresh("shop"), 10)
     await asyncio.wait_for(reconciler.refresh("shop", hard=True), 10)  # predictions stay valid
     assert fault.count == 1000
-    await world.edit_configmap("settings", LEVEL="trace")  # a new resourceVersion: one prediction
+    # A field Git declares edited, then put back: the last prediction tells what an apply would do.
+    await world.edit_configmap("settings", LEVEL="trace")
+    await eventually(compared(reconciler, "shop", SyncStatus.OUT_OF_SYNC), timeout=2.0, what="the live change")
+    await world.edit_configmap("settings", LEVEL="info")
+    await eventually(compared(reconciler, "shop", SyncStatus.SYNCED), timeout=2.0, what="the change undone")
+    assert fault.count == 1000
+    # A key Git does not declare: only the server can say what an apply keeps, so one prediction.
+    await world.edit_configmap("settings", LEVEL="trace", EXTRA="on")
     await eventually(compared(reconciler, "shop", SyncStatus.OUT_OF_SYNC), timeout=2.0, what="the live change")
     assert fault.count == 999
 
