@@ -68,7 +68,14 @@ class DetailsPane(VerticalScroll, can_focus=True):
         self.set_interval(TICK, self._tick)
 
     def show(self, renderable: RenderableType) -> None:
-        self.query_one("#details-body", Static).update(renderable)
+        body = self.query_one("#details-body", Static)
+        # A layout pass re-arranges and redraws the whole screen (tens of ms with a big tree): the details of
+        # an app under churn change several times a second, mostly without changing their height, so
+        # repaint only, and lay out only when the height changes (the pane's scrollbar depends on it).
+        body.update(renderable, layout=False)
+        shown = body.content_size
+        if not shown.width or body.get_content_height(self.size, self.app.size, shown.width) != shown.height:
+            body.refresh(layout=True)
 
     def show_selection(self, host: DetailsHost) -> None:
         """Describe the host's selection: its app, one of its resources, or a child of one."""
