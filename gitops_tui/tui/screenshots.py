@@ -288,7 +288,7 @@ def demo_fleet(scenario: str = "mixed") -> StaticSource:
     if scenario == "healthy":
         healthy_app(b, "web", "web", 2)
         healthy_app(b, "payments", "payments", 4, automated=False)
-        b.event(42, "web", Severity.INFO, "web: OutOfSync → Synced")
+        b.event(42, "web", Severity.INFO, "sync OutOfSync → Synced")
         b.event(12, "", Severity.INFO, "cluster prod-eu is reachable again")
         return b.source
     live_web = deployment("web", "web", "registry.example.com/web:2.3.1", replicas=3)
@@ -329,12 +329,13 @@ def demo_fleet(scenario: str = "mixed") -> StaticSource:
         (live_web, deployment("web", "web", "registry.example.com/web:2.3.0", replicas=3)), (live_cfg, live_cfg)]
     b.source.revisions[("web", commit(20, "").sha)] = [(live_web, live_web), (live_cfg, live_cfg)]
     b.event(55, "payments", Severity.INFO, "payments: Synced (manual sync by user)")
-    b.event(31, "payments", Severity.ERROR, 'Healthy → Degraded: Deployment "payments" exceeded its progress deadline')
+    b.event(31, "payments", Severity.ERROR,
+            'health Healthy → Degraded (Deployment "payments" exceeded its progress deadline)')
     b.event(20, "", Severity.WARNING, "cluster prod-eu: watch of apps/v1 Deployments lost, re-listing")
     b.event(19, "", Severity.INFO, "cluster prod-eu is reachable again")
     b.event(9, "checkout", Severity.INFO, "checkout: auto-sync to 057c1e9 succeeded")
-    b.event(4, "web", Severity.WARNING, "web: Synced → OutOfSync (new commit 017c1e9 by Sam Dev)")
-    b.event(2, "monitoring", Severity.WARNING, "monitoring: Healthy → Missing")
+    b.event(4, "web", Severity.WARNING, "sync Synced → OutOfSync")
+    b.event(2, "monitoring", Severity.WARNING, "health Healthy → Missing")
     b.event(1, "reports", Severity.ERROR, "reports: apps/reports/kustomization.yaml: resource 'cronjob.yaml' not found")
     return b.source
 

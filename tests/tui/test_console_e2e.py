@@ -42,7 +42,7 @@ async def test_console_shows_drift_and_syncs_it_on_the_sandbox(world: SyncWorld)
         assert app.selection == ("shop", None)
         diff = app.query_one(DiffView)
         await wait_for(pilot, lambda: app.diff_shown_for == ("shop", None) and diff.sections, attempts=500)
-        assert "ConfigMap" in diff.sections[0].title.plain and "missing" in diff.sections[0].title.plain
+        assert "ConfigMap" in diff.sections[0].title.plain and "not in the cluster" in diff.sections[0].heading
 
         await pilot.press("s")
         assert isinstance(app.screen, SyncModal)
