@@ -76,6 +76,7 @@ class Served:
 
     def __init__(self, root: Path, sandbox: Sandbox, namespace: str = NAMESPACE) -> None:
         self.root = root
+        self.namespace = namespace
         self.kubeconfig = str(sandbox.kubeconfig_path)
         self.remote = GitRemote.create(root / "repo")
         self.remote.commit({"shop/all.yaml": SHOP, "calm/calm.yaml": CALM}, "shop and calm")
@@ -111,9 +112,9 @@ class Served:
         )  # fmt: skip
         self.console: subprocess.Popen[str] | None = None
 
-    def start_console(self) -> None:
+    def start_console(self, *options: str) -> None:
         command = [sys.executable, "-m", "gitops_tui.cli", "watch", "--apps", str(self.apps),
-                   "--kubeconfig", self.kubeconfig]  # fmt: skip
+                   "--kubeconfig", self.kubeconfig, *options]  # fmt: skip
         self.console = subprocess.Popen(
             command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )

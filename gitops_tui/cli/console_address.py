@@ -6,7 +6,9 @@ the *unread* inputs a one-shot command would start from: the apps paths (`--apps
 `~/.kube/config`) and `--context`, the custom health checks (`--argocd-cm`, `$GITOPS_TUI_ARGOCD_CM`,
 else the config file's `argocdCM:`) and the config file itself. Equal inputs give an equal key, which names
 the console's socket. What those files *say* is the console's to check, after the question came
-(cli/console_definitions.py), so the command parses nothing: standard library only.
+(cli/console_definitions.py), so the command parses nothing: standard library only. The one exception is
+a guess: without `--context` the command also asks the console started with `--context` naming the
+kubeconfig's `current-context:` line (addresses_to_ask), which checks that guess with the real parser.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -71,6 +74,66 @@ def address_of(
         config_file=_absolute(Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
                               / "gitops-tui" / "config.yaml"),
     )  # fmt: skip
+
+
+def addresses_to_ask(
+    apps: Sequence[str] = (),
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    argocd_cm: str | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> list[ConsoleAddress]:
+    """The consoles that may answer a command with these options, its own address first.
+
+    A console started with `--context X` answers a command without `--context` when X is the kubeconfig's
+    current context, and one started without `--context` answers `--context X` when X is the current context:
+    both would use the same context. The other address is a guess (the command parses no kubeconfig, it
+    only looks for its `current-context:` line); the console checks the command's context with the real
+    parser after the question came (console_definitions.py), so a wrong guess costs a refusal, never an answer.
+    """
+    own = address_of(apps, kubeconfig, context, argocd_cm, environ)
+    # With --context: the console without one (it refuses unless its current context is the command's).
+    other = "" if own.context else current_context_guess(own.kubeconfig)
+    if other is None:
+        return [own]
+    return [own, ConsoleAddress(own.apps, own.kubeconfig, other, own.argocd_cm, own.config_file)]
+
+
+_YAML_CURRENT_CONTEXT = re.compile(r"^current-context[ \t]*:(.*)$", re.MULTILINE)
+_JSON_CURRENT_CONTEXT = re.compile(r'"current-context"\s*:\s*("(?:[^"\\]|\\.)*"|null)')
+_PLAIN_NAME = re.compile(r"[^\s#'\"{}\[\],&*!|>%@`]+")
+
+
+def current_context_guess(kubeconfig: Sequence[str]) -> str | None:
+    """The `current-context` kubectl would use from these files (the first file that sets one), as far as the
+    standard library can tell without a YAML parser; None when there is none or the spelling is unusual."""
+    for path in kubeconfig:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        found = [_scalar(value) for value in _YAML_CURRENT_CONTEXT.findall(text)]
+        found += [json.loads(value) or "" for value in _JSON_CURRENT_CONTEXT.findall(text)]
+        if len(found) > 1:
+            return None  # a duplicated key, or the name in a comment: not for a guess to settle
+        if found and found[0] is None:
+            return None
+        if found and found[0]:
+            return found[0]
+    return None
+
+
+def _scalar(value: str) -> str | None:
+    """A YAML scalar on one line: '' when empty or null (the key sets nothing), None when not plainly spelled."""
+    value = value.strip()
+    if " #" in value and not value.startswith(("'", '"')):
+        value = value.split(" #", 1)[0].rstrip()
+    if value in ("", "~", "null", "Null", "NULL", '""', "''"):
+        return ""
+    quote = value[0]
+    if len(value) > 2 and quote in "'\"" and value[-1] == quote and quote not in value[1:-1] and "\\" not in value:
+        return value[1:-1]
+    return value if _PLAIN_NAME.fullmatch(value) else None
 
 
 def spelled_apps(cli_paths: Sequence[str] = (), environ: Mapping[str, str] = os.environ) -> tuple[str, ...]:

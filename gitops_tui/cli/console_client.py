@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from gitops_tui.cli.console_address import address_of, spelled_apps
+from gitops_tui.cli.console_address import addresses_to_ask, spelled_apps
 from gitops_tui.engine.query_protocol import (
     console_disabled,
     decode,
@@ -65,23 +65,30 @@ def _ask(options: Any, query: str, names: tuple[str, ...]) -> dict[str, Any] | N
     if getattr(options, "no_console", False) or console_disabled():
         last_refusal = "not asked"
         return None
-    address = address_of(options.apps, options.kubeconfig, options.context, getattr(options, "argocd_cm", None))
-    question = (address.key, query, names)
+    argocd_cm = getattr(options, "argocd_cm", None)
+    own, *others = addresses_to_ask(options.apps, options.kubeconfig, options.context, argocd_cm)
+    question = (own.key, query, names)
     if question == _refused:
         last_refusal = "not asked"  # said once already
         return None
-    path = socket_path(address.key)
-    last_refusal = _refusal(address, path)
-    if not last_refusal:
-        message = request(address.key, query, names, spelled_apps(options.apps))
-        try:
-            reply = exchange(str(path), message, _timeout())
-        except (OSError, ValueError) as exc:  # refused (stale socket), timed out, cut short, garbled
-            reply = {"reason": f"{path}: {exc}"}
-        answer = reply.get("answer")
-        if reply.get("ok") is True and isinstance(answer, dict):
-            return answer
-        last_refusal = str(reply.get("reason") or "the console gave no answer")
+    refusals = []
+    for address in (own, *others):
+        path = socket_path(address.key)
+        if address is not own and not path.exists():
+            continue  # no console on the same context under the other spelling: nothing to say about it
+        refusal = _refusal(address, path)
+        if not refusal:
+            message = request(address.key, query, names, spelled_apps(options.apps), options.context or "")
+            try:
+                reply = exchange(str(path), message, _timeout())
+            except (OSError, ValueError) as exc:  # refused (stale socket), timed out, cut short, garbled
+                reply = {"reason": f"{path}: {exc}"}
+            answer = reply.get("answer")
+            if reply.get("ok") is True and isinstance(answer, dict):
+                return answer
+            refusal = str(reply.get("reason") or "the console gave no answer")
+        refusals.append(refusal)
+    last_refusal = "; ".join(refusals)
     _refused = question
     return None
 

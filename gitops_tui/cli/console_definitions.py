@@ -9,6 +9,17 @@ again, as a one-shot command would, and answers only if the kubeconfig still mea
 context, the health checks are the same, and (query_server.py checks this per app) each app asked about is
 defined as the console watches it. So an edited apps file never gets a stale answer, and an edit to one app
 does not stop the console answering for the others.
+
+The command's context is checked per question too: a command without `--context` uses the kubeconfig's
+current context as it reads now, so a console started with `--context X` answers it while X is that
+context, and refuses once the file names another (as one started without `--context` answers
+`--context X` only while X is its current context).
+
+Health checks from the cluster (`--argocd-cm cluster:NAMESPACE/NAME`) are read by a one-shot command at
+every run, but by a console once, at start, and it keeps judging with those. So before each answer the
+console reads the ConfigMap again (one GET) and answers only when its checks are still the ones the
+command would read; after an edit it refuses, and the command reads the new checks itself, until the
+console is restarted.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tui.cli.console_address import CLUSTER_PREFIX, ConsoleAddress, address_of
+from gitops_tui.cli.health_options import DEFAULT_CONFIGMAP
 from gitops_tui.config import LoadResult, SettingsError, load_applications, load_settings
 from gitops_tui.config.loader import DEFINITION_SUFFIXES
 
@@ -35,6 +47,10 @@ class _Read:
     digest: str
     roots: tuple[Path, ...]
     result: LoadResult
+    kubeconfig: Any
+    """As the console watches with it (its --context applied), read from the files now."""
+    file_context: str
+    """The kubeconfig's own current context: the one a command without --context uses."""
 
 
 class WatchedDefinitions:
@@ -50,9 +66,13 @@ class WatchedDefinitions:
         """The apps paths as the console's options spelled them (messages name files so)."""
         self._kubeconfig_option = kubeconfig_option
         self._context = context
+        self._watching = str(kubeconfig.current_context or "")
+        """The context this console takes for the current one (its --context, else the file's at start)."""
         self._clusters = clusters_digest(kubeconfig)
         self._health_checks = health_checks
         self._health_digest = _file_digest(health_checks)
+        self._cluster_scripts = _installed_scripts() if (health_checks or "").startswith(CLUSTER_PREFIX) else None
+        self._checks_client: tuple[_Read, Any] | None = None
         self._lock = threading.Lock()
         self._read: _Read | None = None
         self._problem = ""
@@ -85,20 +105,24 @@ class WatchedDefinitions:
     def key(self) -> str:
         return self.address.key
 
-    def current(self) -> LoadResult:
-        """The definitions as the files hold them now, if they mean what this console watches.
+    def current(self, context: str | None = None) -> LoadResult:
+        """The definitions as the files hold them now, if they mean what this console watches, for a command
+        with this `--context` ("": none, the kubeconfig's current context; None: the console's own spelling).
 
-        Blocking (it reads files): call it off the event loop. Raises DefinitionsChanged otherwise."""
+        Blocking (it reads files, and the cluster for checks read from there): call it off the event loop.
+        Raises DefinitionsChanged otherwise."""
         with self._lock:
             read = self._read
-            if read is not None and self._digest(read.roots) == read.digest:
-                return read.result
-            try:
-                self._read = read = self._load()
-            except DefinitionsChanged as exc:
-                self._read, self._problem = None, str(exc)
-                raise
-            return read.result
+            if read is None or self._digest(read.roots) != read.digest:
+                try:
+                    self._read = read = self._load()
+                except DefinitionsChanged as exc:
+                    self._read, self._problem = None, str(exc)
+                    raise
+        self._check_context(context, read)
+        if (self._health_checks or "").startswith(CLUSTER_PREFIX):
+            self._check_cluster_health_checks(read)
+        return read.result
 
     def problem(self) -> str:
         """Why the last reading could not be used ("" when it could)."""
@@ -110,11 +134,11 @@ class WatchedDefinitions:
         roots = self._roots()
         before = self._digest(roots)
         result = load_applications(roots)
-        self._check_kubeconfig()
+        kubeconfig, file_context = self._check_kubeconfig()
         self._check_health_checks()
         if self._roots() != roots or self._digest(roots) != before:
             raise DefinitionsChanged("the app definitions changed while the console read them")
-        return _Read(before, roots, result)
+        return _Read(before, roots, result, kubeconfig, file_context)
 
     def _roots(self) -> tuple[Path, ...]:
         # As the console's options spell them (relative to its directory, which never changes): problems name
@@ -128,16 +152,69 @@ class WatchedDefinitions:
         except SettingsError as exc:
             raise DefinitionsChanged(str(exc)) from None
 
-    def _check_kubeconfig(self) -> None:
+    def _check_kubeconfig(self) -> tuple[Any, str]:
+        """The kubeconfig as this console watches with it, and the file's own current context."""
         from gitops_tui.cluster.errors import KubeconfigError
         from gitops_tui.cluster.kubeconfig import load_kubeconfig
 
         try:
-            kubeconfig = load_kubeconfig(self._kubeconfig_option, context=self._context)
+            as_written = load_kubeconfig(self._kubeconfig_option)
+            # load_kubeconfig(option, context=C) is exactly this: one parse serves both contexts.
+            kubeconfig = as_written.with_current_context(self._context) if self._context else as_written
         except KubeconfigError as exc:
             raise DefinitionsChanged(exc.message) from None
         if clusters_digest(kubeconfig) != self._clusters:
             raise DefinitionsChanged("the kubeconfig names other clusters or another current context now")
+        return kubeconfig, str(as_written.current_context or "")
+
+    def _check_context(self, context: str | None, read: _Read) -> None:
+        """A command with this --context would resolve destinations from the context this console does."""
+        if context is None:  # the address the command asked at spells the console's own --context
+            return
+        uses = context or read.file_context
+        if uses != self._watching:
+            raise DefinitionsChanged(
+                f"the command would use context {uses or '(none: no current-context set)'}; this console "
+                f"watches {self._watching}"
+            )
+
+    def _check_cluster_health_checks(self, read: _Read) -> None:
+        """The ConfigMap the health checks came from still holds the checks this console judges with."""
+        from gitops_tui.cluster.errors import ClusterError
+        from gitops_tui.engine.health_lua_config import HealthConfigError, parse_health_scripts
+        from gitops_tui.model import ResourceKey
+
+        where = (self._health_checks or "")[len(CLUSTER_PREFIX) :] or DEFAULT_CONFIGMAP
+        namespace, _, name = where.rpartition("/")
+        namespace = namespace or DEFAULT_CONFIGMAP.split("/")[0]
+        if self._cluster_scripts is None:
+            raise DefinitionsChanged(f"this console does not know the checks it read from ConfigMap {where}")
+        client = self._client_for(read)
+        try:
+            configmap = client.get(ResourceKey("", "ConfigMap", namespace, name))
+            if configmap is None:
+                raise DefinitionsChanged(f"the ConfigMap {namespace}/{name} of the custom health checks is gone")
+            scripts = parse_health_scripts(configmap.get("data") or {}, f"ConfigMap {namespace}/{name}")
+        except ClusterError as exc:
+            raise DefinitionsChanged(f"cannot read the custom health checks: {exc.message}") from None
+        except HealthConfigError as exc:
+            raise DefinitionsChanged(str(exc)) from None
+        if scripts != self._cluster_scripts:
+            raise DefinitionsChanged(f"the custom health checks in ConfigMap {namespace}/{name} changed since this "
+                                     "console read them at start (it judges with those until restarted)")  # fmt: skip
+
+    def _client_for(self, read: _Read) -> Any:
+        """A read-only client on the kubeconfig as read now (credentials rotate), kept while the files are."""
+        from gitops_tui.cluster.client import ClientSettings, ClusterClient
+
+        with self._lock:
+            if self._checks_client is not None and self._checks_client[0] is read:
+                return self._checks_client[1]
+            if self._checks_client is not None:
+                self._checks_client[1].close()
+            client = ClusterClient.from_kubeconfig(read.kubeconfig, settings=ClientSettings(read_only=True))
+            self._checks_client = (read, client)
+            return client
 
     def _check_health_checks(self) -> None:
         from gitops_tui.cli.health_options import ARGOCD_CM_ENV
@@ -192,6 +269,14 @@ def clusters_digest(kubeconfig: Any) -> str:
     shape = [data.get("clusters") or [], data.get("contexts") or [], bool(getattr(kubeconfig, "in_cluster", False)),
              str(kubeconfig.current_context or "")]  # fmt: skip
     return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _installed_scripts() -> tuple[Any, ...] | None:
+    """The Lua health scripts installed for this process (read from the cluster before the console started)."""
+    from gitops_tui.engine.health import installed_custom_checks
+
+    scripts = getattr(installed_custom_checks(), "scripts", None)
+    return tuple(scripts) if scripts is not None else None
 
 
 def _file_digest(source: str | None) -> str:

@@ -96,6 +96,11 @@ def install_custom_checks(checks: CustomHealthChecks | None) -> CustomHealthChec
     return previous
 
 
+def installed_custom_checks() -> CustomHealthChecks | None:
+    """The custom checks every assessment uses now (a console that answers the CLI compares them)."""
+    return _custom_checks
+
+
 @contextmanager
 def custom_checks_installed(checks: CustomHealthChecks | None) -> Iterator[None]:
     previous = install_custom_checks(checks)

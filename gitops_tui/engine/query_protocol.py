@@ -5,11 +5,15 @@ standard library: no model, no YAML, no kubernetes client, no GitPython, no text
 
 One request per connection, one JSON document per line each way:
 
-    → {"protocol": 2, "version": "0.1.0", "address": "<key>", "query": "diff", "apps": ["shop"], "spelled": [...]}
+    → {"protocol": 3, "version": "0.1.0", "address": "<key>", "query": "diff", "apps": ["shop"], "spelled": [...],
+       "context": ""}
     ← {"ok": true, "answer": {...}}          or      ← {"ok": false, "reason": "why the console cannot answer"}
 
 The address (cli/console_address.py) is what the command's options and environment name: the apps source,
-the kubeconfig files and --context, the custom health checks; the socket's name is derived from it. The
+the kubeconfig files and --context, the custom health checks; the socket's name is derived from it. A
+command without --context may also ask the console started with `--context` its current context names,
+and one with it the console started without; `context` says which the command would use, and the console
+answers only when that is the context it watches. The
 CLI reads none of those files: the console itself checks, after the question came, that the files it was started
 from still say what it watches (query_server.py), so an edited apps file never gets a stale answer.
 An empty `apps` list asks `status` about every app. The answers (query_answers.py) carry what the CLI
@@ -26,7 +30,7 @@ from pathlib import Path
 
 from gitops_tui import __version__
 
-PROTOCOL = 2
+PROTOCOL = 3
 MAX_REQUEST_BYTES = 1 << 20
 NO_CONSOLE_ENV = "GITOPS_TUI_NO_CONSOLE"
 _SOCKET_PATH_LIMIT = 100
@@ -89,11 +93,18 @@ def make_private_dir(directory: Path) -> str:
 # ---- messages ---------------------------------------------------------------------------------------------
 
 
-def request(address_key: str, query: str, apps: Sequence[str], spelled: Sequence[str] = ()) -> dict[str, object]:
+def request(
+    address_key: str, query: str, apps: Sequence[str], spelled: Sequence[str] = (), context: str | None = None
+) -> dict[str, object]:
     """`apps`: the names asked about (repeats allowed); none: every app (`status` only). `spelled`: the apps
-    paths as the command's options spell them (definition warnings name files so)."""
-    return {"protocol": PROTOCOL, "version": __version__, "address": address_key, "query": query,
-            "apps": list(apps), "spelled": list(spelled)}  # fmt: skip
+    paths as the command's options spell them (definition warnings name files so). `context`: the command's
+    `--context` ("": none, so the kubeconfig's current context), which the console checks is the one it
+    uses; None says the address's own context."""
+    message: dict[str, object] = {"protocol": PROTOCOL, "version": __version__, "address": address_key,
+                                  "query": query, "apps": list(apps), "spelled": list(spelled)}  # fmt: skip
+    if context is not None:
+        message["context"] = context
+    return message
 
 
 def encode(message: Mapping[str, object]) -> bytes:

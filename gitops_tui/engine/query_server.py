@@ -3,10 +3,11 @@
 An asyncio Unix socket server on the reconciler's loop (query_protocol.py has the wire and the socket's
 place). It reads only: it calls the reconciler's public API (`refresh`, `snapshot`, `activity`,
 `freshness`, `diff`) and nothing that writes. It answers only when its answer is as good as a one-shot
-command's: the definition files still say what the console watches (read after the question came, by the
-`WatchedApps` it was given: cli/console_definitions.py), Git was fetched after the question came (so a
-commit pushed a second ago is seen), the app's compare reflects that fetch, and the app's cluster is
-reachable with its watches in sync. Otherwise it says why not, and the CLI computes the answer itself.
+command's: the definition files still say what the console watches and the command would use the context
+it watches (checked after the question came, by the `WatchedApps` it was given: cli/console_definitions.py),
+Git was fetched after the question came (so a commit pushed a second ago is seen), the app's compare
+reflects that fetch, and the app's cluster is reachable with its watches in sync. Otherwise it says why
+not, and the CLI computes the answer itself.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ class WatchedApps(Protocol):
     def key(self) -> str: ...
     @property
     def apps_spelled(self) -> tuple[str, ...]: ...
-    def current(self) -> Definitions:
-        """Blocking (reads files); raises ValueError saying why the files no longer mean what is watched."""
+    def current(self, context: str | None = None) -> Definitions:
+        """Blocking (reads files); raises ValueError saying why the files no longer mean what is watched, or why
+        a command with this `--context` ("": none; None: the address's own) would not use the watched one."""
         ...
 
 
@@ -171,10 +173,13 @@ class QueryServer:
             return unavailable("bad request: expected a diff or status query naming apps")
         if query == "diff" and len(names) != 1:
             return unavailable("bad request: a diff query names one app")
+        context = message.get("context")
+        if context is not None and not isinstance(context, str):
+            return unavailable("bad request: the context is a name")
         deadline = time.monotonic() + self.answer_timeout
         try:
             try:  # the files are read after the question came: an edit made before it is seen
-                definitions = await asyncio.to_thread(self.watched.current)
+                definitions = await asyncio.to_thread(self.watched.current, context)
             except ValueError as exc:
                 raise Unavailable(str(exc)) from None
             wanted = list(dict.fromkeys(names)) or [spec.name for spec in definitions.apps]

@@ -48,7 +48,7 @@ class Definitions:
         self.result = LoadResult(tuple(apps), (), ())
         self.problem = ""
 
-    def current(self) -> LoadResult:
+    def current(self, context: str | None = None) -> LoadResult:
         if self.problem:
             raise ValueError(self.problem)
         return self.result
