@@ -61,6 +61,8 @@ class DetailsPane(VerticalScroll, can_focus=True):
         yield Static(Text("Select an app.", style="dim"), id="details-body")
 
     _host: DetailsHost | None = None
+    _body_height = -1
+    """The body's text height when last shown (-1: not measured yet)."""
     _ticking = False
     """An operation of the app on show runs: redraw every TICK (its elapsed time moves)."""
 
@@ -69,12 +71,16 @@ class DetailsPane(VerticalScroll, can_focus=True):
 
     def show(self, renderable: RenderableType) -> None:
         body = self.query_one("#details-body", Static)
-        # A layout pass re-arranges and redraws the whole screen (tens of ms with a big tree): the details of
-        # an app under churn change several times a second, mostly without changing their height, so
-        # repaint only, and lay out only when the height changes (the pane's scrollbar depends on it).
+        # A layout pass re-arranges and redraws the whole screen (tens of ms beside a big tree), and the
+        # details of an app under churn change several times a second. The body is at least as tall as the
+        # pane (app.tcss), so while its text fits the pane before and after, its place on screen is the
+        # same and repainting it is enough; a layout is needed only when the scrollbar may come or go.
         body.update(renderable, layout=False)
-        shown = body.content_size
-        if not shown.width or body.get_content_height(self.size, self.app.size, shown.width) != shown.height:
+        width = body.content_size.width
+        visible = self.scrollable_content_region.height
+        height = body.get_content_height(self.size, self.app.size, width) if width else -1
+        before, self._body_height = self._body_height, height
+        if height < 0 or before < 0 or (height != before and max(height, before) > visible):
             body.refresh(layout=True)
 
     def show_selection(self, host: DetailsHost) -> None:

@@ -24,6 +24,7 @@ from gitops_tui.engine.diff import EXTRANEOUS, ResourceDiff
 from gitops_tui.model import SyncStatus
 from gitops_tui.tui import glyphs
 from gitops_tui.tui.widgets.diff_model import Gap, LinePair, Tag, compact, highlight_yaml, hunk_starts, pair_lines
+from gitops_tui.tui.widgets.scroll_size import set_virtual_size
 
 NUMBER_WIDTH = 4
 ONLY_DESIRED_HEADING = "not in the cluster — will be created: desired manifest"
@@ -174,9 +175,8 @@ class DiffView(ScrollView, can_focus=True):
             rows.append(("note", ""))
         self.rows, self.hunks = rows, hunks
         self._laid_out_width = self.scrollable_content_region.width
-        size = Size(self.scrollable_content_region.width, len(rows))
-        if size != self.virtual_size:  # a new virtual size lays the whole screen out again: only when it differs
-            self.virtual_size = size
+        # A new virtual size lays the whole screen out again: only when the scrollbar comes or goes.
+        set_virtual_size(self, Size(self.scrollable_content_region.width, len(rows)))
         self._update_title()
         self.refresh()
 

@@ -20,6 +20,7 @@ from textual.strip import Strip
 
 from gitops_tui.model import Event
 from gitops_tui.tui import glyphs
+from gitops_tui.tui.widgets.scroll_size import set_virtual_size
 from gitops_tui.tui.widgets.timefmt import clock_time
 
 LINE_CAP = 5_000
@@ -86,24 +87,9 @@ class EventLogView(ScrollView, can_focus=True):
         self.refresh(self.size.region)  # the lines only: the border (and its title) stays as drawn
 
     def _set_virtual_size(self, size: Size) -> None:
-        """Grow the scrollable height, without a layout pass where the scrollbar stays as it is.
-
-        New lines arrive with nearly every batch; setting `virtual_size` lays the whole screen out again,
-        and each layout pass repaints every pane's scrollbar and the rows under it. While the scrollbar is
-        shown before and after (or hidden before and after), only its thumb moves: that is repainted alone.
-        """
-        old = self.virtual_size
-        if size == old:
-            return
-        visible = self.scrollable_content_region.height
-        same_bar = size.width == old.width and (size.height > visible) == (old.height > visible)
-        if not same_bar or not self.is_mounted:
-            self.virtual_size = size
+        """Grow the scrollable height; a layout pass only where the scrollbar comes or goes (scroll_size.py)."""
+        if set_virtual_size(self, size):
             self.call_after_refresh(self._catch_up)  # scrolling waits for the layout to show the scrollbar
-            return
-        self.set_reactive(EventLogView.virtual_size, size)
-        if self.show_vertical_scrollbar:
-            self.vertical_scrollbar.window_virtual_size = size.height
 
     def _catch_up(self) -> None:
         if self.follow:
