@@ -35,17 +35,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gitops_tui.cluster.client import ClusterClient
+from gitops_tui.engine.lease_holders import MICRO_TIME, LeaseAttempt, LeaseGrant, LeaseHolder, holder_of, parse_time
 from gitops_tui.engine.lease_records import (
     DEFAULT_CONSOLE_NAMESPACE,
     LEASE_API,
-    MICRO_TIME,
-    LeaseAttempt,
-    LeaseGrant,
-    LeaseHolder,
     LeaseRecords,
     ensure_console_namespace,
-    holder_of,
-    parse_time,
     refuse_read_only,
     safe_name,
     state_dir,
@@ -53,7 +48,7 @@ from gitops_tui.engine.lease_records import (
 from gitops_tui.engine.lease_renewals import RenewalSchedule
 from gitops_tui.engine.operations import ReconcilerError
 
-__all__ = [  # the lease vocabulary, importable from here as before the split into lease_records.py
+__all__ = [  # the lease vocabulary, importable from here as before the split into lease_records.py and lease_holders.py
     "DEFAULT_CONSOLE_NAMESPACE",
     "LEASE_API",
     "MICRO_TIME",

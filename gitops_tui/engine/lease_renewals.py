@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from gitops_tui.cluster.errors import ClusterError
-from gitops_tui.engine.lease_records import LeaseGrant
+from gitops_tui.engine.lease_holders import LeaseGrant
 
 log = logging.getLogger(__name__)
 
