@@ -13,7 +13,7 @@ import yaml
 from gitops_tui.engine.resource_tree import TreeNode
 from gitops_tui.model import Health, HealthStatus, ResourceKey
 from gitops_tui.tui.app import GitOpsApp
-from gitops_tui.tui.screenshots import _pod, _rs
+from gitops_tui.tui.demo_fleet import _pod, _rs
 from gitops_tui.tui.widgets.diff_view import DiffView
 from gitops_tui.tui.widgets.tree_rows import RowKind, TreeRow
 from tests.engine.test_sync_execute_support import NAMESPACE, SyncWorld, cluster, world
