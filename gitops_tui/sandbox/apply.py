@@ -235,10 +235,18 @@ def record_update(
         entries = decode_entries(((old or {}).get("metadata") or {}).get("managedFields"))
     else:
         entries = sent
-    old_body = _body(old) if old is not None else empty_object(api_version, kind)
     new_body = _body(new) or {}
+    if subresource == "status" and old is not None:
+        # Through the status subresource only status changes (the rest is reset to what is stored)
+        # and only status is tracked: compare that subtree alone, without copying the whole object
+        # (the simulated controllers write pod and workload status thousands of times a minute).
+        old_body = {key: value for key, value in old.items() if key == "status"}
+        compared = {key: value for key, value in new_body.items() if key == "status"}
+    else:
+        old_body = _body(old) if old is not None else empty_object(api_version, kind)
+        compared = new_body
     try:
-        comparison = compare(old_body, new_body, root)
+        comparison = compare(old_body, compared, root)
     except FieldSetError:
         # As the real server's UpdateNoErrors: an object ownership cannot be computed for (a keyed list
         # item without its key) is still written, with its managedFields cleared.

@@ -10,16 +10,38 @@ kubectl or the console are right at any speed; only the gaps between a controlle
 Because a timestamp has whole-second resolution (one real second is `speed` simulated seconds),
 controllers note the simulated instant of their own steps in a `Stopwatch` and fall back to the
 coarse timestamps only for objects they have not watched happen (a sandbox restored from disk).
+
+Simulated time waits for the controllers. A real kube-controller-manager keeps up with its cluster,
+so a rollout's progress deadline measures the rollout, never the controller's own queue; squeezed
+onto a shared CPU at 20x, the simulated controllers can fall minutes of *simulated* time behind
+(a thousand rollouts queued behind each other) and would time out rollouts that were progressing.
+So the clock follows the controllers' backlog (`follow`): once the oldest due work has waited more
+than `LAG_ALLOWANCE` simulated seconds, simulated time stands still until the controllers catch up,
+and the time they were behind is not counted by any deadline, back-off or schedule. A rollout that
+cannot progress (an image that does not exist) still times out: its time passes whenever the
+controllers keep up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+LAG_ALLOWANCE = 2.0
+"""Simulated seconds the oldest due work may wait for the controllers before simulated time waits too."""
+LAG_ALLOWANCE_FLOOR = 0.01
+"""Real seconds of lag always allowed: an event loop's ordinary hiccups do not stop time."""
+_MERGE_HOLDS_BELOW = 0.5
+"""Real seconds: shorter pauses share one anchor, so stamps of instants between them are off by less."""
+_ANCHOR_LIMIT = 4096
+
+Backlog = Callable[[], tuple[float | None, datetime | None]]
+"""(real monotonic instant the oldest queued work became due, simulated instant the earliest timer is due)."""
 
 
 class SimClock:
@@ -36,8 +58,17 @@ class SimClock:
         self._origin_real = monotonic()
         # Both time lines meet at the origin: simulated time starts at the real time of creation.
         self._origin_wall = start or datetime.now(UTC)
-        self._origin_sim = self._origin_wall
         self._speed = float(speed)
+        # Simulated time is accumulated from real time, less the spans the controllers were behind.
+        self._real_mark = self._origin_real
+        self._sim_elapsed = 0.0  # simulated seconds since the origin, as of `_real_mark`
+        self._backlog: Backlog | None = None
+        self.held_seconds = 0.0
+        """Real seconds simulated time stood still waiting for the controllers (for benchmarks)."""
+        # (simulated instant, wall instant, speed): from each anchor on, simulated time ran at that
+        # speed until it reached the next anchor's simulated instant, then stood still until its wall
+        # instant. The mapping between the two time lines, exact to `_MERGE_HOLDS_BELOW`.
+        self._anchors: list[tuple[datetime, datetime, float]] = [(self._origin_wall, self._origin_wall, self._speed)]
 
     @property
     def speed(self) -> float:
@@ -47,27 +78,94 @@ class SimClock:
     def speed(self, value: float) -> None:
         if value <= 0:
             raise ValueError(f"speed must be positive, not {value}")
-        # Re-anchor so both time lines stay continuous across the change.
-        self._origin_sim, self._origin_wall = self.sim_now(), self.now()
-        self._origin_real = self._monotonic()
+        self.settle()
         self._speed = float(value)
+        self._anchors.append((self._sim_mark, self.now(), self._speed))
 
-    def _elapsed_real(self) -> float:
-        return self._monotonic() - self._origin_real
+    def follow(self, backlog: Backlog) -> None:
+        """Stand still while `backlog` says the controllers are behind (see the module's docs).
+
+        The clock reads it lazily, so whoever changes what it returns calls `settle()` just before."""
+        self.settle()
+        self._backlog = backlog
+
+    def allowance(self) -> float:
+        """Real seconds the oldest due work may wait before simulated time stops for it."""
+        return max(LAG_ALLOWANCE / self._speed, LAG_ALLOWANCE_FLOOR)
+
+    def real_now(self) -> float:
+        return self._monotonic()
+
+    def settle(self) -> None:
+        """Bring simulated time up to now, leaving out the span the controllers have been behind."""
+        real = self._monotonic()
+        elapsed = real - self._real_mark
+        if elapsed <= 0:
+            return
+        counted = elapsed
+        behind_from = self._behind_from()
+        if behind_from is not None:
+            counted = min(max(behind_from - self._real_mark, 0.0), elapsed)
+        self._sim_elapsed += counted * self._speed
+        self._real_mark = real
+        if counted < elapsed:
+            self._hold(elapsed - counted)
+
+    @property
+    def _sim_mark(self) -> datetime:
+        return self._origin_wall + timedelta(seconds=self._sim_elapsed)
+
+    def _behind_from(self) -> float | None:
+        if self._backlog is None:
+            return None
+        queued_since, timer_due = self._backlog()
+        due = [] if queued_since is None else [queued_since]
+        if timer_due is not None:
+            # The timer's work is due once simulated time reaches it (already, if it is overdue).
+            ahead = (timer_due - self._sim_mark).total_seconds()
+            due.append(self._real_mark + max(ahead, 0.0) / self._speed)
+        return min(due) + self.allowance() if due else None
+
+    def _hold(self, seconds: float) -> None:
+        self.held_seconds += seconds
+        wall = self.now()
+        last_sim, last_wall, last_speed = self._anchors[-1]
+        if last_sim == self._sim_mark and len(self._anchors) > 1:
+            self._anchors[-1] = (last_sim, wall, last_speed)  # the same pause, still going on
+            return
+        if len(self._anchors) > 1 and last_speed == self._speed:
+            before_sim, before_wall, before_speed = self._anchors[-2]
+            paused = (last_wall - before_wall).total_seconds() - (last_sim - before_sim).total_seconds() / before_speed
+            if before_speed == last_speed and paused < _MERGE_HOLDS_BELOW:
+                self._anchors.pop()  # instants since it map as if that short pause came later
+        if len(self._anchors) >= _ANCHOR_LIMIT:
+            del self._anchors[: _ANCHOR_LIMIT // 2]  # the oldest instants map coarsely from here on
+        self._anchors.append((self._sim_mark, wall, self._speed))
 
     def now(self) -> datetime:
         """Wall-clock time: what objects are stamped with (the store uses this too)."""
-        return self._origin_wall + timedelta(seconds=self._elapsed_real())
+        return self._origin_wall + timedelta(seconds=self._monotonic() - self._origin_real)
 
     def sim_now(self) -> datetime:
         """Simulated time: what controllers measure durations in."""
-        return self._origin_sim + timedelta(seconds=self._elapsed_real() * self._speed)
+        self.settle()
+        return self._sim_mark
 
     def to_wall(self, simulated: datetime) -> datetime:
-        return self._origin_wall + (simulated - self._origin_sim) / self._speed
+        """The wall instant simulated time reached `simulated` (the start of a pause, if it paused there)."""
+        self.settle()
+        index = max(bisect_left(self._anchors, simulated, key=lambda anchor: anchor[0]) - 1, 0)
+        sim, wall, speed = self._anchors[index]
+        return wall + (simulated - sim) / speed
 
     def to_sim(self, wall: datetime) -> datetime:
-        return self._origin_sim + (wall - self._origin_wall) * self._speed
+        self.settle()
+        index = max(bisect_right(self._anchors, wall, key=lambda anchor: anchor[1]) - 1, 0)
+        sim, anchor_wall, speed = self._anchors[index]
+        simulated = sim + (wall - anchor_wall) * speed
+        if index + 1 < len(self._anchors):
+            simulated = min(simulated, self._anchors[index + 1][0])  # within the pause that followed
+        return simulated
 
     def timestamp(self, simulated: datetime | None = None) -> str:
         """RFC 3339 in whole seconds, as Kubernetes writes metav1.Time: now, or a simulated instant."""
@@ -82,6 +180,7 @@ class SimClock:
         return (self.sim_now() - self.to_sim(moment)).total_seconds()
 
     def real_delay(self, sim_seconds: float) -> float:
+        """Real seconds `sim_seconds` take while the controllers keep up (longer while they do not)."""
         return max(0.0, sim_seconds) / self._speed
 
     async def sleep(self, sim_seconds: float) -> None:

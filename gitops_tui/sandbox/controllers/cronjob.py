@@ -16,7 +16,13 @@ from gitops_tui.sandbox.controllers.clock import parse_time
 from gitops_tui.sandbox.controllers.cron import CronError, CronSchedule
 from gitops_tui.sandbox.controllers.events import NORMAL, WARNING
 from gitops_tui.sandbox.controllers.job import job_finished
-from gitops_tui.sandbox.controllers.kube import condition_true, is_terminating, name_of, owned_by, owner_reference
+from gitops_tui.sandbox.controllers.kube import (
+    condition_true,
+    is_terminating,
+    name_of,
+    owned_objects,
+    owner_reference,
+)
 
 JSON = dict[str, Any]
 COMPONENT = "cronjob-controller"
@@ -43,7 +49,7 @@ class CronJobController(Controller):
             self.events.record(cron_job, WARNING, "UnparseableSchedule", f"unparseable schedule: {error}", COMPONENT)
             return None
         jobs = sorted(
-            (j for j in self.store.list("jobs.batch", namespace) if owned_by(j, cron_job)),
+            owned_objects(self.store, "jobs.batch", cron_job),
             key=lambda j: j["metadata"].get("creationTimestamp") or "",
         )
         status = dict(cron_job.get("status") or {})

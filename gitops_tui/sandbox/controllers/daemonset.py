@@ -10,7 +10,7 @@ from gitops_tui.sandbox.controllers.kube import (
     int_or_percent,
     is_terminating,
     name_of,
-    owned_by,
+    owned_objects,
     pod_from_template,
     pod_is_active,
     pod_is_ready,
@@ -68,7 +68,7 @@ class DaemonSetController(Controller):
         revision = template_hash(ds["spec"]["template"])
         ensure_revision(self.store, ds, f"{name}-{revision}", {REVISION_LABEL: revision}, self.manager)
         nodes = [name_of(n) for n in self.store.list("nodes") if node_is_ready(n)]
-        pods = [p for p in self.store.list("pods", namespace) if owned_by(p, ds) and pod_is_active(p)]
+        pods = [p for p in owned_objects(self.store, "pods", ds) if pod_is_active(p)]
         by_node: dict[str, JSON] = {}
         for pod in pods:
             node = pinned_node(pod)

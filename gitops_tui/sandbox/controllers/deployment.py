@@ -19,7 +19,7 @@ from gitops_tui.sandbox.controllers.kube import (
     int_or_percent,
     is_terminating,
     name_of,
-    owned_by,
+    owned_objects,
     owner_reference,
     set_condition,
     template_hash,
@@ -71,7 +71,7 @@ class DeploymentController(Controller):
             return None
         spec = deployment["spec"]
         all_sets = sorted(
-            (rs for rs in self.store.list("replicasets.apps", namespace) if owned_by(rs, deployment)),
+            owned_objects(self.store, "replicasets.apps", deployment),
             key=lambda rs: (rs["metadata"].get("creationTimestamp") or "", name_of(rs)),
         )
         template = _template_without_hash(spec["template"])
@@ -288,6 +288,11 @@ class DeploymentController(Controller):
             return self.stopwatch.elapsed(progress_key, progressing.get("lastUpdateTime"))
 
         old_status = deployment.get("status") or {}
+        incoming = _progressing({"conditions": conditions})
+        if incoming is not None and incoming != _progressing(old_status):
+            # Set by this reconcile (a new ReplicaSet, a resume): its deadline counts from this very
+            # instant, not from its whole-second stamp, which is up to `speed` simulated seconds old.
+            self.stopwatch.note(progress_key, incoming.get("lastUpdateTime"))
         status = deployment_status(
             deployment, current_sets, new_rs, conditions, max_unavailable, self.clock.timestamp(), since_progress
         )

@@ -15,7 +15,7 @@ from gitops_tui.sandbox.controllers.kube import (
     condition_true,
     is_terminating,
     name_of,
-    owned_by,
+    owned_objects,
     pod_from_template,
     pod_is_active,
     pod_is_ready,
@@ -53,7 +53,7 @@ class JobController(Controller):
         if job is None or is_terminating(job) or job_finished(job):
             return None
         spec = job["spec"]
-        pods = [p for p in self.store.list("pods", namespace) if owned_by(p, job)]
+        pods = owned_objects(self.store, "pods", job)
         active = [p for p in pods if pod_is_active(p)]
         succeeded = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
         failed = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed")

@@ -23,7 +23,7 @@ from typing import Any
 from gitops_tui.sandbox.controllers import runtime
 from gitops_tui.sandbox.controllers.base import Controller, Key, KeyMapper, same_key
 from gitops_tui.sandbox.controllers.events import NORMAL, WARNING
-from gitops_tui.sandbox.controllers.kube import is_terminating, name_of, namespace_of, uid_of
+from gitops_tui.sandbox.controllers.kube import is_terminating, name_of, namespace_of, stored_objects, uid_of
 from gitops_tui.sandbox.controllers.nodes import internal_ip, node_is_ready, pod_cidr_prefix
 
 JSON = dict[str, Any]
@@ -58,7 +58,7 @@ class PodLifecycleController(Controller):
         namespace = event.namespace
         return [
             (namespace, name_of(pod))
-            for pod in self.store.list("pods", namespace)
+            for pod in stored_objects(self.store, "pods", namespace)
             if not (pod.get("spec") or {}).get("nodeName")
         ]
 
@@ -84,7 +84,7 @@ class PodLifecycleController(Controller):
         if age < SCHEDULE_SECONDS:
             return SCHEDULE_SECONDS - age
         unbound = [claim for claim in runtime.claim_names(pod) if not self._claim_bound(pod, claim)]
-        nodes = [n for n in self.store.list("nodes") if node_is_ready(n) and runtime.node_fits(pod, n)]
+        nodes = [n for n in stored_objects(self.store, "nodes") if node_is_ready(n) and runtime.node_fits(pod, n)]
         if unbound or not nodes:
             return self._unschedulable(
                 pod,
@@ -110,7 +110,7 @@ class PodLifecycleController(Controller):
         return runtime.PULL_SECONDS
 
     def _unschedulable(self, pod: JSON, why: str) -> float:
-        total = len(self.store.list("nodes"))
+        total = self.store.count("nodes")
         message = (
             f"0/{total} nodes are available: {why}. preemption: 0/{total} nodes are available: "
             f"{total} Preemption is not helpful for scheduling."

@@ -11,7 +11,7 @@ from gitops_tui.sandbox.controllers.kube import (
     is_terminating,
     name_of,
     omit_zero,
-    owned_by,
+    owned_objects,
     pod_from_template,
     pod_is_active,
     pod_is_ready,
@@ -52,7 +52,7 @@ class ReplicaSetController(Controller):
         if rs is None or is_terminating(rs):
             return None
         spec = rs.get("spec") or {}
-        pods = [pod for pod in self.store.list("pods", namespace) if owned_by(pod, rs) and pod_is_active(pod)]
+        pods = [pod for pod in owned_objects(self.store, "pods", rs) if pod_is_active(pod)]
         wanted = int(spec.get("replicas", 1))
         if len(pods) < wanted:
             pods += self._create_pods(rs, wanted - len(pods))

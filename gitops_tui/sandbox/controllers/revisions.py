@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gitops_tui.sandbox.controllers.kube import name_of, owned_by, owner_reference
+from gitops_tui.sandbox.controllers.kube import name_of, owned_objects, owner_reference
 
 JSON = dict[str, Any]
 RESOURCE = "controllerrevisions.apps"
@@ -18,7 +18,7 @@ RESOURCE = "controllerrevisions.apps"
 def ensure_revision(store: Any, owner: JSON, revision_name: str, hash_labels: dict[str, str], manager: str) -> None:
     """Create the owner's ControllerRevision for its current template unless it exists."""
     namespace = owner["metadata"]["namespace"]
-    existing = [r for r in store.list(RESOURCE, namespace) if owned_by(r, owner)]
+    existing = owned_objects(store, RESOURCE, owner)
     highest = max((int(r.get("revision", 0)) for r in existing), default=0)
     current = next((r for r in existing if name_of(r) == revision_name), None)
     if current is not None:

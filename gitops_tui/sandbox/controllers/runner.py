@@ -8,15 +8,24 @@
 One asyncio task drains a de-duplicated queue of (controller, key) pairs; store change events and
 timers (in simulated seconds) feed it. Reconciles are short and synchronous, and the task yields to
 the loop between them so the HTTP server stays responsive.
+
+The clock follows the queue (`SimClock.follow`): the queue remembers when each item became due, and
+when the oldest has waited too long simulated time stands still until the work is done, so a backlog
+of a thousand rollouts costs real time, not simulated time a progress deadline would count. Timers
+are booked in simulated time for the same reason: they ring when simulated time reaches them, not
+after a fixed number of real seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gitops_tui.sandbox.controllers.base import Controller, ControllerContext, Key, KeyMapper
@@ -35,6 +44,10 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_CONFLICT = 0.5
 RETRY_AFTER_ERROR = 5.0
 RETRY_AFTER_ERROR_MAX = 300.0
+ALARM_FLOOR = 0.005
+"""Real seconds: the shortest wait for a timer (a simulated time standing still rings it again)."""
+
+Item = tuple[str, Key]
 
 
 def default_controllers() -> list[type[Controller]]:
@@ -87,8 +100,17 @@ class ControllerRunner:
         for controller in self.controllers.values():
             for resource, mapper in controller.watches().items():
                 self._routes.setdefault(resource, []).append((controller.name, mapper))
-        self._queue: OrderedDict[tuple[str, Key], None] = OrderedDict()
-        self._timers: dict[tuple[str, Key], asyncio.TimerHandle] = {}
+        # (controller, key) -> the real monotonic instant it became due; the oldest first.
+        self._queue: OrderedDict[Item, float] = OrderedDict()
+        # Timers in simulated time: the booked instant per item, a heap of bookings (superseded
+        # ones are skipped when they come up) and one loop alarm for the earliest.
+        self._timers: dict[Item, datetime] = {}
+        self._bookings: list[tuple[datetime, int, Item]] = []
+        self._booking_order = itertools.count()
+        self._alarm: asyncio.TimerHandle | None = None
+        self._alarm_at: datetime | None = None
+        # When the item being reconciled became due: it is still waiting until its reconcile ends.
+        self._running_since: float | None = None
         self._wakeup = asyncio.Event()
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
@@ -97,6 +119,7 @@ class ControllerRunner:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self.clock.follow(self._backlog)
         ensure_nodes(self.store, self.clock, self.node_count)
         self._subscription = self.store.subscribe(self._on_change)
         for controller in self.controllers.values():
@@ -108,50 +131,89 @@ class ControllerRunner:
         if self._subscription is not None:
             self._subscription.close()
             self._subscription = None
-        for timer in self._timers.values():
-            timer.cancel()
+        if self._alarm is not None:
+            self._alarm.cancel()
+            self._alarm = self._alarm_at = None
         self._timers.clear()
+        self._bookings.clear()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
 
+    @property
+    def backlog(self) -> int:
+        """Items waiting for a controller now (timers not counted)."""
+        return len(self._queue)
+
     def enqueue(self, controller: str, key: Key, after: float = 0.0) -> None:
         item = (controller, key)
         if after <= 0:
-            self._queue[item] = None
-            self._wakeup.set()
+            self._push(item)
             return
         if self._loop is None:
             return
-        delay = self.clock.real_delay(after)
-        existing = self._timers.get(item)
-        if existing is not None:
-            if existing.when() <= self._loop.time() + delay:
-                return  # an earlier look is already booked; it will re-arm if needed
-            existing.cancel()
-        self._timers[item] = self._loop.call_later(delay, self._fire, item)
+        due = self.clock.sim_now() + timedelta(seconds=after)
+        booked = self._timers.get(item)
+        if booked is not None and booked <= due:
+            return  # an earlier look is already booked; it will re-arm if needed
+        self._timers[item] = due
+        heapq.heappush(self._bookings, (due, next(self._booking_order), item))
+        if self._alarm_at is None or due < self._alarm_at:
+            self._set_alarm(due)
 
-    def _fire(self, item: tuple[str, Key]) -> None:
-        self._timers.pop(item, None)
-        self._queue[item] = None
+    def _push(self, item: Item) -> None:
+        if item in self._queue:
+            return  # it keeps its place, and the instant it became due
+        if not self._queue:
+            self.clock.settle()  # the backlog the clock follows changes from here
+        self._queue[item] = self.clock.real_now()
         self._wakeup.set()
+
+    def _backlog(self) -> tuple[float | None, datetime | None]:
+        oldest = next(iter(self._queue.values()), None)
+        if self._running_since is not None:
+            oldest = self._running_since if oldest is None else min(oldest, self._running_since)
+        return oldest, self._bookings[0][0] if self._bookings else None
+
+    def _set_alarm(self, due: datetime) -> None:
+        assert self._loop is not None
+        if self._alarm is not None:
+            self._alarm.cancel()
+        self._alarm_at = due
+        wait = self.clock.real_delay((due - self.clock.sim_now()).total_seconds())
+        self._alarm = self._loop.call_later(max(wait, ALARM_FLOOR), self._ring)
+
+    def _ring(self) -> None:
+        self._alarm = self._alarm_at = None
+        now = self.clock.sim_now()
+        bookings = self._bookings
+        while bookings and (bookings[0][0] <= now or self._timers.get(bookings[0][2]) != bookings[0][0]):
+            due, _, item = heapq.heappop(bookings)
+            if self._timers.get(item) == due:  # not superseded by an earlier booking
+                del self._timers[item]
+                self._push(item)
+        if bookings:
+            self._set_alarm(bookings[0][0])
 
     def _on_change(self, event: WatchEvent) -> None:
         for name, mapper in self._routes.get(event.resource, ()):
             for key in mapper(event):
-                self._queue[(name, key)] = None
-        if self._queue:
-            self._wakeup.set()
+                self._push((name, key))
 
     async def _work(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._queue:
-                (name, key), _ = self._queue.popitem(last=False)
-                self._run_one(name, key)
+                self.clock.settle()  # the oldest item is about to change
+                (name, key), self._running_since = self._queue.popitem(last=False)
+                try:
+                    self._run_one(name, key)
+                finally:
+                    self.clock.settle()
+                    self._running_since = None
                 await asyncio.sleep(0)
 
     def _run_one(self, name: str, key: Key) -> None:

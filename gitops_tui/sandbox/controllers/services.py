@@ -19,9 +19,9 @@ from gitops_tui.sandbox.controllers.kube import (
     name_of,
     namespace_of,
     pod_is_ready,
+    stored_objects,
     uid_of,
 )
-from gitops_tui.sandbox.selectors import label_selector_from_match
 
 JSON = dict[str, Any]
 LOAD_BALANCER_SECONDS = 2.0
@@ -38,6 +38,12 @@ def _target_port(service_port: JSON, pod: JSON) -> int | None:
     return None
 
 
+def _selects(service: JSON, labels: dict[str, str]) -> bool:
+    """A Service's selector is a plain map: every pair must be among the pod's labels."""
+    selector = (service.get("spec") or {}).get("selector")
+    return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
+
+
 class EndpointsController(Controller):
     name = "endpoints"
     primary = "services"
@@ -46,8 +52,15 @@ class EndpointsController(Controller):
         return {"services": same_key, "pods": self._services_in_namespace}
 
     def _services_in_namespace(self, event: Any) -> Iterable[Key]:
+        """The Services selecting the pod before or after the change (upstream's pod memberships):
+        a pod's change wakes its own Services, not every Service of its namespace."""
         namespace = event.namespace
-        return [(namespace, name_of(s)) for s in self.store.list("services", namespace)]
+        labels = [(obj or {}).get("metadata", {}).get("labels") or {} for obj in (event.obj, event.old)]
+        return [
+            (namespace, name_of(service))
+            for service in stored_objects(self.store, "services", namespace)
+            if any(_selects(service, pod_labels) for pod_labels in labels)
+        ]
 
     def reconcile(self, key: Key) -> float | None:
         namespace, name = key
@@ -60,12 +73,10 @@ class EndpointsController(Controller):
         selector = service["spec"].get("selector")
         if not selector:
             return None  # Services without selectors have hand-made Endpoints
-        matches = label_selector_from_match({"matchLabels": selector})
         pods = [
             p
-            for p in self.store.list("pods", namespace)
-            if matches is not None
-            and matches(p["metadata"].get("labels") or {})
+            for p in stored_objects(self.store, "pods", namespace)
+            if _selects(service, p["metadata"].get("labels") or {})
             and (p.get("status") or {}).get("podIP")
             and not is_terminating(p)
             and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")

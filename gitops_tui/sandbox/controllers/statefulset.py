@@ -16,7 +16,7 @@ from gitops_tui.sandbox.controllers.kube import (
     is_terminating,
     name_of,
     omit_zero,
-    owned_by,
+    owned_objects,
     pod_from_template,
     pod_is_ready,
     template_hash,
@@ -53,11 +53,7 @@ class StatefulSetController(Controller):
         ensure_revision(
             self.store, sts, update_revision, {"controller.kubernetes.io/hash": revision_hash}, self.manager
         )
-        pods = {
-            _ordinal(sts, p): p
-            for p in self.store.list("pods", namespace)
-            if owned_by(p, sts) and not is_terminating(p)
-        }
+        pods = {_ordinal(sts, p): p for p in owned_objects(self.store, "pods", sts) if not is_terminating(p)}
 
         for ordinal in range(replicas):
             pod = pods.get(ordinal)
