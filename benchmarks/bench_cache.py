@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import json
 import os
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ import tracemalloc
 from collections.abc import Sequence
 from typing import Any
 
+from benchmarks.fixtures import BOOKMARK_INTERVAL, announce, start_server, stop_server
 from benchmarks.looplag import LoopLag
 from gitops_tui.cluster.cache import CacheEvent, LiveCache
 from gitops_tui.cluster.client import ClientSettings, ClusterClient
@@ -99,7 +99,7 @@ def pod(i: int) -> dict[str, Any]:
 def serve(objects: int) -> None:
     from gitops_tui.sandbox.runtime import Sandbox
 
-    with Sandbox(bookmark_interval=1.0) as sandbox:
+    with Sandbox(bookmark_interval=BOOKMARK_INTERVAL) as sandbox:
 
         def seed(start: int, stop: int) -> None:
             def run(store: Any) -> None:
@@ -113,7 +113,7 @@ def serve(objects: int) -> None:
         )
         for start in range(0, objects, 1000):  # batches keep each call on the sandbox loop short
             seed(start, min(start + 1000, objects))
-        print(json.dumps({"kubeconfig": str(sandbox.kubeconfig_path)}), flush=True)
+        announce(sandbox)
         for line in sys.stdin:
             command, _, argument = line.strip().partition(" ")
             if command == "burst":
@@ -235,23 +235,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve is not None:
         serve(args.serve)
         return 0
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.bench_cache", "--serve", str(args.objects)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    server, kubeconfig = start_server("--serve", str(args.objects), module="benchmarks.bench_cache")
     try:
-        assert server.stdout is not None
-        kubeconfig = json.loads(server.stdout.readline())["kubeconfig"]
         plain_list = list_seconds(kubeconfig, args.page_size)
         timed = asyncio.run(timed_run(server, kubeconfig, args.objects, min(args.burst, args.objects), args.page_size))
         memory = asyncio.run(memory_run(kubeconfig, args.objects, args.page_size))
     finally:
-        if server.stdin is not None:
-            server.stdin.write("quit\n")
-            server.stdin.close()
-        server.wait(30)
+        stop_server(server, "quit")
     latency = timed["latency_ms"]
     print(f"bench_cache: {args.objects} Pods, list pages of {args.page_size}")
     print(

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import yaml
 
+from benchmarks.fixtures import commit_all, sandbox_server
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.kubeconfig import load_kubeconfig
 
@@ -68,13 +69,6 @@ def manifests(count: int) -> dict[str, str]:
             body = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{LEVEL: info, INDEX: '{i}'}}\n"
         files[f"app/{name}.yaml"] = body
     return files
-
-
-def git(cwd: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "bench",
-           "GIT_COMMITTER_EMAIL": "b@x"}  # fmt: skip
-    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -190,60 +184,48 @@ def measure(runs: int, latencies_ms: list[float], kubeconfig: Path, env: dict[st
 
 
 def run(resources: int, runs: int, latencies_ms: list[float], with_console: bool = True) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as temp_name:
-        temp = Path(temp_name)
-        kubeconfig = temp / "kubeconfig"
-        sandbox = subprocess.Popen(
-            [sys.executable, "-m", "gitops_tui.sandbox", "--no-controllers", "--kubeconfig-out", str(kubeconfig)],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+    # The sandbox (benchmarks/fixtures.py) in a process of its own, stopped after the console.
+    with tempfile.TemporaryDirectory() as temp_name, sandbox_server() as kubeconfig_path:
+        temp, kubeconfig = Path(temp_name), Path(kubeconfig_path)
+        work = temp / "work"
+        work.mkdir()
+        for rel, text in manifests(resources).items():
+            (work / rel).parent.mkdir(parents=True, exist_ok=True)
+            (work / rel).write_text(text)
+        commit_all(work, "bench")
+        apps = temp / "apps.yaml"
+        apps.write_text(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: bench}\nspec:\n"
+            f"  source: {{repoURL: '{work.as_uri()}', path: app}}\n"
+            "  destination: {server: https://kubernetes.default.svc, namespace: bench}\n"
+        )
+        client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig))
+        client.ensure_namespace("bench")
+        for i, text in enumerate(manifests(resources).values()):
+            obj = yaml.safe_load(text)
+            obj["metadata"]["namespace"] = "bench"
+            if i % 2 == 0 and obj["kind"] == "ConfigMap":  # every other ConfigMap: a sixth of all
+                obj["data"]["LEVEL"] = "debug"  # drift for both tools to find
+            client.apply(obj, app="bench")
+        client.close()
+        env = {**os.environ, "KUBECONFIG": str(kubeconfig), "XDG_CACHE_HOME": str(temp / "cache")}
+        env.pop("GITOPS_TUI_NO_CONSOLE", None)
+        ours = [str(Path(sys.executable).with_name("gitops-tui")), "diff", "bench", "--apps", str(apps)]
+        standalone = [*ours, "--no-console"]
+        theirs = ["kubectl", "diff", "-n", "bench", "-f", str(work / "app")]
+        timed(standalone, env)  # first run clones the mirror; steady use is what we compare
+        console = served_env = None
+        if with_console:
+            console, served_env = start_console(apps, env, temp)
         try:
-            assert sandbox.stdout is not None
-            sandbox.stdout.readline()
-            work = temp / "work"
-            work.mkdir()
-            for rel, text in manifests(resources).items():
-                (work / rel).parent.mkdir(parents=True, exist_ok=True)
-                (work / rel).write_text(text)
-            git(temp, "init", "-q", "--initial-branch=main", str(work))
-            git(work, "add", "-A")
-            git(work, "commit", "-qm", "bench")
-            apps = temp / "apps.yaml"
-            apps.write_text(
-                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: bench}\nspec:\n"
-                f"  source: {{repoURL: '{work.as_uri()}', path: app}}\n"
-                "  destination: {server: https://kubernetes.default.svc, namespace: bench}\n"
-            )
-            client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig))
-            client.ensure_namespace("bench")
-            for i, text in enumerate(manifests(resources).values()):
-                obj = yaml.safe_load(text)
-                obj["metadata"]["namespace"] = "bench"
-                if i % 2 == 0 and obj["kind"] == "ConfigMap":  # every other ConfigMap: a sixth of all
-                    obj["data"]["LEVEL"] = "debug"  # drift for both tools to find
-                client.apply(obj, app="bench")
-            client.close()
-            env = {**os.environ, "KUBECONFIG": str(kubeconfig), "XDG_CACHE_HOME": str(temp / "cache")}
-            env.pop("GITOPS_TUI_NO_CONSOLE", None)
-            ours = [str(Path(sys.executable).with_name("gitops-tui")), "diff", "bench", "--apps", str(apps)]
-            standalone = [*ours, "--no-console"]
-            theirs = ["kubectl", "diff", "-n", "bench", "-f", str(work / "app")]
-            timed(standalone, env)  # first run clones the mirror; steady use is what we compare
-            console = served_env = None
-            if with_console:
-                console, served_env = start_console(apps, env, temp)
-            try:
-                if served_env is not None:
-                    wait_for_console(apps, served_env)
-                pid = console.pid if console is not None else None
-                return measure(runs, latencies_ms, kubeconfig, env, served_env, pid, standalone, ours, theirs)
-            finally:
-                if console is not None:
-                    console.terminate()
-                    console.wait(15)
+            if served_env is not None:
+                wait_for_console(apps, served_env)
+            pid = console.pid if console is not None else None
+            return measure(runs, latencies_ms, kubeconfig, env, served_env, pid, standalone, ours, theirs)
         finally:
-            sandbox.terminate()
-            sandbox.wait(10)
+            if console is not None:
+                console.terminate()
+                console.wait(15)
 
 
 def main(argv: list[str] | None = None) -> int:

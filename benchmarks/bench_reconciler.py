@@ -29,18 +29,24 @@ import argparse
 import asyncio
 import copy
 import gc
-import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from benchmarks.fixtures import (  # bench_sync and bench_requests import some of these from here too
+    NAMESPACES,
+    RESOURCES_PER_APP,
+    app_manifests,
+    make_repo,
+    rss_bytes,
+    seed,
+    serve,
+    start_server,
+    stop_server,
+)
 from benchmarks.looplag import LoopLag
 from gitops_tui.cluster.cache import CacheEvent
 from gitops_tui.cluster.client import ClientSettings, ClusterClient
@@ -52,84 +58,6 @@ from gitops_tui.engine.lease import LeaseManager
 from gitops_tui.engine.reconciler import Reconciler, ReconcilerSettings
 from gitops_tui.model import AppSource, AppSpec, AppState, Destination, ResourceKey, SyncStatus
 from gitops_tui.source.git import MirrorPool
-
-RESOURCES_PER_APP = 20
-NAMESPACES = 20
-
-
-def app_manifests(index: int) -> list[dict[str, Any]]:
-    """One app's 20 objects: a Deployment, a Service, a ServiceAccount and 17 ConfigMaps."""
-    name, namespace = f"app-{index:04d}", f"ns-{index % NAMESPACES:02d}"
-    meta = {"namespace": namespace, "labels": {"app.kubernetes.io/name": name, "team": f"team-{index % 7}"}}
-    objects: list[dict[str, Any]] = [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, **meta},
-         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
-                  "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{
-                      "name": "web", "image": f"registry.example.com/{name}:1.{index % 9}.0",
-                      "ports": [{"containerPort": 8080}], "env": [{"name": "MODE", "value": "fast"}],
-                      "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, **meta},
-         "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]}},
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, **meta}},
-    ]
-    for n in range(RESOURCES_PER_APP - len(objects)):
-        objects.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-cfg-{n:02d}", **meta},
-                        "data": {"LEVEL": "info", "SHARD": str(n), "NOTE": f"config {n} of {name} " * 4}})
-    return objects
-
-
-# ---- the sandbox, in a child process -----------------------------------------------------------------
-
-
-def serve() -> None:
-    from gitops_tui.sandbox.runtime import Sandbox
-
-    with Sandbox(bookmark_interval=1.0) as sandbox:
-        print(json.dumps({"kubeconfig": str(sandbox.kubeconfig_path)}), flush=True)
-        sys.stdin.readline()  # until the parent is done
-
-
-def start_server() -> tuple[subprocess.Popen[str], str]:
-    # Run as a module (from the repository root, as `make bench` does) so `benchmarks.*` imports resolve.
-    command = [sys.executable, "-m", "benchmarks.bench_reconciler", "--serve"]
-    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    return server, json.loads(server.stdout.readline())["kubeconfig"]
-
-
-# ---- setup -------------------------------------------------------------------------------------------
-
-
-def make_repo(root: Path, apps: int) -> str:
-    work, bare = root / "work", root / "apps.git"
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "Bench",
-           "GIT_AUTHOR_EMAIL": "bench@example.test", "GIT_COMMITTER_NAME": "Bench",
-           "GIT_COMMITTER_EMAIL": "bench@example.test"}
-    subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(bare)], check=True, env=env)
-    subprocess.run(["git", "init", "-q", "--initial-branch=main", str(work)], check=True, env=env)
-    for index in range(apps):
-        folder = work / f"app-{index:04d}"
-        folder.mkdir()
-        (folder / "all.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
-                                                     "items": app_manifests(index)}, indent=1))
-    for args in (["add", "-A"], ["commit", "-q", "-m", "apps"], ["push", "-q", str(bare), "main"]):
-        subprocess.run(["git", *args], cwd=work, check=True, env=env)
-    return bare.as_uri()
-
-
-def seed(client: ClusterClient, apps: int) -> float:
-    started = time.perf_counter()
-    for index in range(NAMESPACES):
-        client.ensure_namespace(f"ns-{index:02d}")
-
-    def apply_app(index: int) -> None:
-        for obj in app_manifests(index):
-            client.apply(obj, app=f"app-{index:04d}")
-
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(apply_app, range(apps)))
-    return time.perf_counter() - started
-
 
 # ---- measurements ------------------------------------------------------------------------------------
 
@@ -151,14 +79,6 @@ class GcPauses:
         worst = max(self.pauses, default=0.0)
         pauses, self.pauses = self.pauses, []
         return f"{len(pauses)} collections, worst {worst * 1000:.0f} ms, {len(gc.get_objects())} objects tracked"
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def percentiles(values: list[float]) -> str:
@@ -350,18 +270,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     # Known arguments only: `python -m benchmarks bench_reconciler` leaves the module's name in sys.argv.
     args, _ = parser.parse_known_args(argv)
-    if args.serve:
-        serve()
+    if args.serve:  # the sandbox child, as benchmarks.fixtures runs it (kept for `--serve` users)
+        serve([])
         return
     server, kubeconfig = start_server()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-reconciler-") as workdir:
             asyncio.run(run(kubeconfig, args.apps, args.samples, Path(workdir), args.leases_only))
     finally:
-        assert server.stdin is not None
-        server.stdin.write("done\n")
-        server.stdin.close()
-        server.wait(timeout=30)
+        stop_server(server)
 
 
 if __name__ == "__main__":
