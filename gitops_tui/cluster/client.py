@@ -1,8 +1,10 @@
 """ClusterClient: one kubeconfig context's reads and writes, through the official `kubernetes` client.
 
-Requests go through `ApiClient.param_serialize` / `call_api`, so authentication (tokens, client certificates,
-exec plugins and their refresh) is the client's; responses are read raw and parsed with `json.loads`,
-never through the generated model classes (their deserialisation is a known hot spot).
+Requests go through the official client's `ApiClient.call_api` (its RESTClientObject and urllib3 pool), so
+authentication (tokens, client certificates, exec plugins and their refresh) is the client's; wire.py prepares
+what param_serialize would, without its per-request copies and auth hook (the header is kept between requests,
+credentials.py says why that is safe). Responses are read raw and parsed with `json.loads`, never through the
+generated model classes (their deserialisation is a known hot spot).
 
 Every call is blocking, has a connect and a read timeout, and is meant to run off the event loop
 (`asyncio.to_thread`). Retries happen only where they are safe: 429, and 503 with Retry-After (the server did
@@ -30,6 +32,7 @@ from gitops_tui.model import ResourceKey
 
 from . import transport
 from .client_writes import ClientSideWrites
+from .credentials import DEFAULT_CHECK_INTERVAL
 from .discovery import ApiResource, RESTMapper
 from .discovery_cache import DiscoveryCache
 from .errors import (
@@ -43,6 +46,7 @@ from .errors import (
 )
 from .kubeconfig import KubeConfig
 from .tracking import DEFAULT_TRACKING_ANNOTATION, stamp_tracking
+from .wire import RequestParts
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,8 @@ class ClientSettings:
     discovery_on_disk: bool = False
     """Start from discovery kept on disk (discovery_cache.py), as kubectl does: for one-shot commands."""
     page_size: int = 500
+    credential_check_interval: float = DEFAULT_CHECK_INTERVAL
+    """Seconds between two questions to the credential's refresh hook (credentials.py)."""
 
 
 @dataclass
@@ -100,6 +106,7 @@ class ClusterClient(ClientSideWrites):
         self.origin = Origin(context, user, api_client.configuration.host)
         self.default_namespace = default_namespace or "default"
         self.reachability = Reachability()
+        self._wire = RequestParts(api_client, self.settings.credential_check_interval)
         self._reachability_lock = threading.Lock()
         disk = DiscoveryCache(api_client.configuration.host) if self.settings.discovery_on_disk else None
         self.mapper = RESTMapper(self._discovery_get, origin=self.origin, ttl=self.settings.discovery_ttl, disk=disk)
@@ -149,24 +156,20 @@ class ClusterClient(ClientSideWrites):
         stream: bool = False,
     ) -> RESTResponse:
         """One API call with timeouts, typed errors and safe retries; returns the (unread if `stream`) response."""
-        headers = {"Accept": "application/json"}
-        if content_type:
-            headers["Content-Type"] = content_type
         timeout = (self.settings.connect_timeout, read_timeout or self.settings.read_timeout)
         idempotent = method in ("GET", "HEAD")
+        url = self._wire.url(path, query)
+        payload = self._wire.body(body, content_type)
         attempt = 0
         while True:
             attempt += 1
             try:
-                serialized = self.api_client.param_serialize(
-                    method=method, resource_path=path, query_params=list(query), header_params=dict(headers),
-                    body=body, auth_settings=["BearerToken"],
-                )
+                headers = self._wire.headers(content_type)
             except (ConfigException, OSError) as exc:  # exec plugin or token refresh failed
                 raise CredentialsError(f"cannot get credentials for context {self.context}: {exc}",
                                        origin=self.origin, target=target) from exc
             try:
-                response = self.api_client.call_api(*serialized, _request_timeout=timeout)
+                response = self.api_client.call_api(method, url, headers, payload, _request_timeout=timeout)
                 # Read the body inside the try: a timeout or reset can strike while it arrives, too.
                 data = response.read() if not (stream and 200 <= response.status < 300) else None
             except ApiException as exc:  # the client wraps TLS failures this way
@@ -183,6 +186,8 @@ class ClusterClient(ClientSideWrites):
             if 200 <= response.status < 300:
                 return response
             error = transport.response_error(response, data, self.origin, target)
+            if response.status == 401:  # ask the credential's hook again next time, in case it has news
+                self._wire.auth.expire()
             delay = transport.retry_delay(error, self.settings.max_retry_after)
             if delay is not None and attempt <= self.settings.max_retries:
                 time.sleep(delay)
