@@ -14,10 +14,12 @@ from typing import Any, Protocol
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from gitops_tui.engine.resource_tree import TreeNode
 from gitops_tui.model import (
@@ -32,6 +34,7 @@ from gitops_tui.model import (
 )
 from gitops_tui.tui import glyphs
 from gitops_tui.tui.widgets.operation_view import Wave, action_glyph, finished_summary, operation_block
+from gitops_tui.tui.widgets.scroll_size import set_virtual_size
 from gitops_tui.tui.widgets.timefmt import ago, date_time
 
 TICK = 1.0
@@ -52,17 +55,26 @@ class DetailsHost(Protocol):
     def _activity(self, app: str) -> AppActivity | None: ...
 
 
-class DetailsPane(VerticalScroll, can_focus=True):
-    """Scrolls when the details are longer than the pane (long error messages)."""
+class DetailsPane(ScrollView, can_focus=True):
+    """Scrolls when the details are longer than the pane (long error messages).
+
+    A Line-API view of the rendered details, not a container of a Static: the details of an app under churn
+    change several times a second, and a Static whose height changes makes Textual lay the whole screen
+    out again (tens of ms beside a big tree). Here new details cost one render of their own lines, and a
+    layout pass only when the scrollbar comes or goes (scroll_size.py).
+    """
 
     ALLOW_MAXIMIZE = True  # z zooms it (Textual's scroll containers refuse to be maximized by default)
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(Text("Select an app.", style="dim"), id="details-body")
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.content: RenderableType = Text("Select an app.", style="dim")
+        """What the pane shows now, as given to `show`."""
+        self._strips: list[Strip] = []
+        self._strips_for: tuple[int, Style] | None = None
+        """The width and base style the strips were rendered at."""
 
     _host: DetailsHost | None = None
-    _body_height = -1
-    """The body's text height when last shown (-1: not measured yet)."""
     _ticking = False
     """An operation of the app on show runs: redraw every TICK (its elapsed time moves)."""
 
@@ -70,18 +82,41 @@ class DetailsPane(VerticalScroll, can_focus=True):
         self.set_interval(TICK, self._tick)
 
     def show(self, renderable: RenderableType) -> None:
-        body = self.query_one("#details-body", Static)
-        # A layout pass re-arranges and redraws the whole screen (tens of ms beside a big tree), and the
-        # details of an app under churn change several times a second. The body is at least as tall as the
-        # pane (app.tcss), so while its text fits the pane before and after, its place on screen is the
-        # same and repainting it is enough; a layout is needed only when the scrollbar may come or go.
-        body.update(renderable, layout=False)
-        width = body.content_size.width
-        visible = self.scrollable_content_region.height
-        height = body.get_content_height(self.size, self.app.size, width) if width else -1
-        before, self._body_height = self._body_height, height
-        if height < 0 or before < 0 or (height != before and max(height, before) > visible):
-            body.refresh(layout=True)
+        self.content = renderable
+        self._strips_for = None
+        self._fit()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Render the content at the pane's width and make the scrollable height its number of lines."""
+        width = self.scrollable_content_region.width
+        if not width:
+            return
+        self._render_strips(width)
+        set_virtual_size(self, Size(width, len(self._strips)))
+
+    def _render_strips(self, width: int) -> None:
+        style = self.rich_style
+        if self._strips_for == (width, style):
+            return
+        self._strips_for = (width, style)
+        console = self.app.console
+        options = console.options.update(width=width, min_width=width, max_width=width, height=None, highlight=False)
+        lines = console.render_lines(self.content, options, style=style, pad=True)
+        self._strips = [Strip(line, width) for line in lines]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if self._strips_for != (width, self.rich_style):  # the scrollbar came or went, a theme changed
+            self._render_strips(width)
+            self.call_later(self._fit)  # wrapped at the new width, the lines may be more or fewer
+        index = round(self.scroll_y) + y
+        if index >= len(self._strips):
+            return Strip.blank(width, self.rich_style)
+        return self._strips[index]
 
     def show_selection(self, host: DetailsHost) -> None:
         """Describe the host's selection: its app, one of its resources, or a child of one."""
