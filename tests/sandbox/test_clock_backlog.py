@@ -51,32 +51,55 @@ def clock(ticks: FakeMonotonic, backlog: Backlog) -> SimClock:
     return clock
 
 
-def test_simulated_time_stands_still_while_queued_work_waits_past_the_allowance(
+def seconds(moment: datetime) -> float:
+    return (moment - START).total_seconds()
+
+
+def test_simulated_time_slows_to_a_crawl_while_queued_work_waits_past_the_allowance(
     clock: SimClock, ticks: FakeMonotonic, backlog: Backlog
 ) -> None:
     ticks.now += 1
     assert clock.sim_now() == at(10)  # nothing waiting: 10x as usual
     backlog.queued_since = ticks.now
-    ticks.now += 5  # the controllers are 5 real seconds behind: only the allowance (2 simulated s) counts
+    ticks.now += 5  # the controllers are 5 real seconds behind
     assert clock.allowance() == pytest.approx(0.2)
-    assert clock.sim_now() == at(12)
+    # The allowance counts in full, the rest at (0.2 / wait)^2: 0.2 + 0.04 * (1/0.2 - 1/5) real seconds.
+    assert seconds(clock.sim_now()) == pytest.approx(10 + 3.92)
     clock.settle()  # as the runner does before it takes the item
     backlog.queued_since = None
     ticks.now += 1
-    assert clock.sim_now() == at(22)
-    assert clock.held_seconds == pytest.approx(4.8)
+    assert seconds(clock.sim_now()) == pytest.approx(23.92)
+    assert clock.held_seconds == pytest.approx(5 - 0.392)
     assert clock.now() == at(7)  # wall time never waits
+
+
+def test_however_long_work_waits_it_costs_at_most_two_allowances(
+    clock: SimClock, ticks: FakeMonotonic, backlog: Backlog
+) -> None:
+    backlog.queued_since = ticks.now
+    ticks.now += 3600
+    assert 2.0 < seconds(clock.sim_now()) < 4.0  # 2 simulated seconds of allowance, twice that at most
+
+
+def test_a_steady_backlog_twice_the_allowance_runs_at_a_quarter_speed(
+    clock: SimClock, ticks: FakeMonotonic, backlog: Backlog
+) -> None:
+    for _ in range(100):
+        clock.settle()
+        backlog.queued_since = ticks.now - 0.4  # each next item has waited twice the allowance
+        ticks.now += 0.01
+    assert seconds(clock.sim_now()) == pytest.approx(10 / 4, rel=0.05)
 
 
 def test_a_timer_that_is_due_and_not_yet_handled_counts_as_waiting(
     clock: SimClock, ticks: FakeMonotonic, backlog: Backlog
 ) -> None:
     backlog.timer_due = at(5)  # reached after 0.5 real seconds
-    ticks.now += 3  # the loop never got to ring it: time stops once the allowance after it is used up
-    assert clock.sim_now() == at(7)
+    ticks.now += 3  # the loop never got to ring it: waiting from 0.5 s on, 0.7 + 0.04 * (1/0.2 - 1/2.5) count
+    assert seconds(clock.sim_now()) == pytest.approx(8.84)
     backlog.timer_due = None
     ticks.now += 1
-    assert clock.sim_now() == at(17)
+    assert seconds(clock.sim_now()) == pytest.approx(18.84)
 
 
 def test_stamps_stay_put_across_pauses_and_map_back(clock: SimClock, ticks: FakeMonotonic, backlog: Backlog) -> None:
@@ -85,6 +108,7 @@ def test_stamps_stay_put_across_pauses_and_map_back(clock: SimClock, ticks: Fake
     assert clock.timestamp(before) == "2026-01-01T00:00:01Z"
     backlog.queued_since = ticks.now
     ticks.now += 30
+    behind = clock.sim_now()  # where simulated time crawled to while the controllers were behind
     clock.settle()
     backlog.queued_since = None
     ticks.now += 1
@@ -92,11 +116,11 @@ def test_stamps_stay_put_across_pauses_and_map_back(clock: SimClock, ticks: Fake
     # An instant noted before the pause keeps its wall time (a container's startedAt must not drift).
     assert clock.timestamp(before) == "2026-01-01T00:00:01Z"
     assert clock.to_wall(after) == at(32)
-    # The instant simulated time stood still at is stamped with when it was reached, not when it resumed.
-    assert clock.to_wall(at(12)) == at(1.2)
-    assert clock.to_sim(at(15)) == at(12)  # wall instants inside the pause map onto that instant
+    # The instant reached while behind is stamped with about when it was reached, not when it resumed.
+    assert seconds(clock.to_wall(behind)) == pytest.approx(1 + seconds(behind - timedelta(seconds=10)) / 10)
+    assert clock.to_sim(at(15)) == behind  # wall instants inside the pause map onto that instant
     assert clock.to_sim(at(32)) == after
-    assert clock.sim_seconds_since("2026-01-01T00:00:01Z") == pytest.approx(22 - 10)
+    assert clock.sim_seconds_since("2026-01-01T00:00:01Z") == pytest.approx(seconds(after) - 10)
 
 
 def test_many_short_pauses_keep_stamps_within_half_a_second(
@@ -107,10 +131,10 @@ def test_many_short_pauses_keep_stamps_within_half_a_second(
         ticks.now += 0.5
         marks.append((clock.sim_now(), clock.now()))
         backlog.queued_since = ticks.now
-        ticks.now += 0.25  # 0.05 real seconds of it held
+        ticks.now += 0.5  # 0.2 + 0.04 * (1/0.2 - 1/0.5) = 0.32 real seconds of it count, 0.18 are held
         clock.settle()
         backlog.queued_since = None
-    assert clock.held_seconds == pytest.approx(2000 * 0.05)
+    assert clock.held_seconds == pytest.approx(2000 * 0.18)
     for simulated, wall in marks:
         assert abs((clock.to_wall(simulated) - wall).total_seconds()) < 0.5
         assert abs((clock.to_sim(wall) - simulated).total_seconds()) < 0.5 * clock.speed

@@ -16,10 +16,12 @@ so a rollout's progress deadline measures the rollout, never the controller's ow
 onto a shared CPU at 20x, the simulated controllers can fall minutes of *simulated* time behind
 (a thousand rollouts queued behind each other) and would time out rollouts that were progressing.
 So the clock follows the controllers' backlog (`follow`): once the oldest due work has waited more
-than `LAG_ALLOWANCE` simulated seconds, simulated time stands still until the controllers catch up,
-and the time they were behind is not counted by any deadline, back-off or schedule. A rollout that
-cannot progress (an image that does not exist) still times out: its time passes whenever the
-controllers keep up.
+than the allowance (`LAG_ALLOWANCE` simulated seconds), simulated time slows with the square of how
+far behind they are (twice the allowance: a quarter speed; ten times: a hundredth), so however long
+a piece of work waits, its wait costs at most two allowances of simulated time, and a deadline,
+back-off or schedule does not count the rest. It slows rather than stops so that pods still start
+while the controllers stay busy for minutes. A rollout that cannot progress (an image that does not
+exist) still times out: its time passes whenever the controllers keep up.
 """
 
 from __future__ import annotations
@@ -103,9 +105,9 @@ class SimClock:
         if elapsed <= 0:
             return
         counted = elapsed
-        behind_from = self._behind_from()
-        if behind_from is not None:
-            counted = min(max(behind_from - self._real_mark, 0.0), elapsed)
+        waiting_since = self._waiting_since()
+        if waiting_since is not None:
+            counted = _counted(self._real_mark - waiting_since, real - waiting_since, self.allowance())
         self._sim_elapsed += counted * self._speed
         self._real_mark = real
         if counted < elapsed:
@@ -115,7 +117,8 @@ class SimClock:
     def _sim_mark(self) -> datetime:
         return self._origin_wall + timedelta(seconds=self._sim_elapsed)
 
-    def _behind_from(self) -> float | None:
+    def _waiting_since(self) -> float | None:
+        """Real instant the oldest due work became due, if any waits."""
         if self._backlog is None:
             return None
         queued_since, timer_due = self._backlog()
@@ -124,7 +127,7 @@ class SimClock:
             # The timer's work is due once simulated time reaches it (already, if it is overdue).
             ahead = (timer_due - self._sim_mark).total_seconds()
             due.append(self._real_mark + max(ahead, 0.0) / self._speed)
-        return min(due) + self.allowance() if due else None
+        return min(due) if due else None
 
     def _hold(self, seconds: float) -> None:
         self.held_seconds += seconds
@@ -224,6 +227,14 @@ class Stopwatch:
 
     def forget(self, key: Hashable) -> None:
         self._noted.pop(key, None)
+
+
+def _counted(waited_from: float, waited_to: float, allowance: float) -> float:
+    """Real seconds that count as simulated time while the oldest work's wait goes from one value to
+    the other: all of it up to the allowance, then (allowance / wait)² of each second (its integral)."""
+    full = max(min(waited_to, allowance) - waited_from, 0.0)
+    low, high = max(waited_from, allowance), max(waited_to, allowance)
+    return full + allowance * allowance * (1 / low - 1 / high)
 
 
 def parse_time(text: str | None) -> datetime | None:
