@@ -4,7 +4,8 @@ A command without `--context` uses the kubeconfig's current context, so a consol
 naming it answers the command (and one started without `--context` answers `--context` naming its current
 context); when the contexts differ the command works it out alone. A console whose health checks came from
 `--argocd-cm cluster:` judges with the checks it read at start: it reads the ConfigMap again before each
-answer and answers only while they are the ones a one-shot command would read.
+answer and answers only while they are the ones a one-shot command would read. And an object an app
+tracks where a one-shot command does not look (another namespace) is left to the command too.
 """
 
 from __future__ import annotations
@@ -138,3 +139,25 @@ def test_health_checks_read_from_the_cluster_are_read_again_before_each_answer(
     world.client.apply(health_checks(world.namespace, "Degraded"), force=True)
     out = world.both(capsys, "status", "calm", "--argocd-cm", source)[1]
     assert "Degraded" in out
+
+
+def test_an_object_tracked_where_the_command_does_not_look_is_left_to_the_command(
+    world: Served, capsys, monkeypatch
+) -> None:
+    console(world, monkeypatch)
+    wait_for_answers(world, capsys)
+    assert world.both(capsys, "status", "calm")[0] == 0
+    # calm left a ConfigMap in another namespace: the console's watches see it, a one-shot command lists
+    # only calm's own namespaces, so their answers would differ.
+    world.client.ensure_namespace("elsewhere")
+    stray = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "stray", "namespace": "elsewhere"}}
+    world.client.apply(stray, app="calm")
+
+    def refused() -> bool:
+        reply = ask(world, "calm")
+        return reply["ok"] is False and "where a one-shot command does not look" in reply["reason"]
+
+    wait_until(refused, timeout=30, interval=0.2)
+    code, out, _ = world.both(capsys, "status", "calm", expect="standalone")
+    assert code == 0 and "calm  Synced" in out
+    assert world.both(capsys, "status", "shop")[0] == 0  # the other app: still the console's to answer

@@ -35,6 +35,9 @@ from tests.gitrepos import GitRemote
 from tests.test_cli_imports import imported_by, modules_loaded_by
 
 sandbox_session = sandbox_testing.sandbox_session
+sandbox = sandbox_testing.sandbox
+"""For worlds without a console: their shop and calm would be tracked where the console's apps are not (a
+console leaves such an app to the one-shot command, which would not see them), so not in the shared one."""
 
 NAMESPACE = "served"
 PASSWORD = "hunter2-console-secret"
@@ -278,8 +281,8 @@ def test_other_apps_source_is_not_answered_by_this_console(console_env: Served, 
     assert code == 0 and console_client.answered_by == "standalone"
 
 
-def test_a_stale_socket_file_falls_back(tmp_path: Path, sandbox_session: Sandbox, capsys, monkeypatch) -> None:
-    world = Served(tmp_path, sandbox_session, namespace="stale")
+def test_a_stale_socket_file_falls_back(tmp_path: Path, sandbox: Sandbox, capsys, monkeypatch) -> None:
+    world = Served(tmp_path, sandbox, namespace="stale")
     for name in ("XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, world.env[name])
     path = world.socket()
@@ -305,9 +308,9 @@ def test_answered_by_the_console_the_cli_loads_no_client_library(console_env: Se
 
 
 def test_a_console_that_does_not_answer_in_time_falls_back(
-    tmp_path: Path, sandbox_session: Sandbox, capsys, monkeypatch
+    tmp_path: Path, sandbox: Sandbox, capsys, monkeypatch
 ) -> None:
-    world = Served(tmp_path, sandbox_session, namespace="hung")
+    world = Served(tmp_path, sandbox, namespace="hung")
     for name in ("XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, world.env[name])
     monkeypatch.setenv("GITOPS_TUI_CONSOLE_TIMEOUT", "0.3")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gitops_tui import __version__
+from gitops_tui.engine.oneshot import LEFTOVER_KINDS
 from gitops_tui.engine.query_answers import diff_answer, drifted, spec_fingerprint, status_entry
 from gitops_tui.engine.query_protocol import (
     MAX_REQUEST_BYTES,
@@ -248,6 +249,9 @@ class QueryServer:
             raise Unavailable(f"{name}: the console's comparison has an error ({state.error or 'no revision'})")
         if any(r.sync is SyncStatus.UNKNOWN for r in state.resources):
             raise Unavailable(f"{name}: some resources could not be compared by the console")
+        unseen = beyond_one_shot(state)
+        if unseen is not None:
+            raise Unavailable(f"{name}: it tracks {unseen}, where a one-shot command does not look")
         self._check_cluster(name, state.spec.destination)
         return state
 
@@ -262,6 +266,26 @@ class QueryServer:
                     raise Unavailable(f"{name}: the live cache of {context} is not in sync")
                 return
         raise Unavailable(f"{name}: this console does not watch context {context}")
+
+
+def beyond_one_shot(state: AppState) -> ResourceKey | None:
+    """A resource the app tracks but no longer renders that a one-shot command would not find, if any.
+
+    The console watches its kinds in every namespace; a one-shot command lists only the kinds the app
+    renders and LEFTOVER_KINDS, in the namespaces it renders into and its destination's (oneshot.py). An
+    object left in another namespace, or of another kind, is the console's to see and not the command's: an
+    answer would differ, so the command works it out itself.
+    """
+    rendered = [r for r in state.resources if r.in_git]
+    namespaces = {r.key.namespace for r in rendered if r.key.namespace} | {state.spec.destination.namespace or ""}
+    kinds = {(r.key.group, r.key.kind) for r in rendered} | set(LEFTOVER_KINDS)
+    for resource in state.resources:
+        key = resource.key
+        if resource.in_git:
+            continue
+        if (key.group, key.kind) not in kinds or (key.namespace and key.namespace not in namespaces):
+            return key
+    return None
 
 
 async def _remove_dead_sockets(directory: Path) -> None:
