@@ -49,9 +49,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def watched(apps: list[str], argocd_cm: str | None = None) -> WatchedDefinitions:
-    args = argparse.Namespace(apps=apps, kubeconfig="kubeconfig", context=None, argocd_cm=argocd_cm)
-    return WatchedDefinitions.of_options(args, load_kubeconfig("kubeconfig"))
+def watched(apps: list[str], argocd_cm: str | None = None, context: str | None = None) -> WatchedDefinitions:
+    args = argparse.Namespace(apps=apps, kubeconfig="kubeconfig", context=context, argocd_cm=argocd_cm)
+    return WatchedDefinitions.of_options(args, load_kubeconfig("kubeconfig", context=context))
 
 
 def test_problems_are_spelled_as_the_command_spells_them(home: Path) -> None:
@@ -96,3 +96,22 @@ def test_health_checks_named_by_the_config_file_must_be_the_consoles(home: Path)
         console.current()
     (home / "config" / "gitops-tui" / "config.yaml").write_text("{}\n")
     assert [a.name for a in console.current().apps] == ["shop"]
+
+
+def test_a_command_is_answered_for_the_context_it_would_use(home: Path) -> None:
+    console = watched(["apps"], context="prod")  # prod is also the kubeconfig's current context
+    assert [a.name for a in console.current("").apps] == ["shop"]  # no --context: the current one, prod
+    assert [a.name for a in console.current("prod").apps] == ["shop"]
+    with pytest.raises(DefinitionsChanged, match="the command would use context dev; this console watches prod"):
+        console.current("dev")
+    # The file names dev current now: a command without --context would use dev. Its --context prod: still prod.
+    (home / "kubeconfig").write_text(KUBECONFIG.replace("current-context: prod", "current-context: dev"))
+    with pytest.raises(DefinitionsChanged, match="would use context dev"):
+        console.current("")
+    assert [a.name for a in console.current("prod").apps] == ["shop"]
+    # A console without --context watches the current context (prod), and answers --context prod too.
+    (home / "kubeconfig").write_text(KUBECONFIG)
+    without = watched(["apps"])
+    assert [a.name for a in without.current("prod").apps] == ["shop"]
+    with pytest.raises(DefinitionsChanged, match="would use context dev"):
+        without.current("dev")
