@@ -43,9 +43,9 @@ def test_headless_scenario_tells_its_story_and_leaves_nothing_behind(tmp_path: P
     story = [line for line in out.splitlines() if line.startswith("scenario:")]
     assert len(story) == 4 and story[-1].startswith("scenario: done"), out[-3000:]
     # The console saw what happened: the new build synced, the drift healed, the bad build degraded.
-    assert len(re.findall(r"guestbook: sync of guestbook to \w+: Succeeded", out)) >= 3  # first, new build, heal
+    assert len(re.findall(r"guestbook: sync to \w+: Succeeded", out)) >= 3  # first, new build, heal
     assert "(self-heal: drift from" in out
-    assert re.search(r"orders: sync of orders to \w+: Failed: .*exceeded its progress deadline", out)
+    assert re.search(r"orders: sync to \w+: Failed: .*exceeded its progress deadline", out)
     summary = {line.split()[0]: line.split() for line in out.split("\nAPP ")[-1].splitlines()[1:] if line.strip()}
     assert summary["guestbook"][1:3] == ["Synced", "Healthy"]
     assert summary["orders"][2] == "Degraded"

@@ -147,11 +147,11 @@ class AutoSyncDriver:
             if before:
                 events.warning(
                     app,
-                    f"{app}: this console runs its automated syncs now: the console that did "
+                    "this console runs its automated syncs now: the console that did "
                     f"({before}) stopped renewing its lease",
                 )
         for app, holder in news.lost:
-            events.warning(app, f"{app}: automated syncs are run by {holder} now (this console's lease lapsed)")
+            events.warning(app, f"automated syncs are run by {holder} now (this console's lease lapsed)")
             self._changed(app)
         for app in news.moved:
             self._r._feed.app_changed(app)
@@ -280,7 +280,7 @@ class AutoSyncDriver:
                 worker.auto_memory = before
                 self._waits.done(worker.name)  # the pause note says why now
                 return
-            self._r._events.info(worker.name, f"{worker.name}: automated sync to {request.revision[:7]} ({reason})")
+            self._r._events.info(worker.name, f"automated sync to {request.revision[:7]} ({reason})")
             await self._start(worker, request, before)
         finally:
             if isinstance(grant, LeaseGrant) and self._leases is not None and worker.runtime is not None:
@@ -306,7 +306,7 @@ class AutoSyncDriver:
             message = exc.message if isinstance(exc, ReconcilerError) else str(exc) or repr(exc)
             self._waits.done(worker.name)
             self._r._events.error(
-                worker.name, f"{worker.name}: automated sync to {request.revision[:7]} could not start: {message}"
+                worker.name, f"automated sync to {request.revision[:7]} could not start: {message}"
             )
             return
         self._waits.done(worker.name)
@@ -363,7 +363,7 @@ class AutoSyncDriver:
         worker.auto_override = False
         worker.auto_note = str(getattr(pause, "reason", "") or "paused after a rollback")
         self._r._events.warning(
-            worker.name, f"{worker.name}: automated sync paused in another console (or the CLI): {worker.auto_note}"
+            worker.name, f"automated sync paused in another console (or the CLI): {worker.auto_note}"
         )
         self._r._feed.app_changed(worker.name)
         return True

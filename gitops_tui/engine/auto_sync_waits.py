@@ -103,7 +103,7 @@ class AutoSyncWaits:
             self._feed.app_changed(app)
         if self._said.get(app) != about:
             self._said[app] = about
-            self._events.info(app, f"{app}: {note}")
+            self._events.info(app, note)
 
     def done(self, app: str) -> None:
         """Nothing to wait for any more (the sync started, or the policy has its own reason not to sync)."""

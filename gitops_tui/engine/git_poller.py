@@ -149,7 +149,7 @@ class GitPoller:
             return
         worker.desired = desired
         if previous is not None and previous.sha != commit.sha:
-            self.events.info(name, f"{name}: new revision {commit.short_sha} on "
+            self.events.info(name, f"new revision {commit.short_sha} on "
                                    f"{worker.spec.source.target_revision} ({commit.subject}, by {commit.author})")
         if worker.source_error:
             worker.source_error = ""

@@ -97,7 +97,7 @@ class OperationsRunner:
         operation = await self.start(worker, "rollback", SyncRequest(revision=entry.revision, prune=prune))
         note = f"paused after rollback to {entry.revision[:7]}: resume auto-sync to follow Git again"
         worker.auto_override, worker.auto_note = False, note
-        self._events.warning(worker.name, f"{worker.name}: automated sync paused by the rollback")
+        self._events.warning(worker.name, "automated sync paused by the rollback")
         await self._call_history(worker, "pause_auto_sync", note)
         return operation
 
@@ -126,7 +126,7 @@ class OperationsRunner:
             return await found(worker.spec, *args)
         except Exception as exc:  # the pause is a convenience around the sync, never a reason to fail it
             log.warning("history %s for %s failed: %s", method, worker.name, exc)
-            self._events.warning(worker.name, f"{worker.name}: could not {method.replace('_', ' ')}: {exc}")
+            self._events.warning(worker.name, f"could not {method.replace('_', ' ')}: {exc}")
             return None
 
     async def desired_at(self, worker: AppWorker, revision: str) -> DesiredSet:
@@ -170,7 +170,7 @@ class OperationsRunner:
                 await self._history.record(worker.spec, done, job.revision)
             except Exception as exc:  # history is a record of the sync, not part of it
                 log.exception("recording history of %s failed", worker.name)
-                self._events.warning(worker.name, f"{worker.name}: the sync is not in the history: {exc}")
+                self._events.warning(worker.name, f"the sync is not in the history: {exc}")
         self._reconciler._mark_dirty(worker.name)
         # A new revision (or drift) that arrived while this operation ran was held back by it: decide again
         # now, or the app would wait for its next state change to follow Git.
@@ -178,7 +178,7 @@ class OperationsRunner:
 
     def _on_change(self, operation: Operation, before: Operation | None) -> None:
         name = operation.app
-        what = f"{'dry-run ' if operation.dry_run else ''}{operation.kind} of {name} to {operation.revision[:7]}"
+        what = f"{'dry-run ' if operation.dry_run else ''}{operation.kind} to {operation.revision[:7]}"
         if before is None:
             self._events.info(name, f"{what} started ({operation.initiated_by})")
         elif operation.phase.completed and not before.phase.completed:

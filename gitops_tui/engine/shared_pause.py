@@ -70,7 +70,7 @@ class SharedPause:
             log.warning("writing the auto-sync switch of %s failed: %s", worker.name, exc)
             self._r._events.warning(
                 worker.name,
-                f"{worker.name}: could not {'clear' if enabled else 'write'} the shared auto-sync pause ({exc}); "
+                f"could not {'clear' if enabled else 'write'} the shared auto-sync pause ({exc}); "
                 "the switch holds in this console only",
             )
         finally:
@@ -115,7 +115,7 @@ class SharedPause:
         worker.auto_override, worker.auto_note = None, ""
         self._r._events.info(
             worker.name,
-            f"{worker.name}: automated sync resumed: the shared pause ({was or 'no reason given'}) was cleared "
+            f"automated sync resumed: the shared pause ({was or 'no reason given'}) was cleared "
             "elsewhere (another console's a, or gitops-tui autosync on)",
         )
         self._r._feed.app_changed(worker.name)

@@ -139,7 +139,7 @@ async def test_sync_runs_through_the_executor_and_is_recorded(world: World) -> N
     assert [(h.revision, h.initiated_by, h.subject) for h in history] == [
         (world.first, "user", "shop, tools and a broken app")]
     messages = [e.message for e in reconciler.events(app="tools")]
-    assert f"sync of tools to {world.first[:7]} started (user)" in messages
+    assert f"sync to {world.first[:7]} started (user)" in messages
     assert "sync OutOfSync → Synced" in messages
 
 
