@@ -107,6 +107,8 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         self._news_applied_at = float("-inf")
         self._diff_timer: Any = None
         self.diff_shown_for: tuple[str, ResourceKey | None] | None = None
+        self._diff_shown: tuple[object, ...] = ()
+        """What the diff pane shows: (selection, diffs, note)."""
         """The selection whose diff is on screen (tests wait for it)."""
 
     # ---- layout ------------------------------------------------------------------------------------
@@ -307,6 +309,10 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         views = self.query(DiffView)
         if not views:
             return  # the console is closing: its panes are already gone
+        shown = (message.selection, message.diffs, message.note)
+        if message.keep_scroll and shown == self._diff_shown:
+            return  # compared again with the same outcome (its status moved on): nothing to redraw
+        self._diff_shown = shown
         views.first().show(message.diffs, empty_message=message.note, keep_scroll=message.keep_scroll)
         self.diff_shown_for = message.selection
 
