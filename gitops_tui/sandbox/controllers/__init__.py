@@ -10,8 +10,12 @@ Started by the sandbox runtime on its own loop, after the API server:
     await runner.stop()
 
 Every controller is a `base.Controller`: a synchronous `reconcile(key)` over (namespace, name),
-woken by store change events and by timers in simulated seconds. They write through the store (status
-through the status subresource), so watches, resourceVersions and managedFields see their writes.
+woken by store change events and by timers in simulated seconds. Simulated time slows down while the
+controllers are behind (see `clock`), so a burst of a thousand rollouts never times out a progress
+deadline the way no real controller-manager would; controllers read what they own through the
+store's owner index, so their work follows what changed, not how many objects a namespace holds.
+They write through the store (status through the status subresource), so watches, resourceVersions
+and managedFields see their writes.
 
 | module           | plays                                  | makes                                             |
 |------------------|----------------------------------------|---------------------------------------------------|

@@ -84,8 +84,9 @@ class SimClock:
         self._speed = float(value)
         self._anchors.append((self._sim_mark, self.now(), self._speed))
 
-    def follow(self, backlog: Backlog) -> None:
-        """Stand still while `backlog` says the controllers are behind (see the module's docs).
+    def follow(self, backlog: Backlog | None) -> None:
+        """Slow down while `backlog` says the controllers are behind (see the module's docs); None:
+        follow nothing any more.
 
         The clock reads it lazily, so whoever changes what it returns calls `settle()` just before."""
         self.settle()

@@ -7,10 +7,12 @@
 
 One asyncio task drains a de-duplicated queue of (controller, key) pairs; store change events and
 timers (in simulated seconds) feed it. Reconciles are short and synchronous, and the task yields to
-the loop between them so the HTTP server stays responsive.
+the loop after each one so the HTTP server stays responsive (the API comes first, as it would on a
+cluster whose controllers have CPUs of their own; handing the controllers 5 ms slices instead
+halved the requests served under load).
 
 The clock follows the queue (`SimClock.follow`): the queue remembers when each item became due, and
-when the oldest has waited too long simulated time stands still until the work is done, so a backlog
+once the oldest has waited too long simulated time slows down until the work is done, so a backlog
 of a thousand rollouts costs real time, not simulated time a progress deadline would count. Timers
 are booked in simulated time for the same reason: they ring when simulated time reaches them, not
 after a fixed number of real seconds.
@@ -128,6 +130,7 @@ class ControllerRunner:
         self._task = asyncio.create_task(self._work(), name="sandbox-controllers")
 
     async def stop(self) -> None:
+        self.clock.follow(None)  # a stopped runner's leftover queue is no backlog
         if self._subscription is not None:
             self._subscription.close()
             self._subscription = None
