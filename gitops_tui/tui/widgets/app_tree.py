@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -22,7 +21,7 @@ from textual.strip import Strip
 from gitops_tui.model import AppActivity, AppState, Operation, ResourceKey
 from gitops_tui.tui import glyphs
 from gitops_tui.tui.widgets.tree_children import ChildrenReader, ChildrenView, has_children
-from gitops_tui.tui.widgets.tree_paint import FACTS_MAX, Columns, RowTexts
+from gitops_tui.tui.widgets.tree_paint import Columns, RowTexts, row_strip
 from gitops_tui.tui.widgets.tree_rows import RowFilter, RowKind, SortOrder, TreeRow, build_rows
 from gitops_tui.tui.widgets.tree_spans import AppSpans, DriftCounts
 
@@ -393,22 +392,5 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
         text = Text("▶", style="bold") + text[1:]
         return self._strip(text, width, self.get_component_rich_style("app-tree--cursor"))
 
-    def _longest_label(self) -> int:
-        """The widest name the name column should hold: apps, and the resources shown (with their indent)."""
-        longest = max((len(name) for name in self.states), default=10)
-        for row in self.rows:
-            if row.kind is RowKind.RESOURCE and row.resource is not None:
-                longest = max(longest, len(row.resource.key.name) + 2 * row.depth - 2)
-        return longest
-
-    def _facts_width(self) -> int:
-        """Cells the child rows' facts need ("CrashLoopBackOff · 7 restarts · 0/1 ready"), at most FACTS_MAX."""
-        facts = [len(r.child.node.facts) for r in self.rows if r.child is not None and r.child.node is not None]
-        return min(FACTS_MAX, max(facts, default=0))
-
     def _strip(self, text: Text, width: int, style: Style | None) -> Strip:
-        text.truncate(width, overflow="ellipsis", pad=True)
-        segments = list(text.render(self.app.console))
-        if style is not None:
-            segments = list(Segment.apply_style(segments, post_style=style))
-        return Strip(segments).crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
+        return row_strip(text, width, style, self.rich_style, self.app.console)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
 from gitops_tui.model import AppState, Operation
 from gitops_tui.tui import glyphs
@@ -57,6 +61,20 @@ class RowTexts:
     _columns: Columns
     _columns_width: int
     _child_facts: int
+    rows: list[TreeRow]
+
+    def _longest_label(self) -> int:
+        """The widest name the name column should hold: apps, and the resources shown (with their indent)."""
+        longest = max((len(name) for name in self.states), default=10)
+        for row in self.rows:
+            if row.kind is RowKind.RESOURCE and row.resource is not None:
+                longest = max(longest, len(row.resource.key.name) + 2 * row.depth - 2)
+        return longest
+
+    def _facts_width(self) -> int:
+        """Cells the child rows' facts need ("CrashLoopBackOff · 7 restarts · 0/1 ready"), at most FACTS_MAX."""
+        facts = [len(r.child.node.facts) for r in self.rows if r.child is not None and r.child.node is not None]
+        return min(FACTS_MAX, max(facts, default=0))
 
     def _header_text(self) -> Text:
         cols = self._columns
@@ -208,3 +226,12 @@ def _flags_text(row: TreeRow) -> Text:
     elif resource.hook:
         flag = "⚓ hook"
     return Text(flag.ljust(COUNTS_WIDTH), style=glyphs.CAUTION.style if flag else "")
+
+
+def row_strip(text: Text, width: int, style: Style | None, base: Style, console: Console) -> Strip:
+    """One row as drawn: cut to `width` with "…", `style` (the cursor's, the header's) over the pane's `base`."""
+    text.truncate(width, overflow="ellipsis", pad=True)
+    segments = list(text.render(console))
+    if style is not None:
+        segments = list(Segment.apply_style(segments, post_style=style))
+    return Strip(segments).crop_extend(0, width, base).apply_style(base)
