@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from gitops_tui.cluster.cache import CacheEvent, CacheSettings
+from gitops_tui.cluster.cache import CacheEvent
 from gitops_tui.cluster.client import ClientSettings
 from gitops_tui.cluster.clusters import Clusters
 from gitops_tui.cluster.errors import ClusterError
 from gitops_tui.cluster.kubeconfig import KubeConfig
 from gitops_tui.engine.app_worker import AppWorker, Pools, run_in, same_state
-from gitops_tui.engine.auto_sync import AutoSyncPolicy
 from gitops_tui.engine.auto_sync_driver import AutoSyncDriver
 from gitops_tui.engine.change_feed import ChangeFeed, Subscription
 from gitops_tui.engine.clusters_runtime import ClusterRuntime, ClusterRuntimes
@@ -48,6 +46,7 @@ from gitops_tui.engine.operations import (
 )
 from gitops_tui.engine.operations_runner import OperationsRunner, release_leases
 from gitops_tui.engine.read_only import context_read_only, refuse_context_writes
+from gitops_tui.engine.reconciler_settings import ReconcilerSettings
 from gitops_tui.engine.resource_tree import TreeNode, resource_tree
 from gitops_tui.engine.revision_diff import RevisionDiffs
 from gitops_tui.engine.shared_pause import SharedPause, switched_off_note
@@ -73,27 +72,6 @@ RENDER_CACHE_SIZE = 32
 
 __all__ = ["ReadOnlyModeError", "Reconciler", "ReconcilerError", "ReconcilerSettings", "SyncRequest",
            "UnknownAppError"]
-
-
-@dataclass(frozen=True)
-class ReconcilerSettings:
-    read_only: bool = False
-    poll_interval: float = 120.0
-    poll_jitter: float = 60.0
-    server_dry_run: bool = True
-    """Compare against the server's dry-run prediction (cached); False: local prediction only."""
-    compare_workers: int = 8
-    """Apps compared concurrently (each mostly waits on dry-runs and the compute pool)."""
-    git_threads: int = 4
-    cluster_threads: int = 8
-    compute_threads: int = 2
-    client: ClientSettings = field(default_factory=ClientSettings)
-    cache: CacheSettings = field(default_factory=CacheSettings)
-    auto_sync: AutoSyncPolicy = field(default_factory=AutoSyncPolicy)
-    read_only_contexts: Mapping[str, str] = field(default_factory=dict)
-    """Kubeconfig context -> why its apps take no writes (config file `contexts:`); see read_only.py."""
-    pause_recheck: float = 15.0
-    """Seconds between reads of the shared auto-sync pause of an app paused here (engine/shared_pause.py)."""
 
 
 class Reconciler:
