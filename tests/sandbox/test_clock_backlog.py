@@ -62,14 +62,14 @@ def test_simulated_time_slows_to_a_crawl_while_queued_work_waits_past_the_allowa
     assert clock.sim_now() == at(10)  # nothing waiting: 10x as usual
     backlog.queued_since = ticks.now
     ticks.now += 5  # the controllers are 5 real seconds behind
-    assert clock.allowance() == pytest.approx(0.2)
-    # The allowance counts in full, the rest at (0.2 / wait)^2: 0.2 + 0.04 * (1/0.2 - 1/5) real seconds.
-    assert seconds(clock.sim_now()) == pytest.approx(10 + 3.92)
+    assert clock.allowance() == pytest.approx(0.5)  # 5 simulated seconds at 10x
+    # The allowance counts in full, the rest at (0.5 / wait)^2: 0.5 + 0.25 * (1/0.5 - 1/5) real seconds.
+    assert seconds(clock.sim_now()) == pytest.approx(10 + 9.5)
     clock.settle()  # as the runner does before it takes the item
     backlog.queued_since = None
     ticks.now += 1
-    assert seconds(clock.sim_now()) == pytest.approx(23.92)
-    assert clock.held_seconds == pytest.approx(5 - 0.392)
+    assert seconds(clock.sim_now()) == pytest.approx(29.5)
+    assert clock.held_seconds == pytest.approx(5 - 0.95)
     assert clock.now() == at(7)  # wall time never waits
 
 
@@ -78,7 +78,7 @@ def test_however_long_work_waits_it_costs_at_most_two_allowances(
 ) -> None:
     backlog.queued_since = ticks.now
     ticks.now += 3600
-    assert 2.0 < seconds(clock.sim_now()) < 4.0  # 2 simulated seconds of allowance, twice that at most
+    assert 5.0 < seconds(clock.sim_now()) < 10.0  # 5 simulated seconds of allowance, twice that at most
 
 
 def test_a_steady_backlog_twice_the_allowance_runs_at_a_quarter_speed(
@@ -86,7 +86,7 @@ def test_a_steady_backlog_twice_the_allowance_runs_at_a_quarter_speed(
 ) -> None:
     for _ in range(100):
         clock.settle()
-        backlog.queued_since = ticks.now - 0.4  # each next item has waited twice the allowance
+        backlog.queued_since = ticks.now - 1.0  # each next item has waited twice the allowance
         ticks.now += 0.01
     assert seconds(clock.sim_now()) == pytest.approx(10 / 4, rel=0.05)
 
@@ -95,11 +95,11 @@ def test_a_timer_that_is_due_and_not_yet_handled_counts_as_waiting(
     clock: SimClock, ticks: FakeMonotonic, backlog: Backlog
 ) -> None:
     backlog.timer_due = at(5)  # reached after 0.5 real seconds
-    ticks.now += 3  # the loop never got to ring it: waiting from 0.5 s on, 0.7 + 0.04 * (1/0.2 - 1/2.5) count
-    assert seconds(clock.sim_now()) == pytest.approx(8.84)
+    ticks.now += 3  # the loop never got to ring it: waiting from 0.5 s on, 1.0 + 0.25 * (1/0.5 - 1/2.5) count
+    assert seconds(clock.sim_now()) == pytest.approx(14.0)
     backlog.timer_due = None
     ticks.now += 1
-    assert seconds(clock.sim_now()) == pytest.approx(18.84)
+    assert seconds(clock.sim_now()) == pytest.approx(24.0)
 
 
 def test_stamps_stay_put_across_pauses_and_map_back(clock: SimClock, ticks: FakeMonotonic, backlog: Backlog) -> None:
@@ -131,10 +131,10 @@ def test_many_short_pauses_keep_stamps_within_half_a_second(
         ticks.now += 0.5
         marks.append((clock.sim_now(), clock.now()))
         backlog.queued_since = ticks.now
-        ticks.now += 0.5  # 0.2 + 0.04 * (1/0.2 - 1/0.5) = 0.32 real seconds of it count, 0.18 are held
+        ticks.now += 1  # 0.5 + 0.25 * (1/0.5 - 1/1) = 0.75 real seconds of it count, 0.25 are held
         clock.settle()
         backlog.queued_since = None
-    assert clock.held_seconds == pytest.approx(2000 * 0.18)
+    assert clock.held_seconds == pytest.approx(2000 * 0.25)
     for simulated, wall in marks:
         assert abs((clock.to_wall(simulated) - wall).total_seconds()) < 0.5
         assert abs((clock.to_sim(wall) - simulated).total_seconds()) < 0.5 * clock.speed

@@ -2,8 +2,8 @@
 
 A real kube-controller-manager keeps up with its cluster, so a Deployment only times out when its
 rollout itself stalls. Here the controllers share a CPU and simulated time runs 200x faster than real
-time: a burst of Deployments keeps them busy for far longer than a 60 s deadline lasts in real time
-(0.3 s). Every healthy rollout must still finish without ever being reported as timed out, and the
+time: a burst of Deployments keeps them busy for far longer than a 120 s deadline lasts in real time
+(0.6 s). Every healthy rollout must still finish without ever being reported as timed out, and the
 one whose image cannot be pulled must still exceed its deadline, as in Kubernetes.
 """
 
@@ -20,7 +20,7 @@ from kubernetes import client, config
 from gitops_tui.sandbox import Sandbox
 
 SPEED = 200.0
-DEADLINE = 60  # simulated seconds: 0.3 s of real time, while the burst below keeps the controllers busy for seconds
+DEADLINE = 120  # simulated seconds: 0.6 s of real time, while the burst below keeps the controllers busy for seconds
 ROLLOUTS = 30
 STUCK = "stuck"
 

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-LAG_ALLOWANCE = 2.0
+LAG_ALLOWANCE = 5.0
 """Simulated seconds the oldest due work may wait for the controllers before simulated time waits too."""
 LAG_ALLOWANCE_FLOOR = 0.01
 """Real seconds of lag always allowed: an event loop's ordinary hiccups do not stop time."""
