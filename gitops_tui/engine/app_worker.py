@@ -28,6 +28,13 @@ T = TypeVar("T")
 NOT_COMPARED = "not compared yet"
 
 
+INLINE_COMPARE = 2
+"""Changed resources a pass compares on the event loop itself. One or two cost a fraction of a millisecond,
+less than handing them to a thread and waking the loop for the answer (under churn most passes compare one
+object); more (an app's first pass, a new revision), or big objects, go to the compute threads."""
+INLINE_COMPARE_BYTES = 32 * 1024
+
+
 @dataclass(frozen=True)
 class Pools:
     """The reconciler's own threads: Git and rendering, cluster requests, comparisons, auto-sync claims."""
@@ -157,7 +164,12 @@ async def compare_pass(worker: AppWorker, pools: Pools, *, server_dry_run: bool 
             return worker.failed(f"cluster {runtime.context} is unreachable: {exc.message}")
         found: dict[Any, Prediction] = {p.key: answer for p, answer in zip(wanted, answers, strict=True)}
         worker.comparer.remember_predictions(plan, found)
-    plan = await run_in(pools.compute, worker.comparer.compute, plan)
+    if len(plan.changed) <= INLINE_COMPARE and all(
+        p.live is None or len(p.live.raw) <= INLINE_COMPARE_BYTES for p in plan.changed
+    ):
+        plan = worker.comparer.compute(plan)
+    else:
+        plan = await run_in(pools.compute, worker.comparer.compute, plan)
     state = worker.comparer.assemble(plan)
     notes = [worker.fetch_error] if worker.fetch_error else []
     if runtime.client.reachability.reachable is False:

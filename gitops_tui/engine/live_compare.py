@@ -28,10 +28,10 @@ from gitops_tui.cluster.store import CachedObject, ObjectStore
 from gitops_tui.engine.app_compare import DesiredObject, app_sync_status, compare_app
 from gitops_tui.engine.desired import DesiredItem, DesiredSet
 from gitops_tui.engine.diff import ResourceDiff, compare_resource
-from gitops_tui.engine.health import aggregate_flagged_health, health_flags
+from gitops_tui.engine.health import aggregate_flagged_health, assess_health, health_flags
 from gitops_tui.engine.known_missing import missing_checker, read_unless_known_missing
 from gitops_tui.engine.prediction_carry import carried_prediction
-from gitops_tui.model import AppSpec, AppState, Health, ResourceKey, ResourceState
+from gitops_tui.model import AppSpec, AppState, Health, ResourceKey, ResourceState, SyncStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +202,13 @@ class IncrementalComparer:
         predicted: dict[ResourceKey, Any] = {}
         errors: dict[ResourceKey, str] = {}
         for pending in plan.changed:
+            if _applies_as_is(pending):
+                assert pending.live is not None
+                shown = pending.live.parse()
+                hook, ignores_health = health_flags(shown)
+                state = ResourceState(pending.key, SyncStatus.SYNCED, assess_health(shown))
+                plan.computed[pending.key] = _Verdict(pending.item, pending.live, state, hook, ignores_health)
+                continue
             if pending.item is not None:
                 desired.append(pending.item.as_desired_object())
                 if pending.item.error:
@@ -219,10 +226,20 @@ class IncrementalComparer:
         desired_by_key = {d.key: d.obj for d in desired}
         for pending in plan.changed:
             key = pending.key
+            if key in plan.computed:
+                continue
             state = states.get(key)
             hook, ignores_health = health_flags(live.get(key) or desired_by_key.get(key))
             plan.computed[key] = _Verdict(pending.item, pending.live, state, hook, ignores_health)
         return plan
+
+
+def _applies_as_is(pending: Pending) -> bool:
+    """The server predicts the live object exactly as it is (the usual news: only its status moved): Synced,
+    with no comparison to make; the state is what `compare_app` would give it."""
+    item, live, prediction = pending.item, pending.live, pending.prediction
+    return (item is not None and live is not None and prediction is not None and not item.hook and not item.error
+            and not prediction.error and prediction.raw is not None and prediction.raw == live.raw)
 
 
 def predict(client: ClusterClient, app: AppSpec, item: DesiredItem, live: CachedObject | None) -> Prediction:
