@@ -13,7 +13,6 @@ not process the request), and idempotent reads whose pooled connection was reset
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -30,7 +29,7 @@ from kubernetes.config.kube_config import load_kube_config_from_dict
 
 from gitops_tui.model import ResourceKey
 
-from . import transport
+from . import json_codec, transport
 from .client_writes import ClientSideWrites
 from .credentials import DEFAULT_CHECK_INTERVAL
 from .discovery import ApiResource, RESTMapper
@@ -196,7 +195,7 @@ class ClusterClient(ClientSideWrites):
 
     def request_json(self, method: str, path: str, target: Target, **kwargs: Any) -> dict[str, Any]:
         response = self.request(method, path, target, **kwargs)
-        return json.loads(response.data) if response.data else {}
+        return json_codec.loads(response.data) if response.data else {}
 
     def _discovery_get(self, path: str) -> dict[str, Any]:
         return self.request_json("GET", path, Target(f"read discovery {path}"))

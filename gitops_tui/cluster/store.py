@@ -9,11 +9,11 @@ cache by editing what they were given. Indexes hold keys, never objects.
 from __future__ import annotations
 
 import enum
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from gitops_tui.cluster import json_codec
 from gitops_tui.model import ResourceKey
 
 from .discovery import ApiResource
@@ -46,7 +46,7 @@ class CachedObject:
         self.apps = apps
 
     def parse(self) -> dict[str, Any]:
-        return json.loads(self.raw)
+        return json_codec.loads(self.raw)
 
 
 def decode_object(obj: dict[str, Any], resource: ApiResource, annotation_keys: tuple[str, ...]) -> CachedObject:
@@ -64,7 +64,7 @@ def decode_object(obj: dict[str, Any], resource: ApiResource, annotation_keys: t
         str(ref.get("uid")) for ref in metadata.get("ownerReferences") or () if isinstance(ref, dict) and ref.get("uid")
     )
     apps = tuple(sys.intern(app) for app in tracked_apps(obj, key, annotation_keys))
-    raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    raw = json_codec.dumps(obj)
     return CachedObject(
         key, raw, str(metadata.get("resourceVersion") or ""), str(metadata.get("uid") or ""), owners, apps
     )

@@ -23,6 +23,7 @@ from typing import Any
 
 from urllib3 import exceptions as u3
 
+from . import json_codec
 from .client import ClusterClient
 from .discovery import ApiResource
 from .errors import ClusterError, ForbiddenError, GoneError, Target, api_error
@@ -269,7 +270,7 @@ class WatchWorker(threading.Thread):
             for line in _lines(response.response):
                 if self.stopped:
                     break
-                event = json.loads(line)
+                event = json_codec.loads(line)
                 kind, obj = event.get("type"), event.get("object") or {}
                 if kind == "ERROR":
                     raise api_error(

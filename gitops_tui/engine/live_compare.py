@@ -15,12 +15,12 @@ them, so the console and `gitops-tui status` agree.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gitops_tui.cluster import json_codec
 from gitops_tui.cluster.cache import LiveCache
 from gitops_tui.cluster.client import ClusterClient
 from gitops_tui.cluster.errors import ClusterError, ConnectionFailedError, ForbiddenError, InvalidError
@@ -191,7 +191,7 @@ class IncrementalComparer:
         needs no request for it until the object changes again."""
         version = str((written.get("metadata") or {}).get("resourceVersion") or "")
         if version:
-            self._predictions[key] = Prediction(digest, version, json.dumps(written, separators=(",", ":")).encode())
+            self._predictions[key] = Prediction(digest, version, json_codec.dumps(written))
 
     # ---- threads ------------------------------------------------------------------------------------
 
@@ -219,7 +219,7 @@ class IncrementalComparer:
             if prediction is not None and prediction.error:
                 errors[pending.key] = prediction.error
             elif prediction is not None and prediction.raw is not None:
-                predicted[pending.key] = json.loads(prediction.raw)
+                predicted[pending.key] = json_codec.loads(prediction.raw)
         result = compare_app(self.app, desired, live, revision=plan.desired.revision, predicted=predicted,
                              resource_errors=errors)
         states = {state.key: state for state in result.state.resources}
@@ -268,13 +268,13 @@ def predict(client: ClusterClient, app: AppSpec, item: DesiredItem, live: Cached
     except ClusterError:
         # Forbidden to patch (even as a dry run), a namespace not created yet...: predict locally.
         return Prediction(item.digest, version, None)
-    return Prediction(item.digest, version, json.dumps(predicted, separators=(",", ":")).encode())
+    return Prediction(item.digest, version, json_codec.dumps(predicted))
 
 
 def diff_resource(app: AppSpec, item: DesiredItem | None, live: Mapping[str, Any] | None,
                   prediction: Prediction | None) -> ResourceDiff:
     """One resource's diff for the diff view, with the cached server prediction where there is one."""
-    predicted = json.loads(prediction.raw) if prediction is not None and prediction.raw is not None else None
+    predicted = json_codec.loads(prediction.raw) if prediction is not None and prediction.raw is not None else None
     return compare_resource(item.key if item else _key_of(live), item.obj if item else None, live,
                             predicted=predicted, ignore=app.ignore_differences)
 

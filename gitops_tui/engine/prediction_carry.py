@@ -20,9 +20,10 @@ normalized) asks the server again. List items are matched by index only where th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+from gitops_tui.cluster import json_codec
 
 # metadata fields the server writes on every change; they never change what an apply would make of the object
 _SERVER_WRITTEN_METADATA = frozenset({"managedFields", "resourceVersion", "generation"})
@@ -42,7 +43,7 @@ def carried_prediction(
 ) -> bytes | None:
     """The prediction for `live` (whose JSON is `live_raw`) from the server's earlier `predicted` apply of
     `desired`, as JSON; None when only the server can tell."""
-    before = json.loads(predicted)
+    before = json_codec.loads(predicted)
     now_core, before_core = beyond_server_fields(live), beyond_server_fields(before)
     if now_core == before_core:
         return live_raw
@@ -54,7 +55,7 @@ def carried_prediction(
     result = {**core, "metadata": metadata}
     if "status" in live:
         result["status"] = live["status"]
-    return json.dumps(result, separators=(",", ":")).encode()
+    return json_codec.dumps(result)
 
 
 def beyond_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:

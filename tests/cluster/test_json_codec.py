@@ -1,0 +1,28 @@
+"""The fast JSON codec reads and writes every document the standard library does, the same way."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gitops_tui.cluster import json_codec
+
+
+def test_objects_round_trip_compact_and_utf8() -> None:
+    obj = {"metadata": {"name": "wéb", "annotations": {"note": "naïve ✓"}}, "spec": {"replicas": 2, "ratio": 0.5}}
+    encoded = json_codec.dumps(obj)
+    assert encoded == json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    assert json_codec.loads(encoded) == obj
+
+
+def test_integers_beyond_64_bits_fall_back_to_the_standard_library() -> None:
+    big = {"spec": {"size": 2**70}}  # a CRD may hold one; orjson refuses it both ways
+    encoded = json_codec.dumps(big)
+    assert json.loads(encoded) == big
+    assert json_codec.loads(encoded) == big
+
+
+def test_a_document_that_is_not_json_raises_json_s_error() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        json_codec.loads(b'{"type": "MODIFIED", "object": {')
