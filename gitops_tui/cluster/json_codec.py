@@ -23,8 +23,13 @@ def loads(data: bytes | bytearray | str) -> Any:
 
 
 def dumps(obj: Any) -> bytes:
-    """Compact JSON, UTF-8 encoded."""
+    """Compact JSON, UTF-8 encoded, in a bytes object of exactly its size.
+
+    orjson builds its output in a growing buffer and shrinks it in place; the allocator keeps the slack,
+    so 20,000 cached 1.4 KB objects held 157 MiB instead of 28. The cache keeps these bytes for as long as
+    the object lives: a copy of the exact size costs 1 µs and gives the memory back.
+    """
     try:
-        return orjson.dumps(obj)
+        return memoryview(orjson.dumps(obj)).tobytes()
     except TypeError:  # orjson.JSONEncodeError: a big integer, a key that is not a string
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()

@@ -26,3 +26,17 @@ def test_integers_beyond_64_bits_fall_back_to_the_standard_library() -> None:
 def test_a_document_that_is_not_json_raises_json_s_error() -> None:
     with pytest.raises(json.JSONDecodeError):
         json_codec.loads(b'{"type": "MODIFIED", "object": {')
+
+
+def test_encoded_objects_hold_no_more_memory_than_their_size() -> None:
+    import tracemalloc
+
+    obj = {"metadata": {"name": "web"}, "status": {"message": "y" * 1200}}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [json_codec.dumps(obj) for _ in range(1000)]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 1000 * (len(kept[0]) + 200), held  # what 1,000 copies of the document need, and little more
