@@ -29,7 +29,7 @@ from kubernetes.config.kube_config import load_kube_config_from_dict
 
 from gitops_tui.model import ResourceKey
 
-from . import transport
+from . import json_codec, transport
 from .client_writes import ClientSideWrites
 from .credentials import DEFAULT_CHECK_INTERVAL
 from .discovery import ApiResource, RESTMapper
