@@ -60,17 +60,23 @@ def normalize(obj: Mapping[str, Any], tracking_keys: Iterable[str] = (DEFAULT_TR
 
 
 def drop_empty(value: Any) -> Any:
-    """Remove None, {} and [] everywhere: the API treats them as absent."""
+    """Remove None, {} and [] everywhere: the API treats them as absent. (Items of a list stay where they
+    are, emptied or not: their position can matter.) Every compare of a changed object runs this over the
+    whole object twice, so scalars are tested once and only containers recurse."""
     if isinstance(value, dict):
-        cleaned = {k: drop_empty(v) for k, v in value.items()}
-        return {k: v for k, v in cleaned.items() if not _is_empty(v)}
+        cleaned = {}
+        for key, item in value.items():
+            if isinstance(item, (dict, list)):
+                item = drop_empty(item)
+                if not item:
+                    continue
+            elif item is None:
+                continue
+            cleaned[key] = item
+        return cleaned
     if isinstance(value, list):
-        return [drop_empty(v) for v in value]
+        return [drop_empty(item) if isinstance(item, (dict, list)) else item for item in value]
     return value
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value == {} or value == []
 
 
 def _fold_string_data(secret: dict) -> None:
