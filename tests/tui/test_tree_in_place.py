@@ -101,3 +101,27 @@ async def test_news_arriving_faster_than_it_is_applied_is_merged_and_none_is_los
         await wait_for(pilot, lambda: all(tree.states[n].health.status is HealthStatus.SUSPENDED for n in names))
         for name in names:
             assert "Suspended" in line_of(app, lambda r, name=name: r.kind is RowKind.APP and r.app == name)
+
+
+async def test_a_churning_fleet_is_redrawn_at_a_slower_cadence_and_a_quiet_one_at_the_quick_one() -> None:
+    from gitops_tui.tui.app import BUSY_APPS, BUSY_NEWS_INTERVAL, NEWS_INTERVAL
+    from gitops_tui.tui.demo_fleet import FleetBuilder, healthy_app
+
+    builder = FleetBuilder()
+    for n in range(BUSY_APPS + 2):  # enough apps to make a busy batch
+        healthy_app(builder, f"app-{n:02d}", "shop", n)
+    app = make_app(source=builder.source)
+    source = builder.source
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        tree = app.tree
+        names = sorted(name for name, state in tree.states.items() if not state.error)
+        assert len(names) >= BUSY_APPS
+        # Every app changes at once, as under churn: the next news waits the busy interval.
+        source.publish([replace(tree.states[n], health=Health(HealthStatus.SUSPENDED, "paused")) for n in names])
+        await wait_for(pilot, lambda: all(tree.states[n].health.status is HealthStatus.SUSPENDED for n in names))
+        assert app._news_interval == BUSY_NEWS_INTERVAL
+        # One app changes: the console is back to the quick cadence.
+        source.publish([replace(tree.states[names[0]], health=Health(HealthStatus.HEALTHY))])
+        await wait_for(pilot, lambda: tree.states[names[0]].health.status is HealthStatus.HEALTHY)
+        assert app._news_interval == NEWS_INTERVAL
