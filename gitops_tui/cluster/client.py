@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes.client import ApiClient, Configuration
@@ -30,8 +29,8 @@ from kubernetes.config.kube_config import load_kube_config_from_dict
 from gitops_tui.model import ResourceKey
 
 from . import json_codec, transport
+from .client_types import FIELD_MANAGER, ClientSettings, ListPage, Reachability
 from .client_writes import ClientSideWrites
-from .credentials import DEFAULT_CHECK_INTERVAL
 from .discovery import ApiResource, RESTMapper
 from .discovery_cache import DiscoveryCache
 from .errors import (
@@ -44,50 +43,17 @@ from .errors import (
     Target,
 )
 from .kubeconfig import KubeConfig
-from .tracking import DEFAULT_TRACKING_ANNOTATION, stamp_tracking
+from .tracking import stamp_tracking
 from .wire import RequestParts
 
 log = logging.getLogger(__name__)
 
-FIELD_MANAGER = "gitops-tui"
+__all__ = ["APPLY_PATCH", "FIELD_MANAGER", "ClientSettings", "ClusterClient", "ListPage", "Reachability"]
+
 APPLY_PATCH = "application/apply-patch+yaml"
 POOL_SIZE = 64
 # Fields the server owns: sending them in an apply would claim them or trip a precondition.
 _SERVER_OWNED_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation")
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    field_manager: str = FIELD_MANAGER
-    tracking_annotation: str = DEFAULT_TRACKING_ANNOTATION
-    read_only: bool = False
-    max_retries: int = 3
-    max_retry_after: float = 10.0
-    """Longest Retry-After we honour inside one call; beyond it the error goes back to the caller."""
-    discovery_ttl: float = 300.0
-    discovery_on_disk: bool = False
-    """Start from discovery kept on disk (discovery_cache.py), as kubectl does: for one-shot commands."""
-    page_size: int = 500
-    credential_check_interval: float = DEFAULT_CHECK_INTERVAL
-    """Seconds between two questions to the credential's refresh hook (credentials.py)."""
-
-
-@dataclass
-class Reachability:
-    """Whether the last request reached the server; the UI shows it per cluster."""
-
-    reachable: bool | None = None
-    error: str = ""
-    changed_at: float = field(default_factory=time.time)
-
-
-@dataclass(frozen=True)
-class ListPage:
-    items: list[dict[str, Any]]
-    resource_version: str
-    continue_token: str
 
 
 class ClusterClient(ClientSideWrites):
@@ -120,18 +86,26 @@ class ClusterClient(ClientSideWrites):
             if kubeconfig.in_cluster:
                 load_incluster_config(client_configuration=configuration)
             else:
-                load_kube_config_from_dict(dict(kubeconfig.data), context=info.name,
-                                           client_configuration=configuration, persist_config=False)
+                load_kube_config_from_dict(
+                    dict(kubeconfig.data), context=info.name, client_configuration=configuration, persist_config=False
+                )
         except (ConfigException, OSError, ValueError) as exc:
-            raise CredentialsError(f"cannot load credentials for context {info.name}: {exc}",
-                                   origin=Origin(info.name, info.user, info.server)) from exc
+            raise CredentialsError(
+                f"cannot load credentials for context {info.name}: {exc}",
+                origin=Origin(info.name, info.user, info.server),
+            ) from exc
         # Our own retry policy decides what is safe to repeat; urllib3's would repeat blindly.
         configuration.retries = False
         # Every watch stream holds a connection, and syncs and compares run side by side: the default pool
         # (5 per core) would keep closing and reopening connections ("Connection pool is full").
         configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, POOL_SIZE)
-        return cls(ApiClient(configuration), context=info.name, user=info.user,
-                   default_namespace=info.namespace, settings=settings)
+        return cls(
+            ApiClient(configuration),
+            context=info.name,
+            user=info.user,
+            default_namespace=info.namespace,
+            settings=settings,
+        )
 
     @property
     def context(self) -> str:
@@ -165,8 +139,9 @@ class ClusterClient(ClientSideWrites):
             try:
                 headers = self._wire.headers(content_type)
             except (ConfigException, OSError) as exc:  # exec plugin or token refresh failed
-                raise CredentialsError(f"cannot get credentials for context {self.context}: {exc}",
-                                       origin=self.origin, target=target) from exc
+                raise CredentialsError(
+                    f"cannot get credentials for context {self.context}: {exc}", origin=self.origin, target=target
+                ) from exc
             try:
                 response = self.api_client.call_api(method, url, headers, payload, _request_timeout=timeout)
                 # Read the body inside the try: a timeout or reset can strike while it arrives, too.
@@ -259,34 +234,55 @@ class ClusterClient(ClientSideWrites):
         version = page.resource_version
         items.extend(page.items)
         while page.continue_token:
-            page = self.list_page(resource, namespace, limit=self.settings.page_size,
-                                  continue_token=page.continue_token, label_selector=label_selector)
+            page = self.list_page(
+                resource,
+                namespace,
+                limit=self.settings.page_size,
+                continue_token=page.continue_token,
+                label_selector=label_selector,
+            )
             items.extend(page.items)
         return ListPage(items, version, "")
 
     def open_watch(
-        self, resource: ApiResource, namespace: str, resource_version: str, *, timeout_seconds: int,
+        self,
+        resource: ApiResource,
+        namespace: str,
+        resource_version: str,
+        *,
+        timeout_seconds: int,
         read_timeout: float,
     ) -> RESTResponse:
         """A watch stream from `resource_version` with bookmarks; the caller reads and closes it."""
         query: list[tuple[str, Any]] = [
-            ("watch", "true"), ("allowWatchBookmarks", "true"), ("timeoutSeconds", timeout_seconds),
+            ("watch", "true"),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", timeout_seconds),
         ]
         if resource_version:
             query.append(("resourceVersion", resource_version))
         target = Target("watch", resource.group_resource, "", namespace if resource.namespaced else "")
-        return self.request("GET", resource.path(namespace), target, query=query, read_timeout=read_timeout,
-                            stream=True)
+        return self.request(
+            "GET", resource.path(namespace), target, query=query, read_timeout=read_timeout, stream=True
+        )
 
     # ---- writes -------------------------------------------------------------------------------------
 
     def _refuse_if_read_only(self, verb: str, what: str) -> None:
         if self.settings.read_only:
-            raise ReadOnlyError(f"read-only mode: refusing to {verb} {what} on context {self.context}",
-                                origin=self.origin, target=Target(verb))
+            raise ReadOnlyError(
+                f"read-only mode: refusing to {verb} {what} on context {self.context}",
+                origin=self.origin,
+                target=Target(verb),
+            )
 
     def apply(
-        self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False, force: bool = False,
+        self,
+        obj: Mapping[str, Any],
+        *,
+        app: str | None = None,
+        dry_run: bool = False,
+        force: bool = False,
         validate: bool = True,
     ) -> dict[str, Any]:
         """Server-side apply as field manager `gitops-tui`; returns the resulting (or predicted) object.
@@ -300,25 +296,35 @@ class ClusterClient(ClientSideWrites):
         if force:
             query.append(("force", "true"))
         target = Target("patch", resource.group_resource, key.name, key.namespace)
-        return self.request_json("PATCH", resource.path(key.namespace, key.name), target, query=query, body=body,
-                                 content_type=APPLY_PATCH)
+        return self.request_json(
+            "PATCH", resource.path(key.namespace, key.name), target, query=query, body=body, content_type=APPLY_PATCH
+        )
 
-    def create(self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False,
-               validate: bool = True) -> dict[str, Any]:
+    def create(
+        self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False, validate: bool = True
+    ) -> dict[str, Any]:
         """POST the object (409 AlreadyExists when it exists); returns what the server stored."""
         resource, key, body = self._write_body(obj, app, "create", dry_run)
         target = Target("create", resource.group_resource, key.name, key.namespace)
         query = self._write_query(dry_run, validate)
-        return self.request_json("POST", resource.path(key.namespace), target, query=query, body=body,
-                                 content_type="application/json")
+        return self.request_json(
+            "POST", resource.path(key.namespace), target, query=query, body=body, content_type="application/json"
+        )
 
-    def _write_body(self, obj: Mapping[str, Any], app: str | None, verb: str,
-                    dry_run: bool) -> tuple[ApiResource, ResourceKey, dict[str, Any]]:
-        api_version, kind, name = (str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""),
-                                   str((obj.get("metadata") or {}).get("name") or ""))
+    def _write_body(
+        self, obj: Mapping[str, Any], app: str | None, verb: str, dry_run: bool
+    ) -> tuple[ApiResource, ResourceKey, dict[str, Any]]:
+        api_version, kind, name = (
+            str(obj.get("apiVersion") or ""),
+            str(obj.get("kind") or ""),
+            str((obj.get("metadata") or {}).get("name") or ""),
+        )
         if not (api_version and kind and name):
-            raise InvalidManifestError(f"cannot {verb} an object without apiVersion, kind and metadata.name "
-                                       f"({kind or '?'} {name or '?'}) on context {self.context}", origin=self.origin)
+            raise InvalidManifestError(
+                f"cannot {verb} an object without apiVersion, kind and metadata.name "
+                f"({kind or '?'} {name or '?'}) on context {self.context}",
+                origin=self.origin,
+            )
         if not dry_run:  # before anything touches the network, discovery included
             self._refuse_if_read_only(verb, str(ResourceKey.of(obj)))
         resource = self.mapper.resource_for(api_version, kind)
@@ -361,8 +367,9 @@ class ClusterClient(ClientSideWrites):
             options["dryRun"] = ["All"]
         target = Target("delete", resource.group_resource, key.name, namespace)
         try:
-            return self.request_json("DELETE", resource.path(namespace, key.name), target, body=options,
-                                     content_type="application/json")
+            return self.request_json(
+                "DELETE", resource.path(namespace, key.name), target, body=options, content_type="application/json"
+            )
         except NotFoundError:
             if missing_ok:
                 return None
@@ -378,8 +385,14 @@ class ClusterClient(ClientSideWrites):
         query = [("dryRun", "All")] if dry_run else []
         body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
         try:
-            self.request_json("POST", resource.path(), Target("create", "namespaces", name), query=query, body=body,
-                              content_type="application/json")
+            self.request_json(
+                "POST",
+                resource.path(),
+                Target("create", "namespaces", name),
+                query=query,
+                body=body,
+                content_type="application/json",
+            )
         except ClusterError as exc:
             if getattr(exc, "status", 0) == 409:  # created meanwhile by someone else: the goal is met
                 return False

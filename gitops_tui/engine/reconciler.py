@@ -26,7 +26,8 @@ from gitops_tui.cluster.client import ClientSettings
 from gitops_tui.cluster.clusters import Clusters
 from gitops_tui.cluster.errors import ClusterError
 from gitops_tui.cluster.kubeconfig import KubeConfig
-from gitops_tui.engine.app_worker import AppWorker, Pools, run_in, same_state
+from gitops_tui.engine.app_reads import preview_sync, view_diff
+from gitops_tui.engine.app_worker import AppWorker, Pools, same_state
 from gitops_tui.engine.auto_sync_driver import AutoSyncDriver
 from gitops_tui.engine.change_feed import ChangeFeed, Subscription
 from gitops_tui.engine.clusters_runtime import ClusterRuntime, ClusterRuntimes
@@ -34,7 +35,6 @@ from gitops_tui.engine.compare_queue import CompareQueue
 from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.events import EventLog, record_transitions
 from gitops_tui.engine.git_poller import GitPoller, RepoSchedule
-from gitops_tui.engine.live_compare import diff_resource
 from gitops_tui.engine.operations import (
     HistoryStore,
     MemoryHistory,
@@ -49,9 +49,8 @@ from gitops_tui.engine.read_only import context_read_only, refuse_context_writes
 from gitops_tui.engine.reconciler_settings import ReconcilerSettings
 from gitops_tui.engine.resource_tree import TreeNode, resource_tree
 from gitops_tui.engine.revision_diff import RevisionDiffs
-from gitops_tui.engine.shared_pause import SharedPause, switched_off_note
+from gitops_tui.engine.shared_pause import SharedPause
 from gitops_tui.engine.sync_plan import SyncPlan
-from gitops_tui.engine.sync_preview import preview_plan
 from gitops_tui.model import (
     AppActivity,
     AppSpec,
@@ -70,15 +69,21 @@ from gitops_tui.source.render import Renderer
 
 RENDER_CACHE_SIZE = 32
 
-__all__ = ["ReadOnlyModeError", "Reconciler", "ReconcilerError", "ReconcilerSettings", "SyncRequest",
-           "UnknownAppError"]
+__all__ = ["ReadOnlyModeError", "Reconciler", "ReconcilerError", "ReconcilerSettings", "SyncRequest", "UnknownAppError"]
 
 
 class Reconciler:
-    def __init__(self, apps: Sequence[AppSpec], *, kubeconfig: KubeConfig | None = None,
-                 clusters: Clusters | None = None, pool: MirrorPool | None = None,
-                 settings: ReconcilerSettings | None = None, executor: SyncExecutor | None = None,
-                 history: HistoryStore | None = None) -> None:
+    def __init__(
+        self,
+        apps: Sequence[AppSpec],
+        *,
+        kubeconfig: KubeConfig | None = None,
+        clusters: Clusters | None = None,
+        pool: MirrorPool | None = None,
+        settings: ReconcilerSettings | None = None,
+        executor: SyncExecutor | None = None,
+        history: HistoryStore | None = None,
+    ) -> None:
         """`clusters` (or one built from `kubeconfig`) is owned from now on: `stop()` closes it."""
         self.settings = settings = settings or ReconcilerSettings()
         if clusters is None:
@@ -122,18 +127,26 @@ class Reconciler:
         s = self.settings
         self._pools = pools = Pools.make(s.git_threads, s.cluster_threads, s.compute_threads)
         self._ops = OperationsRunner(self, self._executor, self.history_store, self._events, self._feed)
-        poller = GitPoller(self.pool, self.renderer, pools, self._events, interval=s.poll_interval,
-                           jitter=s.poll_jitter, on_source_changed=self._on_source_changed,
-                           on_polled=self._on_polled,
-                           on_progress=lambda repo: [self._feed.app_changed(w.name) for w in repo.workers])
+        poller = GitPoller(
+            self.pool,
+            self.renderer,
+            pools,
+            self._events,
+            interval=s.poll_interval,
+            jitter=s.poll_jitter,
+            on_source_changed=self._on_source_changed,
+            on_polled=self._on_polled,
+            on_progress=lambda repo: [self._feed.app_changed(w.name) for w in repo.workers],
+        )
         for worker in self._workers.values():
             try:
                 worker.runtime = self._runtimes.get(self._runtimes.context_for(worker.spec.destination))
             except ClusterError as exc:
                 worker.destination_error = f"{worker.name}: {exc.message}"
                 self._mark_dirty(worker.name)
-            repo = self._repos.setdefault(mirror_key(worker.spec.source.repo_url),
-                                          RepoSchedule(worker.spec.source.repo_url, []))
+            repo = self._repos.setdefault(
+                mirror_key(worker.spec.source.repo_url), RepoSchedule(worker.spec.source.repo_url, [])
+            )
             repo.workers.append(worker)
         await self._runtimes.start()
         self._auto.start(list(self._workers.values()))
@@ -197,13 +210,21 @@ class Reconciler:
         worker = self._worker(app)
         repo = self._repos.get(mirror_key(worker.spec.source.repo_url))
         policy = worker.sync_policy
-        note = worker.auto_note or self._auto.note(worker) or ("" if policy.automated else
-                                                               "automated sync is not configured")
-        return AppActivity(repo.next_poll_wall_clock() if repo is not None and self._running else None,
-                           repo.last_polled_at if repo is not None else None, policy.automated, note,
-                           self._ops.latest(app) if self._ops is not None else None, self._auto.holder(worker),
-                           context_read_only(self.settings.read_only_contexts, self._runtimes, worker),
-                           repo.progress if repo is not None else "")
+        note = (
+            worker.auto_note
+            or self._auto.note(worker)
+            or ("" if policy.automated else "automated sync is not configured")
+        )
+        return AppActivity(
+            repo.next_poll_wall_clock() if repo is not None and self._running else None,
+            repo.last_polled_at if repo is not None else None,
+            policy.automated,
+            note,
+            self._ops.latest(app) if self._ops is not None else None,
+            self._auto.holder(worker),
+            context_read_only(self.settings.read_only_contexts, self._runtimes, worker),
+            repo.progress if repo is not None else "",
+        )
 
     def children(self, app: str, key: ResourceKey) -> list[tuple[ResourceKey, Health | None]]:
         """The resource tree one level below one of the app's resources (ReplicaSets, Pods), with health."""
@@ -217,28 +238,11 @@ class Reconciler:
 
     async def plan(self, app: str, request: SyncRequest | None = None) -> SyncPlan:
         """What `sync(app, request)` would do now (waves, hooks, prunes); writes nothing, takes no operation slot."""
-        worker = self._worker(app)
-        if worker.desired is None or worker.runtime is None or self._pools is None:
-            raise ReconcilerError(worker.source_error or worker.destination_error or f"{app}: not compared yet")
-        cache = worker.runtime.cache
-        keys = worker.desired.keys | cache.store.keys_by_app(app)
-        live = {key: obj for key in keys if (obj := cache.get(key)) is not None}
-        desired = [item.obj for item in worker.desired.items]
-        return await run_in(self._pools.compute, preview_plan, worker.state, desired, live, request or SyncRequest())
+        return await preview_sync(self._worker(app), self._pools, request or SyncRequest())
 
     async def diff(self, app: str, key: ResourceKey) -> ResourceDiff | None:
         """One resource's diff (desired against predicted live), for the diff view; None if unknown."""
-        worker = self._worker(app)
-        item = worker.desired.by_key().get(key) if worker.desired is not None else None
-        live = worker.runtime.cache.get(key) if worker.runtime is not None else None
-        if (item is None and live is None) or self._pools is None:
-            return None
-        prediction = worker.comparer.prediction_for(key)
-        version = str(((live or {}).get("metadata") or {}).get("resourceVersion") or "")
-        if prediction is not None and (item is None or (prediction.digest, prediction.version) != (item.digest,
-                                                                                                   version)):
-            prediction = None  # made for another version of either side: predict locally instead
-        return await run_in(self._pools.compute, diff_resource, worker.spec, item, live, prediction)
+        return await view_diff(self._worker(app), self._pools, key)
 
     async def history(self, app: str) -> Sequence[HistoryEntry]:
         return await self.history_store.entries(self._worker(app).spec)
@@ -278,8 +282,10 @@ class Reconciler:
         request = request or SyncRequest()
         worker = self._worker(app)
         if self.settings.read_only and not request.dry_run:
-            raise ReadOnlyModeError(f"read-only mode: refusing to sync {app} (the console writes nothing to "
-                                    "clusters in read-only mode; a dry-run sync is allowed)")
+            raise ReadOnlyModeError(
+                f"read-only mode: refusing to sync {app} (the console writes nothing to "
+                "clusters in read-only mode; a dry-run sync is allowed)"
+            )
         if not request.dry_run:
             refuse_context_writes(self.settings.read_only_contexts, self._runtimes, worker, f"sync {app}")
         return await self._operations().start(worker, "sync", request)
@@ -289,8 +295,10 @@ class Reconciler:
         app until `set_auto_sync(app, True)`."""
         worker = self._worker(app)
         if self.settings.read_only:
-            raise ReadOnlyModeError(f"read-only mode: refusing to roll {app} back (the console writes nothing "
-                                    "to clusters in read-only mode)")
+            raise ReadOnlyModeError(
+                f"read-only mode: refusing to roll {app} back (the console writes nothing "
+                "to clusters in read-only mode)"
+            )
         refuse_context_writes(self.settings.read_only_contexts, self._runtimes, worker, f"roll {app} back")
         operation = await self._operations().rollback(worker, history_id, prune)
         self._spawn(self._pauses.recheck(worker), f"read auto-sync pause {app}")  # held: cleared elsewhere resumes
@@ -311,21 +319,17 @@ class Reconciler:
         and `gitops-tui autosync` write it (on also resumes it after a rollback)."""
         worker = self._worker(app)
         if self.settings.read_only:
-            raise ReadOnlyModeError(f"read-only mode: refusing to switch auto-sync {'on' if enabled else 'off'} "
-                                    f"for {app} (nothing is synced in read-only mode)")
-        refuse_context_writes(self.settings.read_only_contexts, self._runtimes, worker,
-                              f"switch auto-sync {'on' if enabled else 'off'} for {app}")
-        # Shared, like a rollback's pause and `gitops-tui autosync`: every console honours it (shared_pause.py).
-        note = "" if enabled else switched_off_note()
-        if enabled:  # nothing of the switch stays in memory: the app follows its spec (and the shared pause)
-            worker.auto_override = None if worker.spec.sync_policy.automated else True
-            self._pauses.forget(app)
-        else:
-            worker.auto_override = False
-        worker.auto_note = note
-        self._spawn(self._pauses.write(worker, enabled, note), f"write auto-sync switch {app}")
-        self._events.info(app, f"{app}: automated sync {'resumed' if enabled else 'switched off'} in every console")
-        self._feed.app_changed(app)  # switched on, it is decided on once the shared pause is cleared (write)
+            raise ReadOnlyModeError(
+                f"read-only mode: refusing to switch auto-sync {'on' if enabled else 'off'} "
+                f"for {app} (nothing is synced in read-only mode)"
+            )
+        refuse_context_writes(
+            self.settings.read_only_contexts,
+            self._runtimes,
+            worker,
+            f"switch auto-sync {'on' if enabled else 'off'} for {app}",
+        )
+        self._pauses.switch(worker, enabled)
 
     # ---- internals: scheduling compares -------------------------------------------------------------
 
@@ -362,8 +366,11 @@ class Reconciler:
 
     def _on_source_changed(self, worker: AppWorker) -> None:
         runtime = worker.runtime
-        if runtime is not None and worker.desired is not None and runtime.set_app_kinds(worker.name,
-                                                                                        worker.desired.kinds):
+        if (
+            runtime is not None
+            and worker.desired is not None
+            and runtime.set_app_kinds(worker.name, worker.desired.kinds)
+        ):
             self._spawn(self._runtimes.kinds_changed(runtime), f"watch kinds {runtime.context}")
         self._mark_dirty(worker.name)
 

@@ -52,6 +52,21 @@ class SharedPause:
         """Apps whose pause this console has seen in the store: only these resume when it is cleared there."""
         self._writing: set[str] = set()
 
+    def switch(self, worker: AppWorker, enabled: bool) -> None:
+        """`a` or `Reconciler.set_auto_sync`: switch the app's automated sync here at once, and in every console
+        through the pause beside the history (as a rollback's pause and `gitops-tui autosync` are)."""
+        app, r = worker.name, self._r
+        note = "" if enabled else switched_off_note()
+        if enabled:  # nothing of the switch stays in memory: the app follows its spec (and the shared pause)
+            worker.auto_override = None if worker.spec.sync_policy.automated else True
+            self.forget(app)
+        else:
+            worker.auto_override = False
+        worker.auto_note = note
+        r._spawn(self.write(worker, enabled, note), f"write auto-sync switch {app}")
+        r._events.info(app, f"automated sync {'resumed' if enabled else 'switched off'} in every console")
+        r._feed.app_changed(app)  # switched on, it is decided on once the shared pause is cleared (write)
+
     async def write(self, worker: AppWorker, enabled: bool, note: str) -> None:
         """Record this console's switch in the store; a failure is said, and the switch holds here alone.
         Switched on, the app is decided on only once the pause is cleared: an automated sync reads the pause

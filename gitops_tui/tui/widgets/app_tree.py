@@ -13,13 +13,14 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from gitops_tui.model import AppActivity, AppState, Operation, ResourceKey
 from gitops_tui.tui import glyphs
+from gitops_tui.tui.widgets.border_titles import retitle
 from gitops_tui.tui.widgets.tree_children import ChildrenReader, ChildrenView, has_children
 from gitops_tui.tui.widgets.tree_paint import Columns, RowTexts, row_strip
 from gitops_tui.tui.widgets.tree_rows import RowFilter, RowKind, SortOrder, TreeRow, build_rows
@@ -100,8 +101,12 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
 
     # ---- data in ----------------------------------------------------------------------------------
 
-    def update_states(self, states: Mapping[str, AppState], auto_sync: Mapping[str, glyphs.Glyph],
-                      removed: frozenset[str] = frozenset()) -> None:
+    def update_states(
+        self,
+        states: Mapping[str, AppState],
+        auto_sync: Mapping[str, glyphs.Glyph],
+        removed: frozenset[str] = frozenset(),
+    ) -> None:
         """Replace the states of some apps (and their auto-sync glyphs); redraw without losing the cursor."""
         before = {name: self.states.get(name) for name in states}
         for name, state in states.items():
@@ -121,8 +126,16 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
         changed = set(states) | set(removed)
         for key in [key for key in self._lines if key[0][0] in changed]:
             del self._lines[key]
-        if not removed and self.spans.patch(self.rows, states, before, self.order, self.row_filter, self.expanded,
-                                            self.collapsed_groups, self.child_view):
+        if not removed and self.spans.patch(
+            self.rows,
+            states,
+            before,
+            self.order,
+            self.row_filter,
+            self.expanded,
+            self.collapsed_groups,
+            self.child_view,
+        ):
             self._refresh_apps(changed)  # every row kept its place: repaint the changed apps' lines only
             return
         self._rebuild(changed)
@@ -159,34 +172,10 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
         self._rebuild()
 
     def set_titles(self, title: str, subtitle: str) -> None:
-        """The border's title and subtitle, set only when they change; only the border lines are repainted.
-
-        The counts in the title change with nearly every batch under churn; Textual's title setter repaints
-        the whole tree (every row and the panes behind it), ten times a second. The setter's own repaint is
-        held back here and the two border lines are repainted instead. Should a Textual version repaint
-        some other way, the tree is still drawn right (just at the old cost).
-        """
-        if (title, subtitle) == self._titles:
-            return
-        before = self._titles
-        self._titles = (title, subtitle)
-        if before is None or not self.is_mounted:
-            self.border_title, self.border_subtitle = title, subtitle
-            return
-        self.refresh = self._hold_refresh  # type: ignore[method-assign]
-        try:
-            self.border_title, self.border_subtitle = title, subtitle
-        finally:
-            del self.refresh
-        top, left = self.content_offset.y, self.content_offset.x
-        outer = self.outer_size
-        lines = [Region(-left, -top, outer.width, 1)] if title != before[0] else []
-        if subtitle != before[1]:
-            lines.append(Region(-left, outer.height - top - 1, outer.width, 1))
-        self.refresh(*lines)
-
-    def _hold_refresh(self, *regions: Region, **options: bool) -> AppTree:
-        return self
+        """The border's title and subtitle, set only when they change (border_titles.py says why)."""
+        if (title, subtitle) != self._titles:
+            before, self._titles = self._titles, (title, subtitle)
+            retitle(self, before, title, subtitle)
 
     @property
     def selected(self) -> TreeRow | None:
@@ -211,8 +200,9 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
         old_row = self.selected
         old_rows = [row.identity for row in self.rows]
         old_view = (self.cursor, round(self.scroll_y), self._columns, self._child_facts)
-        self.rows = build_rows(self.states, self.order, self.row_filter, self.expanded, self.collapsed_groups,
-                               self.child_view)
+        self.rows = build_rows(
+            self.states, self.order, self.row_filter, self.expanded, self.collapsed_groups, self.child_view
+        )
         self.spans.index(self.rows)
         if changed_apps is None:
             self.counts.recount(self.states)
@@ -246,11 +236,15 @@ class AppTree(RowTexts, ScrollView, can_focus=True):
 
     def _nearest(self, gone: TreeRow) -> int | None:
         """Where the cursor goes when its row disappears: the parent object, its resource, else its app."""
-        wanted = [key for key in (gone.child.parent if gone.child else None,
-                                  gone.resource.key if gone.resource else None) if key is not None]
+        wanted = [
+            key
+            for key in (gone.child.parent if gone.child else None, gone.resource.key if gone.resource else None)
+            if key is not None
+        ]
         for key in wanted:
-            found = next((i for i, r in enumerate(self.rows)
-                          if r.app == gone.app and r.key == key and r.identity[3] == ""), None)
+            found = next(
+                (i for i, r in enumerate(self.rows) if r.app == gone.app and r.key == key and r.identity[3] == ""), None
+            )
             if found is not None:
                 return found
         return next((i for i, r in enumerate(self.rows) if r.kind is RowKind.APP and r.app == gone.app), None)
