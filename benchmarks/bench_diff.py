@@ -240,8 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     latencies = [float(v) for v in args.latency_ms.split(",")]
     results = run(args.resources, args.runs, latencies, with_console=not args.no_console_run)
-    print(f"diff of a {args.resources}-resource app, {args.runs} runs each (whole commands, process start included;"
-          f" load average at the end {os.getloadavg()[0]:.2f})")
+    print(
+        f"diff of a {args.resources}-resource app, {args.runs} runs each (whole commands, process start included;"
+        f" load average at the end {os.getloadavg()[0]:.2f})"
+    )
     for name, value in results.items():
         print(f"  {name:48s} {value:8.3f}")
     return 0

@@ -119,8 +119,12 @@ def steady_pass_ratio(reconciler: Reconciler) -> tuple[float, float]:
     return best(plan_pass), best(equality_pass)
 
 
-async def measure_latency(reconciler: Reconciler, client: ClusterClient, apps: int, samples: int,
-                          ) -> tuple[list[float], list[float], list[float]]:
+async def measure_latency(
+    reconciler: Reconciler,
+    client: ClusterClient,
+    apps: int,
+    samples: int,
+) -> tuple[list[float], list[float], list[float]]:
     """(end to end, from the watch event on the loop, bare dry-run round trip) per change, in seconds."""
     published: dict[str, asyncio.Future[float]] = {}
     event_at: dict[ResourceKey, float] = {}
@@ -135,8 +139,9 @@ async def measure_latency(reconciler: Reconciler, client: ClusterClient, apps: i
 
     queue._publish = probe
     runtime = next(iter(reconciler._runtimes))
-    runtime.cache.subscribe(lambda event: event_at.setdefault(event.key, time.perf_counter())
-                            if isinstance(event, CacheEvent) else None)
+    runtime.cache.subscribe(
+        lambda event: event_at.setdefault(event.key, time.perf_counter()) if isinstance(event, CacheEvent) else None
+    )
     end_to_end, engine, dry_runs = [], [], []
     loop = asyncio.get_running_loop()
     for sample in random.Random(7).sample(range(apps), min(samples, apps)):
@@ -149,9 +154,15 @@ async def measure_latency(reconciler: Reconciler, client: ClusterClient, apps: i
         published[name] = loop.create_future()
         event_at.pop(key, None)
         sent = time.perf_counter()
-        await asyncio.to_thread(client.request_json, "PUT", f"/api/v1/namespaces/{namespace}/configmaps/{key.name}",
-                                Target("update", "configmaps", key.name, namespace), body=live,
-                                content_type="application/json", query=[("fieldManager", "kubectl-edit")])
+        await asyncio.to_thread(
+            client.request_json,
+            "PUT",
+            f"/api/v1/namespaces/{namespace}/configmaps/{key.name}",
+            Target("update", "configmaps", key.name, namespace),
+            body=live,
+            content_type="application/json",
+            query=[("fieldManager", "kubectl-edit")],
+        )
         done = await asyncio.wait_for(published[name], 10)
         end_to_end.append(done - sent)
         engine.append(done - event_at[key])
@@ -173,8 +184,14 @@ async def measure_lease_load(client: ClusterClient, apps: int, workdir: Path, ro
     names = [f"app-{index:04d}" for index in range(apps)]
     seconds = AutoSyncPolicy().claim_seconds
     interval = seconds / 3
-    claims = AutoSyncClaims(client, names, identity="bench-console", namespace="gitops-tui", duration_seconds=seconds,
-                            locks_dir=workdir / "locks")
+    claims = AutoSyncClaims(
+        client,
+        names,
+        identity="bench-console",
+        namespace="gitops-tui",
+        duration_seconds=seconds,
+        locks_dir=workdir / "locks",
+    )
     await asyncio.to_thread(claims.round)  # the first round writes every claim once
     before, started = await asyncio.to_thread(served_requests, client), time.perf_counter()
     for _ in range(rounds):
@@ -182,9 +199,12 @@ async def measure_lease_load(client: ClusterClient, apps: int, workdir: Path, ro
     per_round = (await asyncio.to_thread(served_requests, client) - before) / rounds
     round_ms = (time.perf_counter() - started) / rounds * 1000
     owned = sum(claims.owns(name) for name in names)
-    print(f"auto-sync claims for {apps} automated apps ({owned} held), lease {seconds} s renewed every {interval:g} s:"
-          f"\n  claims (one console Lease):   {per_round:6.1f} requests a round = {per_round / interval:7.2f} "
-          f"requests/s, {round_ms:.0f} ms a round (LIST of every claim included)", flush=True)
+    print(
+        f"auto-sync claims for {apps} automated apps ({owned} held), lease {seconds} s renewed every {interval:g} s:"
+        f"\n  claims (one console Lease):   {per_round:6.1f} requests a round = {per_round / interval:7.2f} "
+        f"requests/s, {round_ms:.0f} ms a round (LIST of every claim included)",
+        flush=True,
+    )
     await asyncio.to_thread(claims.release)
 
     # Held for an hour so that no background renewal runs while the rounds are counted; a round costs the
@@ -197,8 +217,11 @@ async def measure_lease_load(client: ClusterClient, apps: int, workdir: Path, ro
         renewed = await asyncio.gather(*(manager.renew(client, name) for name in names))
         assert all(renewed)
     per_round = (await asyncio.to_thread(served_requests, client) - before) / rounds
-    print(f"  per-app Leases (each renewed): {per_round:6.1f} requests a round = {per_round / interval:7.2f} "
-          f"requests/s, {(time.perf_counter() - started) / rounds * 1000:.0f} ms a round", flush=True)
+    print(
+        f"  per-app Leases (each renewed): {per_round:6.1f} requests a round = {per_round / interval:7.2f} "
+        f"requests/s, {(time.perf_counter() - started) / rounds * 1000:.0f} ms a round",
+        flush=True,
+    )
     await manager.release_all()
 
 
@@ -211,19 +234,31 @@ async def run(kubeconfig: str, apps: int, samples: int, workdir: Path, leases_on
         return
     url = await asyncio.to_thread(make_repo, workdir / "repo", apps)
     seeded = await asyncio.to_thread(seed, client, apps)
-    print(f"seeded {apps} apps x {RESOURCES_PER_APP} resources through HTTP in {seeded:.1f} s "
-          f"({apps * RESOURCES_PER_APP / seeded:.0f} applies/s)", flush=True)
-    specs = [AppSpec(f"app-{i:04d}", AppSource(url, f"app-{i:04d}"),
-                     Destination(server="https://kubernetes.default.svc", namespace=f"ns-{i % NAMESPACES:02d}"))
-             for i in range(apps)]
+    print(
+        f"seeded {apps} apps x {RESOURCES_PER_APP} resources through HTTP in {seeded:.1f} s "
+        f"({apps * RESOURCES_PER_APP / seeded:.0f} applies/s)",
+        flush=True,
+    )
+    specs = [
+        AppSpec(
+            f"app-{i:04d}",
+            AppSource(url, f"app-{i:04d}"),
+            Destination(server="https://kubernetes.default.svc", namespace=f"ns-{i % NAMESPACES:02d}"),
+        )
+        for i in range(apps)
+    ]
     gc.collect()
     rss_before = rss_bytes()
     lag = LoopLag()
     lag.start()
     collector = GcPauses()
     gc.callbacks.append(collector)
-    reconciler = Reconciler(specs, kubeconfig=config, pool=MirrorPool(workdir / "mirrors"),
-                            settings=ReconcilerSettings(poll_interval=3600, poll_jitter=0))
+    reconciler = Reconciler(
+        specs,
+        kubeconfig=config,
+        pool=MirrorPool(workdir / "mirrors"),
+        settings=ReconcilerSettings(poll_interval=3600, poll_jitter=0),
+    )
     started = time.perf_counter()
     await reconciler.start()
     while True:
@@ -235,15 +270,24 @@ async def run(kubeconfig: str, apps: int, samples: int, workdir: Path, leases_on
     counts: dict[str, int] = {}
     for state in states:
         counts[state.sync.value] = counts.get(state.sync.value, 0) + 1
-    print(f"start: every app compared in {startup:.1f} s ({counts}); worst loop stall {lag.worst * 1000:.1f} ms; "
-          f"GC: {collector.summary()}", flush=True)
+    print(
+        f"start: every app compared in {startup:.1f} s ({counts}); worst loop stall {lag.worst * 1000:.1f} ms; "
+        f"GC: {collector.summary()}",
+        flush=True,
+    )
     gc.collect()
-    print(f"console RSS: {(rss_bytes() - rss_before) / 2**20:.0f} MiB for {apps * RESOURCES_PER_APP} app "
-          f"resources (+ their tree children watched)", flush=True)
+    print(
+        f"console RSS: {(rss_bytes() - rss_before) / 2**20:.0f} MiB for {apps * RESOURCES_PER_APP} app "
+        f"resources (+ their tree children watched)",
+        flush=True,
+    )
     plan_seconds, equality_seconds = steady_pass_ratio(reconciler)
-    print(f"steady-state compare pass over {apps} apps: {plan_seconds * 1000:.1f} ms; dict equality over the "
-          f"same {apps * RESOURCES_PER_APP} objects: {equality_seconds * 1000:.1f} ms; ratio "
-          f"{plan_seconds / equality_seconds:.2f}x (target <= 2x)", flush=True)
+    print(
+        f"steady-state compare pass over {apps} apps: {plan_seconds * 1000:.1f} ms; dict equality over the "
+        f"same {apps * RESOURCES_PER_APP} objects: {equality_seconds * 1000:.1f} ms; ratio "
+        f"{plan_seconds / equality_seconds:.2f}x (target <= 2x)",
+        flush=True,
+    )
     await asyncio.sleep(0.05)  # the ticker notes the pass above as a stall when it next runs: not the engine's
     lag.worst = 0.0
     collector.pauses = []  # collections of the objects the pass above parsed and copied are not the engine's

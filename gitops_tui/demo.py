@@ -31,8 +31,15 @@ from gitops_tui.model import AppSpec, AppState
 DEMO_SETTINGS = ReconcilerSettings(poll_interval=20.0, poll_jitter=5.0)
 
 
-def run_demo(state_dir: Path | None, *, headless: bool, scenario: bool, duration: float | None,
-             mouse: bool | None = None, settings: Settings | None = None) -> int:
+def run_demo(
+    state_dir: Path | None,
+    *,
+    headless: bool,
+    scenario: bool,
+    duration: float | None,
+    mouse: bool | None = None,
+    settings: Settings | None = None,
+) -> int:
     """`mouse`: --mouse/--no-mouse (None: the config file's, else off over ssh); `settings`: the config file."""
     try:
         with DemoEnvironment(state_dir) as env:
@@ -68,27 +75,31 @@ def _console_available() -> bool:
     return True
 
 
-def _run_console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool, mouse: bool | None,
-                 settings: Settings) -> int:
+def _run_console(
+    env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool, mouse: bool | None, settings: Settings
+) -> int:
     return asyncio.run(_console(env, apps, scenario, mouse, settings))
 
 
-async def _console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool, mouse: bool | None,
-                   settings: Settings) -> int:
+async def _console(
+    env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool, mouse: bool | None, settings: Settings
+) -> int:
     from gitops_tui.tui.app import console_app
     from gitops_tui.tui.mouse import capture_mouse
 
     # The config file's keys and mouse apply; its read-only contexts name the user's clusters, not the sandbox.
-    reconciler = build_reconciler(apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS,
-                                  answer_queries_as=_identity(env))
+    reconciler = build_reconciler(
+        apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS, answer_queries_as=_identity(env)
+    )
     app = console_app(reconciler, settings)  # starts the reconciler on mount, stops it on exit
     story: asyncio.Task[None] | None = None
     client = ClusterClient.from_kubeconfig(load_kubeconfig(env.kubeconfig))
     if scenario:
         assert env.repo is not None
         # The story plays on the console's own loop; its narration arrives as notifications.
-        story = asyncio.create_task(run_story(reconciler, env.repo, client,
-                                              lambda line: app.notify(line.removeprefix("scenario: "), timeout=8)))
+        story = asyncio.create_task(
+            run_story(reconciler, env.repo, client, lambda line: app.notify(line.removeprefix("scenario: "), timeout=8))
+        )
     try:
         await app.run_async(mouse=capture_mouse(mouse, settings.mouse, os.environ))
     finally:
@@ -101,8 +112,9 @@ async def _console(env: DemoEnvironment, apps: Sequence[AppSpec], scenario: bool
 
 
 async def _headless(env: DemoEnvironment, apps: list, scenario: bool, duration: float | None) -> int:
-    reconciler = build_reconciler(apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS,
-                                  answer_queries_as=_identity(env))
+    reconciler = build_reconciler(
+        apps, load_kubeconfig(env.kubeconfig), settings=DEMO_SETTINGS, answer_queries_as=_identity(env)
+    )
     await reconciler.start()
     printer = asyncio.create_task(_print_events(reconciler))
     outcome = 0

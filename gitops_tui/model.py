@@ -59,9 +59,7 @@ class ResourceKey(NamedTuple):
         api_version = str(obj.get("apiVersion") or "")
         group = api_version.rpartition("/")[0] if "/" in api_version else ""
         meta = obj.get("metadata") or {}
-        return cls(
-            group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or "")
-        )
+        return cls(group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
     def __str__(self) -> str:
         group_kind = f"{self.kind}.{self.group}" if self.group else self.kind

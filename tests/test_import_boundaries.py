@@ -74,10 +74,26 @@ RULES = {
     # (tests/test_cli_imports.py checks they load only the standard library), so that path never pays for
     # the client libraries.
     **{
-        light: {"kubernetes", "git", "textual", "deepdiff", "asyncio", "gitops_tui.cluster.client",
-                "gitops_tui.source", "gitops_tui.engine.oneshot", "gitops_tui.engine.diff"}
-        for light in ("engine/query_protocol.py", "cli/console_client.py", "cli/answers.py", "cli/diffview.py",
-                      "cli/served.py", "cli/console_address.py", "cli/output.py")
+        light: {
+            "kubernetes",
+            "git",
+            "textual",
+            "deepdiff",
+            "asyncio",
+            "gitops_tui.cluster.client",
+            "gitops_tui.source",
+            "gitops_tui.engine.oneshot",
+            "gitops_tui.engine.diff",
+        }
+        for light in (
+            "engine/query_protocol.py",
+            "cli/console_client.py",
+            "cli/answers.py",
+            "cli/diffview.py",
+            "cli/served.py",
+            "cli/console_address.py",
+            "cli/output.py",
+        )
     },
     # The sandbox stands alone, like a real cluster: nothing of the console, no client library.
     "sandbox": {

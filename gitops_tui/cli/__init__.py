@@ -75,8 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )
     cluster_options.add_argument("--context", help="kubeconfig context for apps whose destination is the current one")
-    cluster_options.add_argument("--read-only", action="store_true",
-                                 help="write nothing to clusters: every write (sync, rollback, autosync) is refused")
+    cluster_options.add_argument(
+        "--read-only",
+        action="store_true",
+        help="write nothing to clusters: every write (sync, rollback, autosync) is refused",
+    )
     add_argocd_cm_option(cluster_options)
     add_source_commands(commands, apps_options)
     add_cluster_commands(commands, cluster_options)

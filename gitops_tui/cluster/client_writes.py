@@ -37,8 +37,9 @@ class ClientSideWrites:
                         dry_run: bool) -> tuple[ApiResource, ResourceKey, dict[str, Any]]: ...  # fmt: skip
         def _write_query(self, dry_run: bool, validate: bool) -> list[tuple[str, Any]]: ...
 
-    def replace(self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False,
-                validate: bool = True) -> tuple[str, dict[str, Any]]:
+    def replace(
+        self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False, validate: bool = True
+    ) -> tuple[str, dict[str, Any]]:
         """Argo CD's Replace=true (`kubectl replace`, or create when missing): the object becomes exactly what
         is given, whoever owned its fields. PUT with the live resourceVersion, so a write made meanwhile is
         never overwritten unseen: on a conflict the object is read again and the PUT repeated.
@@ -51,16 +52,22 @@ class ClientSideWrites:
                 if live is None:  # created by someone else meanwhile: 409, and the next round replaces it
                     return "created", self.create(obj, app=app, dry_run=dry_run, validate=validate)
                 body["metadata"]["resourceVersion"] = live["metadata"].get("resourceVersion", "")
-                return "replaced", self.request_json("PUT", resource.path(key.namespace, key.name), target,
-                                                     query=self._write_query(dry_run, validate), body=body,
-                                                     content_type="application/json")
+                return "replaced", self.request_json(
+                    "PUT",
+                    resource.path(key.namespace, key.name),
+                    target,
+                    query=self._write_query(dry_run, validate),
+                    body=body,
+                    content_type="application/json",
+                )
             except ConflictError:
                 if attempt > self.settings.max_retries:
                     raise
         raise AssertionError("unreachable")
 
-    def apply_client_side(self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False,
-                          validate: bool = True) -> tuple[str, dict[str, Any]]:
+    def apply_client_side(
+        self, obj: Mapping[str, Any], *, app: str | None = None, dry_run: bool = False, validate: bool = True
+    ) -> tuple[str, dict[str, Any]]:
         """Argo CD's ServerSideApply=false: kubectl's client-side apply, a three-way merge patch against the
         last-applied-configuration annotation (cluster/merge_patch.py says how it differs from kubectl).
         Returns ("configured" or "created", the object)."""
@@ -75,9 +82,14 @@ class ClientSideWrites:
                 # The patch was computed from this very version: a write in between is a 409, then a new round.
                 patch = three_way_patch(last_applied(live), desired, live)
                 patch.setdefault("metadata", {})["resourceVersion"] = live["metadata"].get("resourceVersion", "")
-                return "configured", self.request_json("PATCH", resource.path(key.namespace, key.name), target,
-                                                       query=self._write_query(dry_run, validate), body=patch,
-                                                       content_type=MERGE_PATCH)
+                return "configured", self.request_json(
+                    "PATCH",
+                    resource.path(key.namespace, key.name),
+                    target,
+                    query=self._write_query(dry_run, validate),
+                    body=patch,
+                    content_type=MERGE_PATCH,
+                )
             except ConflictError:
                 if attempt > self.settings.max_retries:
                     raise

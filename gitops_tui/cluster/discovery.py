@@ -217,8 +217,14 @@ class RESTMapper:
                 name = str(item.get("name") or "")
                 if not name or "/" in name:  # subresources (deployments/scale) are not kinds of their own
                     continue
-                resource = ApiResource(group, version, str(item.get("kind") or ""), name,
-                                       bool(item.get("namespaced")), frozenset(item.get("verbs") or ()))
+                resource = ApiResource(
+                    group,
+                    version,
+                    str(item.get("kind") or ""),
+                    name,
+                    bool(item.get("namespaced")),
+                    frozenset(item.get("verbs") or ()),
+                )
                 by_gvk[(group, version, resource.kind)] = resource
                 if is_preferred or (group, resource.kind) not in preferred:
                     preferred[(group, resource.kind)] = resource

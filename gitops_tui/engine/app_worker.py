@@ -157,9 +157,9 @@ async def compare_pass(worker: AppWorker, pools: Pools, *, server_dry_run: bool 
     wanted = worker.comparer.wanted_predictions(plan, runtime.cache)
     if wanted and server_dry_run:
         try:
-            answers = await asyncio.gather(*(
-                run_in(pools.cluster, predict, runtime.client, worker.spec, p.item, p.live) for p in wanted
-            ))
+            answers = await asyncio.gather(
+                *(run_in(pools.cluster, predict, runtime.client, worker.spec, p.item, p.live) for p in wanted)
+            )
         except ConnectionFailedError as exc:
             return worker.failed(f"cluster {runtime.context} is unreachable: {exc.message}")
         found: dict[Any, Prediction] = {p.key: answer for p, answer in zip(wanted, answers, strict=True)}
@@ -174,12 +174,13 @@ async def compare_pass(worker: AppWorker, pools: Pools, *, server_dry_run: bool 
     notes = [worker.fetch_error] if worker.fetch_error else []
     if runtime.client.reachability.reachable is False:
         # The cache keeps its last picture while the cluster is away: show it, and say how it is known.
-        notes.append(f"cluster {runtime.context} is unreachable, showing the last known state: "
-                     f"{runtime.client.reachability.error}")
+        notes.append(
+            f"cluster {runtime.context} is unreachable, showing the last known state: "
+            f"{runtime.client.reachability.error}"
+        )
     return dataclasses.replace(state, error="; ".join(notes)) if notes else state
 
 
 def same_state(a: AppState, b: AppState) -> bool:
     """Equal but for when it was compared: nothing for the UI to redraw."""
-    return (a.sync, a.health, a.revision, a.resources, a.error) == (b.sync, b.health, b.revision, b.resources,
-                                                                   b.error)
+    return (a.sync, a.health, a.revision, a.resources, a.error) == (b.sync, b.health, b.revision, b.resources, b.error)

@@ -53,8 +53,16 @@ class AutoSyncPolicy:
         """Seconds to wait after the last attempt before heal attempt number `attempts + 1`."""
         return min(self.heal_backoff * self.heal_factor ** max(attempts, 0), self.heal_max)
 
-    def decide(self, policy: SyncPolicy, state: AppState, memory: AutoSyncMemory, now: float, *,
-               enabled: bool = True, operation_running: bool = False) -> AutoSyncDecision:
+    def decide(
+        self,
+        policy: SyncPolicy,
+        state: AppState,
+        memory: AutoSyncMemory,
+        now: float,
+        *,
+        enabled: bool = True,
+        operation_running: bool = False,
+    ) -> AutoSyncDecision:
         if not policy.automated:
             return AutoSyncDecision(False, "automated sync is not configured")
         if not enabled:

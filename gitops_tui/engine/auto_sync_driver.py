@@ -305,9 +305,7 @@ class AutoSyncDriver:
             worker.auto_memory = policy.finished(worker.auto_memory, request.revision, succeeded=False)
             message = exc.message if isinstance(exc, ReconcilerError) else str(exc) or repr(exc)
             self._waits.done(worker.name)
-            self._r._events.error(
-                worker.name, f"automated sync to {request.revision[:7]} could not start: {message}"
-            )
+            self._r._events.error(worker.name, f"automated sync to {request.revision[:7]} could not start: {message}")
             return
         self._waits.done(worker.name)
         await ops.settled(worker.name)

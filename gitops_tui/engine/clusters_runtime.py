@@ -104,8 +104,13 @@ class ClusterRuntime:
         return SyncState.SYNCED in states and SyncState.RESYNCING not in states
 
     def freshness(self) -> ClusterFreshness:
-        return ClusterFreshness(self.context, self.client.reachability.reachable, self.cache.newest_event_age(),
-                                self.cache.synced, self.condition.error)
+        return ClusterFreshness(
+            self.context,
+            self.client.reachability.reachable,
+            self.cache.newest_event_age(),
+            self.cache.synced,
+            self.condition.error,
+        )
 
     def observe_condition(self) -> tuple[ClusterCondition, ClusterCondition]:
         """(before, now): reachability from the client, and the first error of a failing watch."""
@@ -132,8 +137,12 @@ class ClusterRuntime:
 class ClusterRuntimes:
     """Contexts in use, created on the first app that points at them."""
 
-    def __init__(self, clusters: Clusters, on_change: Callable[[ClusterRuntime, CacheEvent], None],
-                 on_status: Callable[[ClusterRuntime], None]) -> None:
+    def __init__(
+        self,
+        clusters: Clusters,
+        on_change: Callable[[ClusterRuntime, CacheEvent], None],
+        on_status: Callable[[ClusterRuntime], None],
+    ) -> None:
         self.clusters = clusters
         self._on_change = on_change
         self._on_status = on_status

@@ -66,9 +66,15 @@ class ServingReconciler(Reconciler):
         await super().stop()
 
 
-def build_reconciler(apps: Sequence[AppSpec], kubeconfig: KubeConfig, *, read_only: bool = False,
-                     settings: ReconcilerSettings | None = None, pool: MirrorPool | None = None,
-                     answer_queries_as: WatchedApps | None = None) -> Reconciler:
+def build_reconciler(
+    apps: Sequence[AppSpec],
+    kubeconfig: KubeConfig,
+    *,
+    read_only: bool = False,
+    settings: ReconcilerSettings | None = None,
+    pool: MirrorPool | None = None,
+    answer_queries_as: WatchedApps | None = None,
+) -> Reconciler:
     """A reconciler that syncs, keeps history and takes leases; `stop()` gives the leases back.
 
     With `answer_queries_as` (what the console watches: apps source, kubeconfig/context, health checks, as
@@ -77,8 +83,12 @@ def build_reconciler(apps: Sequence[AppSpec], kubeconfig: KubeConfig, *, read_on
     """
     settings = console_settings(read_only, settings)
     clusters = open_clusters(kubeconfig, settings)
-    parts: dict[str, Any] = {"pool": pool, "settings": settings, "executor": SyncRunner(leases=LeaseManager()),
-                             "history": HistoryStore.for_clusters(clusters)}
+    parts: dict[str, Any] = {
+        "pool": pool,
+        "settings": settings,
+        "executor": SyncRunner(leases=LeaseManager()),
+        "history": HistoryStore.for_clusters(clusters),
+    }
     if answer_queries_as is None:
         return Reconciler(apps, clusters=clusters, **parts)
     return ServingReconciler(apps, watched=answer_queries_as, clusters=clusters, **parts)

@@ -60,8 +60,13 @@ class DesiredSet:
         return {item.key: item for item in self.items}
 
 
-def build_desired(app: AppSpec, revision: CommitInfo, objects: Sequence[Mapping[str, Any]],
-                  mapper: RESTMapper | None, warnings: Sequence[str] = ()) -> DesiredSet:
+def build_desired(
+    app: AppSpec,
+    revision: CommitInfo,
+    objects: Sequence[Mapping[str, Any]],
+    mapper: RESTMapper | None,
+    warnings: Sequence[str] = (),
+) -> DesiredSet:
     """Blocking (discovery may be read): run it off the loop."""
     scopes: dict[tuple[str, str], bool | None] = {}
     unknown: dict[tuple[str, str], str] = {}

@@ -58,10 +58,19 @@ class RepoSchedule:
 
 
 class GitPoller:
-    def __init__(self, pool: MirrorPool, renderer: Renderer, pools: Pools, events: EventLog, *,
-                 interval: float, jitter: float, on_source_changed: Callable[[AppWorker], None],
-                 on_polled: Callable[[dict[AppWorker, list[asyncio.Future[AppState]]]], None],
-                 on_progress: Callable[[RepoSchedule], None] | None = None) -> None:
+    def __init__(
+        self,
+        pool: MirrorPool,
+        renderer: Renderer,
+        pools: Pools,
+        events: EventLog,
+        *,
+        interval: float,
+        jitter: float,
+        on_source_changed: Callable[[AppWorker], None],
+        on_polled: Callable[[dict[AppWorker, list[asyncio.Future[AppState]]]], None],
+        on_progress: Callable[[RepoSchedule], None] | None = None,
+    ) -> None:
         """`on_progress(repo)`: the repository's `progress` text changed (at most once per percent)."""
         self.pool = pool
         self.renderer = renderer
@@ -119,8 +128,9 @@ class GitPoller:
 
         await asyncio.gather(*(self._update(worker, fetch_error, resolve) for worker in list(repo.workers)))
 
-    async def _update(self, worker: AppWorker, fetch_error: str,
-                      resolve: Callable[[str], asyncio.Future[CommitInfo]]) -> None:
+    async def _update(
+        self, worker: AppWorker, fetch_error: str, resolve: Callable[[str], asyncio.Future[CommitInfo]]
+    ) -> None:
         name = worker.name
         hard, worker.hard_refresh = worker.hard_refresh, False
         if fetch_error and worker.desired is not None:
@@ -149,8 +159,11 @@ class GitPoller:
             return
         worker.desired = desired
         if previous is not None and previous.sha != commit.sha:
-            self.events.info(name, f"new revision {commit.short_sha} on "
-                                   f"{worker.spec.source.target_revision} ({commit.subject}, by {commit.author})")
+            self.events.info(
+                name,
+                f"new revision {commit.short_sha} on "
+                f"{worker.spec.source.target_revision} ({commit.subject}, by {commit.author})",
+            )
         if worker.source_error:
             worker.source_error = ""
         self._on_source_changed(worker)
@@ -174,8 +187,9 @@ LONG_FETCH = 1.0
 class FetchWatcher:
     """One fetch's progress, carried from git's thread to the loop and into `repo.progress`."""
 
-    def __init__(self, repo: RepoSchedule, display_url: str,
-                 on_progress: Callable[[RepoSchedule], None] | None) -> None:
+    def __init__(
+        self, repo: RepoSchedule, display_url: str, on_progress: Callable[[RepoSchedule], None] | None
+    ) -> None:
         self.repo = repo
         self.display_url = display_url
         """Without credentials: events and the screen never show them."""

@@ -80,8 +80,10 @@ def rollback_target(entries: Sequence[HistoryEntry], history_id: int | None = No
             raise ReconcilerError(f"no history entry {history_id} (entries: {known})")
         return found
     if len(ordered) < 2:
-        raise ReconcilerError("no previous deployment to roll back to (the history has "
-                              f"{len(ordered)} entr{'y' if len(ordered) == 1 else 'ies'})")
+        raise ReconcilerError(
+            "no previous deployment to roll back to (the history has "
+            f"{len(ordered)} entr{'y' if len(ordered) == 1 else 'ies'})"
+        )
     return ordered[-2]
 
 
@@ -124,8 +126,9 @@ class HistoryStore:
         """Where the app's history is kept, in words: `ConfigMap gitops-tui/... on context prod` or a file."""
         return self._backend(app)[1].location
 
-    def _fall_back(self, client: ClusterClient, app: AppSpec, exc: ApiError,
-                   seed: HistoryDocument | None) -> FileBackend:
+    def _fall_back(
+        self, client: ClusterClient, app: AppSpec, exc: ApiError, seed: HistoryDocument | None
+    ) -> FileBackend:
         why = f"the cluster refused: {exc.message}"
         backend = self._file(client, app.name, why)
         if seed is not None and not backend.exists() and (seed.entries or seed.paused):
@@ -179,7 +182,8 @@ class HistoryStore:
             "operation": operation.kind,
         }
         document = await asyncio.to_thread(
-            self._update_blocking, app, lambda doc: doc.with_entry(entry, app.revision_history_limit))
+            self._update_blocking, app, lambda doc: doc.with_entry(entry, app.revision_history_limit)
+        )
         return _record_of(document.entries[-1])
 
     # ---- the auto-sync pause ---------------------------------------------------------------------------
@@ -201,8 +205,9 @@ class HistoryStore:
         return AutoSyncPause(reason, since)
 
     async def resume_auto_sync(self, app: AppSpec) -> None:
-        await asyncio.to_thread(self._update_blocking, app,
-                                lambda doc: HistoryDocument(doc.entries, doc.next_id, False, "", ""))
+        await asyncio.to_thread(
+            self._update_blocking, app, lambda doc: HistoryDocument(doc.entries, doc.next_id, False, "", "")
+        )
 
 
 def _iso(moment: datetime) -> str:

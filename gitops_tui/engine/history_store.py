@@ -47,8 +47,11 @@ class HistoryDocument:
     paused_at: str = ""
 
     def to_data(self) -> dict[str, str]:
-        data = {HISTORY_KEY: json.dumps(list(self.entries), indent=1), NEXT_ID_KEY: str(self.next_id),
-                PAUSED_KEY: "true" if self.paused else "false"}
+        data = {
+            HISTORY_KEY: json.dumps(list(self.entries), indent=1),
+            NEXT_ID_KEY: str(self.next_id),
+            PAUSED_KEY: "true" if self.paused else "false",
+        }
         if self.paused:
             data[PAUSED_REASON_KEY] = self.paused_reason
             data[PAUSED_AT_KEY] = self.paused_at
@@ -66,12 +69,17 @@ class HistoryDocument:
             next_id = int(data.get(NEXT_ID_KEY) or 1)
         except ValueError:
             next_id = 1
-        return cls(entries, max(next_id, highest + 1), str(data.get(PAUSED_KEY) or "").lower() == "true",
-                   str(data.get(PAUSED_REASON_KEY) or ""), str(data.get(PAUSED_AT_KEY) or ""))
+        return cls(
+            entries,
+            max(next_id, highest + 1),
+            str(data.get(PAUSED_KEY) or "").lower() == "true",
+            str(data.get(PAUSED_REASON_KEY) or ""),
+            str(data.get(PAUSED_AT_KEY) or ""),
+        )
 
     def with_entry(self, entry: dict[str, Any], limit: int) -> HistoryDocument:
         added = {**entry, "id": self.next_id}
-        kept = (*self.entries, added)[-max(limit, 1):]
+        kept = (*self.entries, added)[-max(limit, 1) :]
         return replace(self, entries=kept, next_id=self.next_id + 1)
 
 
@@ -110,8 +118,9 @@ class ConfigMapBackend:
 
     def _get(self) -> dict[str, Any] | None:
         try:
-            return self.client.request_json("GET", self._path(self.name),
-                                            Target("get", "configmaps", self.name, self.namespace))
+            return self.client.request_json(
+                "GET", self._path(self.name), Target("get", "configmaps", self.name, self.namespace)
+            )
         except NotFoundError:
             return None
 
@@ -127,20 +136,34 @@ class ConfigMapBackend:
             try:
                 if found is None:
                     ensure_console_namespace(self.client, self.namespace)
-                    body = {"apiVersion": "v1", "kind": "ConfigMap",
-                            "metadata": {"name": self.name, "namespace": self.namespace,
-                                         "labels": {"app.kubernetes.io/managed-by": "gitops-tui"}},
-                            "data": changed.to_data()}
-                    self.client.request_json("POST", self._path(), Target("create", "configmaps", self.name,
-                                                                          self.namespace),
-                                             body=body, content_type="application/json")
+                    body = {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {
+                            "name": self.name,
+                            "namespace": self.namespace,
+                            "labels": {"app.kubernetes.io/managed-by": "gitops-tui"},
+                        },
+                        "data": changed.to_data(),
+                    }
+                    self.client.request_json(
+                        "POST",
+                        self._path(),
+                        Target("create", "configmaps", self.name, self.namespace),
+                        body=body,
+                        content_type="application/json",
+                    )
                 else:
                     # The resourceVersion read is the precondition: a write in between makes this a 409.
                     found["data"] = changed.to_data()
                     try:
-                        self.client.request_json("PUT", self._path(self.name),
-                                                 Target("update", "configmaps", self.name, self.namespace),
-                                                 body=found, content_type="application/json")
+                        self.client.request_json(
+                            "PUT",
+                            self._path(self.name),
+                            Target("update", "configmaps", self.name, self.namespace),
+                            body=found,
+                            content_type="application/json",
+                        )
                     except NotFoundError:
                         continue  # deleted since we read it: the next pass creates it again
                 return changed

@@ -113,13 +113,21 @@ class IncrementalComparer:
         for key in extra:
             entry = entry_of(key)
             verdict = verdicts.get(key)
-            if (verdict is None or verdict.item is not None
-                    or not (verdict.entry is entry or _same_version(verdict.entry, entry))):
+            if (
+                verdict is None
+                or verdict.item is not None
+                or not (verdict.entry is entry or _same_version(verdict.entry, entry))
+            ):
                 changed.append(Pending(key, None, entry))
         # With nothing changed every current key has its verdict, so any verdict more is of a key now gone.
         gone = len(verdicts) != len(desired.items) + len(extra)
-        if (not changed and not gone and previous is not None and not previous.error
-                and previous.revision == desired.revision):
+        if (
+            not changed
+            and not gone
+            and previous is not None
+            and not previous.error
+            and previous.revision == desired.revision
+        ):
             return None
         keys = desired.keys | extra
         return ComparePlan(desired, keys, changed)
@@ -178,9 +186,14 @@ class IncrementalComparer:
             if state is not None:
                 states.append(state)
                 health.append((key, state.health, verdict.hook, verdict.ignores_health))
-        return AppState(spec=self.app, sync=app_sync_status(states), health=aggregate_flagged_health(health),
-                        revision=plan.desired.revision, resources=tuple(states),
-                        compared_at=now or datetime.now(UTC))
+        return AppState(
+            spec=self.app,
+            sync=app_sync_status(states),
+            health=aggregate_flagged_health(health),
+            revision=plan.desired.revision,
+            resources=tuple(states),
+            compared_at=now or datetime.now(UTC),
+        )
 
     def prediction_for(self, key: ResourceKey) -> Prediction | None:
         return self._predictions.get(key)
@@ -220,8 +233,9 @@ class IncrementalComparer:
                 errors[pending.key] = prediction.error
             elif prediction is not None and prediction.raw is not None:
                 predicted[pending.key] = json_codec.loads(prediction.raw)
-        result = compare_app(self.app, desired, live, revision=plan.desired.revision, predicted=predicted,
-                             resource_errors=errors)
+        result = compare_app(
+            self.app, desired, live, revision=plan.desired.revision, predicted=predicted, resource_errors=errors
+        )
         states = {state.key: state for state in result.state.resources}
         desired_by_key = {d.key: d.obj for d in desired}
         for pending in plan.changed:
@@ -238,8 +252,16 @@ def _applies_as_is(pending: Pending) -> bool:
     """The server predicts the live object exactly as it is (the usual news: only its status moved): Synced,
     with no comparison to make; the state is what `compare_app` would give it."""
     item, live, prediction = pending.item, pending.live, pending.prediction
-    return (item is not None and live is not None and prediction is not None and not item.hook and not item.error
-            and not prediction.error and prediction.raw is not None and prediction.raw == live.raw)
+    return (
+        item is not None
+        and live is not None
+        and prediction is not None
+        and not item.hook
+        and not item.error
+        and not prediction.error
+        and prediction.raw is not None
+        and prediction.raw == live.raw
+    )
 
 
 def predict(client: ClusterClient, app: AppSpec, item: DesiredItem, live: CachedObject | None) -> Prediction:
@@ -271,12 +293,18 @@ def predict(client: ClusterClient, app: AppSpec, item: DesiredItem, live: Cached
     return Prediction(item.digest, version, json_codec.dumps(predicted))
 
 
-def diff_resource(app: AppSpec, item: DesiredItem | None, live: Mapping[str, Any] | None,
-                  prediction: Prediction | None) -> ResourceDiff:
+def diff_resource(
+    app: AppSpec, item: DesiredItem | None, live: Mapping[str, Any] | None, prediction: Prediction | None
+) -> ResourceDiff:
     """One resource's diff for the diff view, with the cached server prediction where there is one."""
     predicted = json_codec.loads(prediction.raw) if prediction is not None and prediction.raw is not None else None
-    return compare_resource(item.key if item else _key_of(live), item.obj if item else None, live,
-                            predicted=predicted, ignore=app.ignore_differences)
+    return compare_resource(
+        item.key if item else _key_of(live),
+        item.obj if item else None,
+        live,
+        predicted=predicted,
+        ignore=app.ignore_differences,
+    )
 
 
 def _carried_over(cached: Prediction, live: CachedObject, desired: Mapping[str, Any]) -> Prediction | None:

@@ -181,8 +181,14 @@ class OneShotComparer:
                 predicted[key] = outcome
         # Only the resources the server was asked about can change verdict: compare them again, keep the rest.
         keys = {d.key for d in candidates}
-        again = compare_app(app, candidates, {k: live[k] for k in keys if k in live}, revision=target.commit,
-                            predicted=predicted, resource_errors={k: errors[k] for k in keys if k in errors})
+        again = compare_app(
+            app,
+            candidates,
+            {k: live[k] for k in keys if k in live},
+            revision=target.commit,
+            predicted=predicted,
+            resource_errors={k: errors[k] for k in keys if k in errors},
+        )
         return _secrets_masked_alone(app, _merged(local, again), desired, live, predicted)
 
     def _predict(self, client: ClusterClient, app: AppSpec, item: DesiredObject) -> dict[str, Any] | str | None:
@@ -244,8 +250,13 @@ def _merged(first: AppComparison, again: AppComparison) -> AppComparison:
     return AppComparison(state, {**first.diffs, **again.diffs})
 
 
-def _secrets_masked_alone(app: AppSpec, comparison: AppComparison, desired: list[DesiredObject],
-                          live: Mapping[ResourceKey, Any], predicted: Mapping[ResourceKey, Any]) -> AppComparison:
+def _secrets_masked_alone(
+    app: AppSpec,
+    comparison: AppComparison,
+    desired: list[DesiredObject],
+    live: Mapping[ResourceKey, Any],
+    predicted: Mapping[ResourceKey, Any],
+) -> AppComparison:
     """Each Secret's diff masked on its own, as the console's diff view (and a console answering `diff`) masks
     it: the masks of one Secret then do not depend on the other Secrets of the app."""
     secrets = [key for key, diff in comparison.diffs.items() if key.kind == "Secret" and not key.group
@@ -255,8 +266,9 @@ def _secrets_masked_alone(app: AppSpec, comparison: AppComparison, desired: list
     objects = {d.key: d.obj for d in desired}
     diffs = dict(comparison.diffs)
     for key in secrets:
-        diffs[key] = compare_resource(key, objects.get(key), live.get(key), predicted=predicted.get(key),
-                                      ignore=app.ignore_differences)
+        diffs[key] = compare_resource(
+            key, objects.get(key), live.get(key), predicted=predicted.get(key), ignore=app.ignore_differences
+        )
     return AppComparison(comparison.state, diffs)
 
 

@@ -97,10 +97,16 @@ class MemoryHistory:
         return tuple(self._entries.get(app.name, ()))
 
     async def record(self, app: AppSpec, operation: Operation, revision: CommitInfo) -> None:
-        entry = HistoryEntry(next(self._ids), revision.sha, operation.finished_at or datetime.now(UTC),
-                             operation.initiated_by, revision.author, revision.subject)
+        entry = HistoryEntry(
+            next(self._ids),
+            revision.sha,
+            operation.finished_at or datetime.now(UTC),
+            operation.initiated_by,
+            revision.author,
+            revision.subject,
+        )
         kept = [*self._entries.get(app.name, []), entry]
-        self._entries[app.name] = kept[-max(app.revision_history_limit, 1):]
+        self._entries[app.name] = kept[-max(app.revision_history_limit, 1) :]
 
 
 Listener = Callable[[Operation, Operation | None], None]
@@ -123,8 +129,16 @@ class OperationBook:
     def begin(self, app: str, kind: str, revision: str, request: SyncRequest) -> Operation:
         if self.running(app) is not None:
             raise OperationInProgressError(f"{app}: an operation is already running")
-        operation = Operation(next(self._ids), app, kind, revision, request.initiated_by, datetime.now(UTC),
-                              dry_run=request.dry_run, prune=request.prune)
+        operation = Operation(
+            next(self._ids),
+            app,
+            kind,
+            revision,
+            request.initiated_by,
+            datetime.now(UTC),
+            dry_run=request.dry_run,
+            prune=request.prune,
+        )
         self._current[app] = operation
         self._on_change(operation, None)
         return operation
@@ -137,7 +151,11 @@ class OperationBook:
         self._on_change(operation, before)
 
     def finish(self, operation: Operation, phase: OperationPhase, message: str = "") -> Operation:
-        done = replace(operation, phase=phase, message=message or operation.message,
-                       finished_at=operation.finished_at or datetime.now(UTC))
+        done = replace(
+            operation,
+            phase=phase,
+            message=message or operation.message,
+            finished_at=operation.finished_at or datetime.now(UTC),
+        )
         self.update(done)
         return done

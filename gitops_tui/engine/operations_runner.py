@@ -37,13 +37,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NO_EXECUTOR = ("sync execution is not available yet: engine/sync.py has not landed. The reconciler runs it "
-               "once a SyncExecutor is passed as Reconciler(executor=...)")
+NO_EXECUTOR = (
+    "sync execution is not available yet: engine/sync.py has not landed. The reconciler runs it "
+    "once a SyncExecutor is passed as Reconciler(executor=...)"
+)
 
 
 class OperationsRunner:
-    def __init__(self, reconciler: Reconciler, executor: SyncExecutor | None, history: HistoryStore,
-                 events: EventLog, feed: ChangeFeed) -> None:
+    def __init__(
+        self,
+        reconciler: Reconciler,
+        executor: SyncExecutor | None,
+        history: HistoryStore,
+        events: EventLog,
+        feed: ChangeFeed,
+    ) -> None:
         self._reconciler = reconciler
         self._executor = executor
         self._history = history
@@ -63,10 +71,14 @@ class OperationsRunner:
             raise NotImplementedError(NO_EXECUTOR)
         running = self.book.running(worker.name)
         if running is not None:  # name it, so the user knows what to wait for or terminate
-            state = ("is queued (" + running.message.removeprefix("queued: ") + ")"
-                     if running.message.startswith("queued:") else "is already running")
-            raise OperationInProgressError(f"{worker.name}: {describe_operation(running)} {state}; "
-                                           "wait for it or terminate it first")
+            state = (
+                "is queued (" + running.message.removeprefix("queued: ") + ")"
+                if running.message.startswith("queued:")
+                else "is already running"
+            )
+            raise OperationInProgressError(
+                f"{worker.name}: {describe_operation(running)} {state}; wait for it or terminate it first"
+            )
         runtime = worker.runtime
         if runtime is None:
             raise ReconcilerError(worker.destination_error or f"{worker.name}: no cluster to sync to")
@@ -74,9 +86,18 @@ class OperationsRunner:
         operation = self.book.begin(worker.name, kind, desired.revision.sha, request)
         keys = {item.key for item in desired.items} | runtime.cache.store.keys_by_app(worker.name)
         live = {key: obj for key in keys if (obj := runtime.cache.get(key)) is not None}
-        job = SyncJob(operation, worker.spec, desired.revision, tuple(i.as_desired_object() for i in desired.items),
-                      live, request, runtime.client, self.book.update, runtime.cache,
-                      _prediction_seeder(worker, desired))
+        job = SyncJob(
+            operation,
+            worker.spec,
+            desired.revision,
+            tuple(i.as_desired_object() for i in desired.items),
+            live,
+            request,
+            runtime.client,
+            self.book.update,
+            runtime.cache,
+            _prediction_seeder(worker, desired),
+        )
         self._tasks[worker.name] = self._reconciler._spawn(self._run(worker, job), f"{kind} {worker.name}")
         return operation
 
@@ -219,8 +240,10 @@ async def release_leases(executor: SyncExecutor | None) -> None:
 def describe_operation(operation: Operation) -> str:
     """`sync #3 to 1a2b3c4 (user, started 18:30:02 UTC)`: how refusals name a running operation."""
     revision = f" to {operation.revision[:7]}" if operation.revision else ""
-    return (f"{operation.kind} #{operation.id}{revision} ({operation.initiated_by}, started "
-            f"{operation.started_at:%H:%M:%S} UTC)")
+    return (
+        f"{operation.kind} #{operation.id}{revision} ({operation.initiated_by}, started "
+        f"{operation.started_at:%H:%M:%S} UTC)"
+    )
 
 
 def with_phase(operation: Operation, phase: OperationPhase, message: str = "") -> Operation:

@@ -166,8 +166,9 @@ class SyncRunner:
         app = job.app.name
         running = self._controls.get(app)
         if running is not None:
-            raise OperationInProgressError(f"{app}: {_describe(running.operation)} is running; "
-                                           "wait for it or terminate it first")
+            raise OperationInProgressError(
+                f"{app}: {_describe(running.operation)} is running; wait for it or terminate it first"
+            )
         control = OperationControl(job)
         self._controls[app] = control
         try:
@@ -187,10 +188,16 @@ class SyncRunner:
         client, app = job.client, job.app.name
         dry_run = job.request.dry_run
         if not dry_run and client.settings.read_only:
-            return control.finish(OperationPhase.ERROR, f"read-only mode: refusing to sync {app} on context "
-                                                        f"{client.context}")
-        control.slot = self.slots.slot(client.context, should_stop=control.should_stop, wakers=control.wakers,
-                                       check_every=self.settings.wait.idle_check, report=control.report)
+            return control.finish(
+                OperationPhase.ERROR, f"read-only mode: refusing to sync {app} on context {client.context}"
+            )
+        control.slot = self.slots.slot(
+            client.context,
+            should_stop=control.should_stop,
+            wakers=control.wakers,
+            check_every=self.settings.wait.idle_check,
+            report=control.report,
+        )
         try:
             stopped = await control.slot.take()
             if stopped:
@@ -222,8 +229,10 @@ class SyncRunner:
                     control.grant.on_lost.remove(control.wake)
             if control.grant is not None and self.leases is not None:
                 with contextlib.suppress(asyncio.TimeoutError, ClusterError):
-                    await asyncio.wait_for(asyncio.shield(self.leases.release(client, app, writing=True)),
-                                           self.settings.lease_release_timeout)
+                    await asyncio.wait_for(
+                        asyncio.shield(self.leases.release(client, app, writing=True)),
+                        self.settings.lease_release_timeout,
+                    )
 
     async def _attempts(self, job: SyncJob, control: OperationControl) -> Operation:
         options = sync_options(job)
@@ -234,8 +243,9 @@ class SyncRunner:
         attempt = 1
         while True:
             plan = plan_sync(job.app, desired, live, None, options)
-            walker = PlanWalker(job.client, job.app.name, plan, live, control, self.settings.wait,
-                                reader_for(job.cache), job.on_written)
+            walker = PlanWalker(
+                job.client, job.app.name, plan, live, control, self.settings.wait, reader_for(job.cache), job.on_written
+            )
             outcome = await walker.walk()
             if outcome.ok:
                 return control.finish(OperationPhase.SUCCEEDED, outcome.message)
@@ -243,13 +253,13 @@ class SyncRunner:
                 return control.finish(OperationPhase.FAILED, _failure_message(outcome, attempt))
             assert retry is not None
             delay = backoff_delay(retry, attempt)
-            control.report(f"attempt {attempt} failed: {outcome.message}; retrying in {delay:g} s "
-                           f"(retry {attempt} of {limit})")
+            control.report(
+                f"attempt {attempt} failed: {outcome.message}; retrying in {delay:g} s (retry {attempt} of {limit})"
+            )
             async with control.waiting():  # a backoff writes nothing: other apps may write meanwhile
                 stopped = await sleep_unless_stopped(delay, control.should_stop)
             if stopped:
-                return control.finish(OperationPhase.FAILED, f"{stopped} (after attempt {attempt}: "
-                                                             f"{outcome.message})")
+                return control.finish(OperationPhase.FAILED, f"{stopped} (after attempt {attempt}: {outcome.message})")
             live = await in_sync_thread(read_live, job.client, [*live, *(i.key for i in job.desired)])
             control.results.clear()  # the results on show are the current attempt's
             attempt += 1
@@ -304,5 +314,7 @@ def _failure_message(outcome: WalkOutcome, attempts: int) -> str:
 
 def _describe(operation: Operation) -> str:
     revision = f" to {operation.revision[:7]}" if operation.revision else ""
-    return (f"{operation.kind} #{operation.id}{revision} ({operation.initiated_by}, started "
-            f"{operation.started_at:%H:%M:%S} UTC)")
+    return (
+        f"{operation.kind} #{operation.id}{revision} ({operation.initiated_by}, started "
+        f"{operation.started_at:%H:%M:%S} UTC)"
+    )

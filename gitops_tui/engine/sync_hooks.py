@@ -38,7 +38,7 @@ def prepare_hook(step: PlannedStep) -> PreparedHook:
     key = step.key
     if step.generate_name:
         suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(5))
-        name = f"{step.generate_name[:_MAX_NAME - 5]}{suffix}"
+        name = f"{step.generate_name[: _MAX_NAME - 5]}{suffix}"
         metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "generateName"}
         obj = {**obj, "metadata": {**metadata, "name": name}}
         key = key._replace(name=name)

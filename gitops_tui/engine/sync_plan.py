@@ -283,11 +283,17 @@ def _with_write_mode(step: PlannedStep, options: SyncOptions) -> PlannedStep:
     if mode is WriteMode.SERVER_SIDE_APPLY or step.action is SyncAction.UNCHANGED:
         return step
     if step.action is SyncAction.CONFIGURE and mode is WriteMode.REPLACE:
-        return dataclasses.replace(step, action=SyncAction.REPLACE, reason=f"{step.reason}; Replace=true: the "
-                                   "whole object is replaced, fields other managers own included")
+        return dataclasses.replace(
+            step,
+            action=SyncAction.REPLACE,
+            reason=f"{step.reason}; Replace=true: the whole object is replaced, fields other managers own included",
+        )
     if step.action is SyncAction.CONFIGURE and mode is WriteMode.RECREATE:
-        return dataclasses.replace(step, action=SyncAction.RECREATE, reason=f"{step.reason}; Force=true,Replace=true: "
-                                   "deleted and created again")
+        return dataclasses.replace(
+            step,
+            action=SyncAction.RECREATE,
+            reason=f"{step.reason}; Force=true,Replace=true: deleted and created again",
+        )
     if mode in (WriteMode.REPLACE, WriteMode.RECREATE):
         return dataclasses.replace(step, reason=f"{step.reason}; Replace=true: created")
     return dataclasses.replace(step, reason=f"{step.reason}; {mode.value}")

@@ -81,8 +81,10 @@ class Slot:
     def _say_queued(self, ahead: int) -> None:
         if self._report is not None:
             line = self._line
-            self._report(f"queued: waiting for a writer slot on context {line.context}, {ahead} ahead "
-                         f"({line.writers_bound} operations write at once, at most {line.in_flight_bound} under way)")
+            self._report(
+                f"queued: waiting for a writer slot on context {line.context}, {ahead} ahead "
+                f"({line.writers_bound} operations write at once, at most {line.in_flight_bound} under way)"
+            )
 
     def give_back(self) -> None:
         """The writer's place only: the operation stays admitted."""
@@ -177,5 +179,4 @@ class ClusterSlots:
         check_every: float,
         report: Callable[[str], None] | None = None,
     ) -> Slot:
-        return Slot(self._of(context), should_stop=should_stop, wakers=wakers, check_every=check_every,
-                    report=report)
+        return Slot(self._of(context), should_stop=should_stop, wakers=wakers, check_every=check_every, report=report)

@@ -75,8 +75,7 @@ def health_verdict(obj: Mapping[str, Any] | None) -> Verdict:
         return Verdict(True, message=health.status.value)
     if health.status is HealthStatus.DEGRADED:
         return Verdict(True, ok=False, message=f"Degraded: {health.message}" if health.message else "Degraded")
-    return Verdict(False, message=f"{health.status.value}: {health.message}" if health.message else
-                   health.status.value)
+    return Verdict(False, message=f"{health.status.value}: {health.message}" if health.message else health.status.value)
 
 
 def hook_verdict(obj: Mapping[str, Any] | None) -> Verdict:
@@ -144,8 +143,9 @@ async def wait_for(
                 raise SyncStopped(reason)
             changed.clear()
             now = time.monotonic()
-            current, to_get = _read_cached(watch, judges, pending, written, seen, lagging=now - started <
-                                           settings.cache_lag)
+            current, to_get = _read_cached(
+                watch, judges, pending, written, seen, lagging=now - started < settings.cache_lag
+            )
             if to_get and now >= next_get:
                 objects = await in_sync_thread(_get_all, client, to_get)
                 fetched.update(zip(to_get, objects, strict=True))
@@ -165,8 +165,9 @@ async def wait_for(
             now = time.monotonic()
             if now >= deadline:
                 for key, verdict in waiting:
-                    verdicts[key] = Verdict(True, ok=False, message=f"not done after {settings.timeout:g} s: "
-                                                                      f"{verdict.message or 'pending'}")
+                    verdicts[key] = Verdict(
+                        True, ok=False, message=f"not done after {settings.timeout:g} s: {verdict.message or 'pending'}"
+                    )
                 break
             first_key, first = waiting[0]
             more = f" and {len(waiting) - 1} more" if len(waiting) > 1 else ""
@@ -190,8 +191,13 @@ async def wait_for(
 
 
 def _read_cached(
-    watch: CacheReader | None, judges: Mapping[ResourceKey, Judge], pending: list[ResourceKey],
-    written: Mapping[ResourceKey, str], seen: set[ResourceKey], *, lagging: bool,
+    watch: CacheReader | None,
+    judges: Mapping[ResourceKey, Judge],
+    pending: list[ResourceKey],
+    written: Mapping[ResourceKey, str],
+    seen: set[ResourceKey],
+    *,
+    lagging: bool,
 ) -> tuple[dict[ResourceKey, Verdict], list[ResourceKey]]:
     """Verdicts for the keys the cache can answer; the keys to GET instead (not covered, or lagging too long)."""
     current: dict[ResourceKey, Verdict] = {}
@@ -213,16 +219,31 @@ def _read_cached(
 
 
 async def wait_gone(
-    client: ClusterClient, keys: Iterable[ResourceKey], *, settings: WaitSettings, should_stop: StopCheck,
-    report: Report, what: str, watch: CacheReader | None = None, wakers: set[asyncio.Event] | None = None,
+    client: ClusterClient,
+    keys: Iterable[ResourceKey],
+    *,
+    settings: WaitSettings,
+    should_stop: StopCheck,
+    report: Report,
+    what: str,
+    watch: CacheReader | None = None,
+    wakers: set[asyncio.Event] | None = None,
 ) -> dict[ResourceKey, Verdict]:
     """Deleted objects may linger while finalizers and foreground deletion of their dependents run."""
 
     def judge(obj: Mapping[str, Any] | None) -> Verdict:
         return Verdict(True, message="deleted") if obj is None else Verdict(False, message="being deleted")
 
-    return await wait_for(client, dict.fromkeys(keys, judge), settings=settings, should_stop=should_stop,
-                          report=report, what=what, watch=watch, wakers=wakers)
+    return await wait_for(
+        client,
+        dict.fromkeys(keys, judge),
+        settings=settings,
+        should_stop=should_stop,
+        report=report,
+        what=what,
+        watch=watch,
+        wakers=wakers,
+    )
 
 
 async def sleep_unless_stopped(seconds: float, should_stop: StopCheck) -> str:

@@ -57,10 +57,17 @@ class _Pending:
 
 
 class PlanWalker:
-    def __init__(self, client: ClusterClient, app: str, plan: SyncPlan,
-                 live: Mapping[ResourceKey, Mapping[str, Any]], control: OperationControl,
-                 wait: WaitSettings, watch: CacheReader | None = None,
-                 on_written: Callable[[ResourceKey, Mapping[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        client: ClusterClient,
+        app: str,
+        plan: SyncPlan,
+        live: Mapping[ResourceKey, Mapping[str, Any]],
+        control: OperationControl,
+        wait: WaitSettings,
+        watch: CacheReader | None = None,
+        on_written: Callable[[ResourceKey, Mapping[str, Any]], None] | None = None,
+    ) -> None:
         """`watch` reads the reconciler's watch cache for the waits; without it they poll with GETs.
         `on_written` hears what each server-side apply returned (SyncJob.on_written)."""
         self.client = client
@@ -104,8 +111,7 @@ class PlanWalker:
         for warning in self.plan.warnings:
             self.control.report(f"warning: {warning}")
         for skipped in self.plan.skipped:  # shown, so "why was X not pruned?" has its answer in the results
-            self._record(skipped.key, ResourceAction.UNCHANGED, f"skipped: {skipped.reason}", "Sync", 0,
-                         counted=False)
+            self._record(skipped.key, ResourceAction.UNCHANGED, f"skipped: {skipped.reason}", "Sync", 0, counted=False)
         if self.plan.namespace_to_create:
             await self._create_namespace(self.plan.namespace_to_create)
         for group in self.plan.waves():
@@ -147,16 +153,24 @@ class PlanWalker:
     async def _run_step(self, step: PlannedStep) -> _Pending | None:
         if step.action is SyncAction.PRUNE:
             await in_sync_thread(self.client.delete, step.key, dry_run=self.dry_run)
-            index = self._result(step, step.key, ResourceAction.PRUNED, "would be pruned" if self.dry_run else
-                                 "deleting")
+            index = self._result(
+                step, step.key, ResourceAction.PRUNED, "would be pruned" if self.dry_run else "deleting"
+            )
             return _Pending(index, step.key, None)
         if step.action is SyncAction.HOOK:
             return await self._start_hook(step)
         assert step.obj is not None
         try:
-            written = await write_step(self.client, step, step.obj, app=self.app, options=self.plan.options,
-                                       live=self.live.get(step.key), wait_deleted=self._wait_deleted,
-                                       on_written=self.on_written)
+            written = await write_step(
+                self.client,
+                step,
+                step.obj,
+                app=self.app,
+                options=self.plan.options,
+                live=self.live.get(step.key),
+                wait_deleted=self._wait_deleted,
+                on_written=self.on_written,
+            )
         except NotFoundError:
             if not self._placed_later(step):
                 raise
@@ -165,9 +179,16 @@ class PlanWalker:
         return _Pending(index, step.key, health_verdict, version=written.version or None)
 
     async def _wait_deleted(self, key: ResourceKey) -> None:
-        verdicts = await wait_gone(self.client, [key], settings=self.wait, should_stop=self.control.should_stop,
-                                   report=self.control.report, what=f"recreating {display_key(key)}",
-                                   watch=self.watch, wakers=self.control.wakers)
+        verdicts = await wait_gone(
+            self.client,
+            [key],
+            settings=self.wait,
+            should_stop=self.control.should_stop,
+            report=self.control.report,
+            what=f"recreating {display_key(key)}",
+            watch=self.watch,
+            wakers=self.control.wakers,
+        )
         verdict = verdicts.get(key)
         if verdict is not None and not verdict.ok:
             raise ClusterError(f"not recreated: the old object was not deleted: {verdict.message}")
@@ -178,8 +199,9 @@ class PlanWalker:
 
     async def _apply(self, step: PlannedStep, obj: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         try:
-            return await in_sync_thread(self.client.apply, obj or step.obj, app=self.app, dry_run=self.dry_run,
-                                           force=self.plan.options.force)
+            return await in_sync_thread(
+                self.client.apply, obj or step.obj, app=self.app, dry_run=self.dry_run, force=self.plan.options.force
+            )
         except NotFoundError:
             if self._placed_later(step):
                 return None
@@ -192,9 +214,16 @@ class PlanWalker:
     async def _start_hook(self, step: PlannedStep) -> _Pending:
         hook = prepare_hook(step)
         if await in_sync_thread(delete_before_creation, self.client, hook, dry_run=self.dry_run):
-            await wait_gone(self.client, [hook.key], settings=self.wait, should_stop=self.control.should_stop,
-                            report=self.control.report, what=f"{step.phase} hook {display_key(hook.key)}",
-                            watch=self.watch, wakers=self.control.wakers)
+            await wait_gone(
+                self.client,
+                [hook.key],
+                settings=self.wait,
+                should_stop=self.control.should_stop,
+                report=self.control.report,
+                what=f"{step.phase} hook {display_key(hook.key)}",
+                watch=self.watch,
+                wakers=self.control.wakers,
+            )
         created = await self._apply(step, hook.obj)
         words = f"dry run: {step.phase} hook would run" if self.dry_run else f"{step.phase} hook started"
         index = self._result(step, hook.key, ResourceAction.CREATED, words, hook=True)
@@ -209,9 +238,17 @@ class PlanWalker:
             if item.version:
                 written[item.key] = item.version
         async with self.control.waiting():
-            verdicts = await wait_for(self.client, judges, settings=self.wait, should_stop=self.control.should_stop,
-                                      report=self.control.report, what=label, watch=self.watch, written=written,
-                                      wakers=self.control.wakers)
+            verdicts = await wait_for(
+                self.client,
+                judges,
+                settings=self.wait,
+                should_stop=self.control.should_stop,
+                report=self.control.report,
+                what=label,
+                watch=self.watch,
+                written=written,
+                wakers=self.control.wakers,
+            )
         failures: list[str] = []
         if any(item.hook is not None for item in pending):
             await self.control.writing()  # deleting finished hooks writes
@@ -266,12 +303,22 @@ class PlanWalker:
 
     # ---- results -----------------------------------------------------------------------------------
 
-    def _result(self, step: PlannedStep, key: ResourceKey, action: ResourceAction, message: str,
-                *, hook: bool = False) -> int:
+    def _result(
+        self, step: PlannedStep, key: ResourceKey, action: ResourceAction, message: str, *, hook: bool = False
+    ) -> int:
         return self._record(key, action, message, str(step.phase), step.wave, hook=hook)
 
-    def _record(self, key: ResourceKey, action: ResourceAction, message: str, phase: str, wave: int,
-                *, hook: bool = False, counted: bool = True) -> int:
+    def _record(
+        self,
+        key: ResourceKey,
+        action: ResourceAction,
+        message: str,
+        phase: str,
+        wave: int,
+        *,
+        hook: bool = False,
+        counted: bool = True,
+    ) -> int:
         if counted:
             self.counts[action] += 1
         return self.control.add(ResourceResult(key, action, message, phase, wave, hook, datetime.now(UTC)))

@@ -68,9 +68,7 @@ async def write_step(
         applied = await in_sync_thread(apply)
         return _say(_applied(applied, live), applied, dry_run)
     if mode is WriteMode.CLIENT_SIDE_APPLY:
-        verb, applied = await in_sync_thread(
-            client.apply_client_side, obj, app=app, dry_run=dry_run, validate=validate
-        )
+        verb, applied = await in_sync_thread(client.apply_client_side, obj, app=app, dry_run=dry_run, validate=validate)
         action = ResourceAction.CREATED if verb == "created" else _applied(applied, live)
         return _say(action, applied, dry_run, "client-side apply")
     if mode is WriteMode.RECREATE and live is not None and not dry_run:

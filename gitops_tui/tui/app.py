@@ -170,9 +170,13 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         """Apply the news now, or merged with what follows once NEWS_INTERVAL has passed since the last time."""
         pending = self._news
         changes = message.changes
-        self._news = changes if pending is None else Changes(pending.apps | changes.apps,
-                                                             pending.events or changes.events,
-                                                             pending.clusters or changes.clusters)
+        self._news = (
+            changes
+            if pending is None
+            else Changes(
+                pending.apps | changes.apps, pending.events or changes.events, pending.clusters or changes.clusters
+            )
+        )
         if self._news_timer is not None:
             return  # due soon: it takes these too
         wait = self._news_applied_at + self._news_interval - time.monotonic()

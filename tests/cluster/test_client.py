@@ -37,10 +37,17 @@ CM = ResourceKey("", "ConfigMap", "default", "settings")
 def deployment(name: str, namespace: str = "prod") -> dict:
     labels = {"app": name}
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
-        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels},
-                              "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+            },
+        },
     }
 
 
@@ -80,8 +87,11 @@ def test_delete_with_dry_run_and_idempotence(client: ClusterClient) -> None:
     assert answer is not None
     wait_until(lambda: client.get(CM) is None, 5.0, "the foreground deletion to finish")
     assert client.delete(CM) is None  # already gone: fine for pruning
-    with pytest.raises(NotFoundError, match="not found: configmaps 'settings' in namespace 'default' "
-                                            r"\(context sandbox\)"):
+    with pytest.raises(
+        NotFoundError,
+        match="not found: configmaps 'settings' in namespace 'default' "
+        r"\(context sandbox\)",
+    ):
         client.delete(CM, missing_ok=False)
 
 
@@ -94,8 +104,9 @@ def test_ensure_namespace_creates_once(client: ClusterClient) -> None:
 
 def test_read_only_refuses_every_write_before_the_network(sandbox: Sandbox) -> None:
     client = make_client(sandbox, read_only=True)
-    with pytest.raises(ReadOnlyError, match="read-only mode: refusing to apply ConfigMap default/settings on "
-                                            "context sandbox"):
+    with pytest.raises(
+        ReadOnlyError, match="read-only mode: refusing to apply ConfigMap default/settings on context sandbox"
+    ):
         client.apply(configmap("settings"))
     with pytest.raises(ReadOnlyError, match="refusing to delete"):
         client.delete(CM)
@@ -106,20 +117,25 @@ def test_read_only_refuses_every_write_before_the_network(sandbox: Sandbox) -> N
     assert client.get(CM) is None
 
 
-def test_forbidden_message_names_verb_resource_namespace_context_and_user(sandbox: Sandbox,
-                                                                         client: ClusterClient) -> None:
+def test_forbidden_message_names_verb_resource_namespace_context_and_user(
+    sandbox: Sandbox, client: ClusterClient
+) -> None:
     client.ensure_namespace("prod")
     sandbox.forbid(ForbidRule(verbs={"patch"}, resource="deployments"))
     with pytest.raises(ForbiddenError) as caught:
         client.apply(deployment("web"))
-    assert str(caught.value) == ("forbidden: cannot patch deployments.apps 'web' in namespace 'prod' "
-                                 "(context sandbox, user sandbox-user)")
+    assert str(caught.value) == (
+        "forbidden: cannot patch deployments.apps 'web' in namespace 'prod' (context sandbox, user sandbox-user)"
+    )
     assert caught.value.status == 403 and "cannot patch resource" in caught.value.server_message
 
 
 def test_conflict_names_the_other_manager_and_force_takes_over(sandbox: Sandbox, client: ClusterClient) -> None:
-    sandbox.call(lambda store: store.create("configmaps", configmap("settings", mode="theirs"), "default",
-                                            manager="kubectl-edit"))
+    sandbox.call(
+        lambda store: store.create(
+            "configmaps", configmap("settings", mode="theirs"), "default", manager="kubectl-edit"
+        )
+    )
     with pytest.raises(ConflictError) as caught:
         client.apply(configmap("settings", mode="ours"))
     message = str(caught.value)
@@ -133,8 +149,9 @@ def test_invalid_object_carries_the_servers_field_message(client: ClusterClient)
     with pytest.raises(InvalidError) as caught:
         client.apply(bad)
     message = str(caught.value)
-    assert message.startswith("invalid: cannot patch configmaps 'Not_A_Valid_Name' in namespace 'default' "
-                              "(context sandbox): ")
+    assert message.startswith(
+        "invalid: cannot patch configmaps 'Not_A_Valid_Name' in namespace 'default' (context sandbox): "
+    )
     assert "metadata.name" in message
 
 
@@ -158,8 +175,11 @@ def test_refused_connection_and_reachability(tmp_path: Path) -> None:
         port = probe.getsockname()[1]
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{port}", "t")
     client = ClusterClient.from_kubeconfig(load_kubeconfig(kubeconfig), settings=FAST_CLIENT)
-    with pytest.raises(ConnectionFailedError, match=rf"cannot connect to http://127.0.0.1:{port} \(context sandbox\):"
-                                                    r" connection refused \(while trying to read discovery /api\)"):
+    with pytest.raises(
+        ConnectionFailedError,
+        match=rf"cannot connect to http://127.0.0.1:{port} \(context sandbox\):"
+        r" connection refused \(while trying to read discovery /api\)",
+    ):
         client.get(CM)
     assert client.reachability.reachable is False
     assert "connection refused" in client.reachability.error
@@ -169,8 +189,11 @@ def test_read_timeout_is_enforced(sandbox: Sandbox) -> None:
     client = make_client(sandbox, read_timeout=0.2)
     client.mapper.refresh()
     sandbox.set_latency(1.0)
-    with pytest.raises(ClusterTimeoutError, match=r"timed out after 0.2 s waiting for http://127.0.0.1:\d+ "
-                                                  r"\(context sandbox\) to answer"):
+    with pytest.raises(
+        ClusterTimeoutError,
+        match=r"timed out after 0.2 s waiting for http://127.0.0.1:\d+ "
+        r"\(context sandbox\) to answer",
+    ):
         client.get(CM)
 
 
@@ -179,26 +202,46 @@ def test_wrong_token_is_unauthorized(tmp_path: Path) -> None:
         text = (tmp_path / "kubeconfig").read_text().replace("token: right", "token: wrong")
         (tmp_path / "kubeconfig").write_text(text)
         client = make_client(secured)
-        with pytest.raises(UnauthorizedError, match="unauthorized: the server rejected the credentials of user "
-                                                    r"sandbox-user \(context sandbox\)"):
+        with pytest.raises(
+            UnauthorizedError,
+            match="unauthorized: the server rejected the credentials of user "
+            r"sandbox-user \(context sandbox\)",
+        ):
             client.mapper.refresh()
 
 
 def test_exec_plugin_credentials_with_a_path_relative_to_the_kubeconfig(tmp_path: Path) -> None:
     plugin = tmp_path / "bin" / "token-plugin"
     plugin.parent.mkdir()
-    plugin.write_text('#!/bin/sh\necho \'{"apiVersion": "client.authentication.k8s.io/v1beta1", '
-                      '"kind": "ExecCredential", "status": {"token": "right"}}\'\n')
+    plugin.write_text(
+        '#!/bin/sh\necho \'{"apiVersion": "client.authentication.k8s.io/v1beta1", '
+        '"kind": "ExecCredential", "status": {"token": "right"}}\'\n'
+    )
     plugin.chmod(0o755)
     with Sandbox(token="right", kubeconfig_path=tmp_path / "server-kubeconfig") as secured:
         config = tmp_path / "kubeconfig"
-        config.write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": "plugin",
-            "clusters": [{"name": "c", "cluster": {"server": secured.url}}],
-            "users": [{"name": "via-plugin", "user": {"exec": {
-                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "bin/token-plugin"}}}],
-            "contexts": [{"name": "plugin", "context": {"cluster": "c", "user": "via-plugin"}}],
-        }))
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": "plugin",
+                    "clusters": [{"name": "c", "cluster": {"server": secured.url}}],
+                    "users": [
+                        {
+                            "name": "via-plugin",
+                            "user": {
+                                "exec": {
+                                    "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                    "command": "bin/token-plugin",
+                                }
+                            },
+                        }
+                    ],
+                    "contexts": [{"name": "plugin", "context": {"cluster": "c", "user": "via-plugin"}}],
+                }
+            )
+        )
         client = ClusterClient.from_kubeconfig(load_kubeconfig(config, env={}), settings=FAST_CLIENT)
         assert client.apply(configmap("settings"))["metadata"]["name"] == "settings"
 

@@ -25,10 +25,20 @@ def _commit(n: int) -> CommitInfo:
     return CommitInfo(f"{n:040x}", "Ada Author", "ada@example.test", START, f"change {n}")
 
 
-def _operation(n: int, *, initiated_by: str = "user", phase: OperationPhase = OperationPhase.SUCCEEDED,
-               dry_run: bool = False) -> Operation:
-    return Operation(n, "shop", "sync", f"{n:040x}", initiated_by, START + timedelta(minutes=n), phase=phase,
-                     finished_at=START + timedelta(minutes=n, seconds=30), dry_run=dry_run)
+def _operation(
+    n: int, *, initiated_by: str = "user", phase: OperationPhase = OperationPhase.SUCCEEDED, dry_run: bool = False
+) -> Operation:
+    return Operation(
+        n,
+        "shop",
+        "sync",
+        f"{n:040x}",
+        initiated_by,
+        START + timedelta(minutes=n),
+        phase=phase,
+        finished_at=START + timedelta(minutes=n, seconds=30),
+        dry_run=dry_run,
+    )
 
 
 def _store(world: SyncWorld, **kwargs) -> HistoryStore:
@@ -129,8 +139,9 @@ async def test_the_auto_sync_pause_is_persisted_beside_the_history(world: SyncWo
 async def test_forbidden_configmaps_fall_back_to_a_local_file(world: SyncWorld) -> None:
     app = world.app()
     await _store(world).record(app, _operation(1), _commit(1))
-    world.sandbox.forbid(ForbidRule(verbs=frozenset({"update", "create", "patch"}), resource="configmaps",
-                                    namespace="gitops-tui"))
+    world.sandbox.forbid(
+        ForbidRule(verbs=frozenset({"update", "create", "patch"}), resource="configmaps", namespace="gitops-tui")
+    )
     store = _store(world)
     await store.record(app, _operation(2), _commit(2))
     location = store.location(app)

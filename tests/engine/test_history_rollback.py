@@ -13,12 +13,15 @@ __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 async def test_rollback_restores_the_previous_revision_and_pauses_auto_sync(world: SyncWorld) -> None:
     app = world.app()
     store = HistoryStore(lambda _: world.client)
-    world.commit({"shop/settings.yaml": configmap("settings", LEVEL="info"),
-                  "shop/migrate.yaml": hook_job("migrate")}, "info")
+    world.commit(
+        {"shop/settings.yaml": configmap("settings", LEVEL="info"), "shop/migrate.yaml": hook_job("migrate")}, "info"
+    )
     for level in ("info", "debug"):
         if level == "debug":
-            world.commit({"shop/settings.yaml": configmap("settings", LEVEL="debug"),
-                          "shop/extra.yaml": configmap("extra")}, "debug")
+            world.commit(
+                {"shop/settings.yaml": configmap("settings", LEVEL="debug"), "shop/extra.yaml": configmap("extra")},
+                "debug",
+            )
         job, _ = world.job(app)
         done = await world.runner.run(job)
         assert done.phase is OperationPhase.SUCCEEDED, done.message

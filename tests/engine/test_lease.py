@@ -29,8 +29,9 @@ __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 
 async def test_a_second_consoles_lease_blocks_a_concurrent_sync(world: SyncWorld) -> None:
     # A's Deployment never becomes healthy: A holds the Lease in its wave's wait for as long as the test needs.
-    slow = deployment("web", "shop/web:crashloop").replace("progressDeadlineSeconds: 20",
-                                                           "progressDeadlineSeconds: 100000")
+    slow = deployment("web", "shop/web:crashloop").replace(
+        "progressDeadlineSeconds: 20", "progressDeadlineSeconds: 100000"
+    )
     world.commit({"shop/web.yaml": slow, "shop/a.yaml": configmap("a")}, "shop")
     console_a = SyncRunner(leases=LeaseManager(identity="bastion-a-1-aaa"), settings=SyncSettings(wait=FAST_WAIT))
     console_b = SyncRunner(leases=LeaseManager(identity="bastion-b-2-bbb"), settings=SyncSettings(wait=FAST_WAIT))
@@ -57,8 +58,10 @@ async def test_lease_is_created_in_the_console_namespace_renewed_and_released(wo
     lease = world.get("Lease", "shop", "coordination.k8s.io", namespace="gitops-tui")
     assert lease is not None and lease["spec"]["holderIdentity"] == "console-x"
     first_renew = lease["spec"]["renewTime"]
-    await eventually(lambda: world.get("Lease", "shop", "coordination.k8s.io", "gitops-tui")["spec"]["renewTime"]
-                     != first_renew, what="a renewal")  # type: ignore[index]
+    await eventually(
+        lambda: world.get("Lease", "shop", "coordination.k8s.io", "gitops-tui")["spec"]["renewTime"] != first_renew,
+        what="a renewal",
+    )  # type: ignore[index]
     again = await manager.try_acquire(world.client, "shop")  # counted: auto-sync and its sync share one lease
     assert again.grant is grant and grant.count == 2
     await manager.release(world.client, "shop")
@@ -138,11 +141,13 @@ async def test_no_console_namespace_and_no_right_to_create_it_falls_back_to_a_lo
 
 
 async def test_a_sync_whose_lease_is_taken_stops_between_steps(world: SyncWorld) -> None:
-    slow = deployment("web", "shop/web:crashloop").replace("progressDeadlineSeconds: 20",
-                                                           "progressDeadlineSeconds: 100000")
+    slow = deployment("web", "shop/web:crashloop").replace(
+        "progressDeadlineSeconds: 20", "progressDeadlineSeconds: 100000"
+    )
     world.commit({"shop/web.yaml": slow, "shop/later.yaml": configmap("later", wave=1)}, "slow")
-    runner = SyncRunner(leases=LeaseManager(identity="slow-console", duration_seconds=1),
-                        settings=SyncSettings(wait=FAST_WAIT))
+    runner = SyncRunner(
+        leases=LeaseManager(identity="slow-console", duration_seconds=1), settings=SyncSettings(wait=FAST_WAIT)
+    )
     job, recorder = world.job(world.app())
     task = asyncio.create_task(runner.run(job))
     await eventually(lambda: any("waiting for" in u.message for u in recorder.updates), what="the wave wait")
@@ -191,8 +196,9 @@ async def test_a_held_lease_is_written_long_a_writing_one_short_and_each_renewal
 
 
 async def test_a_sync_only_holds_its_lease_while_it_waits_for_health(world: SyncWorld) -> None:
-    slow = deployment("web", "shop/web:crashloop").replace("progressDeadlineSeconds: 20",
-                                                           "progressDeadlineSeconds: 100000")
+    slow = deployment("web", "shop/web:crashloop").replace(
+        "progressDeadlineSeconds: 20", "progressDeadlineSeconds: 100000"
+    )
     world.commit({"shop/web.yaml": slow}, "slow")
     manager = LeaseManager(identity="waiting-console", duration_seconds=1, hold_seconds=3)
     runner = SyncRunner(leases=manager, settings=SyncSettings(wait=FAST_WAIT))

@@ -32,8 +32,9 @@ sandbox = sandbox_testing.sandbox
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 FAST_CLIENT = ClientSettings(connect_timeout=2.0, read_timeout=5.0, max_retry_after=1.0)
-FAST_CACHE = CacheSettings(watch=WatchOptions(backoff_initial=0.05, backoff_max=0.5, idle_read_timeout=5.0),
-                           kind_retry_interval=0.5)
+FAST_CACHE = CacheSettings(
+    watch=WatchOptions(backoff_initial=0.05, backoff_max=0.5, idle_read_timeout=5.0), kind_retry_interval=0.5
+)
 # No poll happens on its own during a test: what the tests see comes from refresh() and watch events.
 QUIET = ReconcilerSettings(poll_interval=3600, poll_jitter=0, client=FAST_CLIENT, cache=FAST_CACHE)
 
@@ -56,10 +57,12 @@ spec:
 def app(name: str, remote: GitRemote, path: str, namespace: str = "shop", **policy: Any) -> AppSpec:
     from gitops_tui.model import SyncPolicy
 
-    return AppSpec(name, AppSource(remote.url, path), Destination(server=IN_CLUSTER, namespace=namespace),
-                   sync_policy=SyncPolicy(**policy))
-
-
+    return AppSpec(
+        name,
+        AppSource(remote.url, path),
+        Destination(server=IN_CLUSTER, namespace=namespace),
+        sync_policy=SyncPolicy(**policy),
+    )
 
 
 class World:
@@ -69,12 +72,15 @@ class World:
         self.tmp_path = tmp_path
         self.server = server
         self.remote = GitRemote.create(tmp_path / "repo")
-        self.first = self.remote.commit({
-            "shop/settings.yaml": configmap("settings", LEVEL="info"),
-            "shop/web.yaml": SERVICE,
-            "tools/tools.yaml": configmap("tools", MODE="on"),
-            "broken/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [oops\n",
-        }, "shop, tools and a broken app")
+        self.first = self.remote.commit(
+            {
+                "shop/settings.yaml": configmap("settings", LEVEL="info"),
+                "shop/web.yaml": SERVICE,
+                "tools/tools.yaml": configmap("tools", MODE="on"),
+                "broken/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [oops\n",
+            },
+            "shop, tools and a broken app",
+        )
         self.kubeconfig = load_kubeconfig(server.kubeconfig_path)
         self.client = ClusterClient.from_kubeconfig(self.kubeconfig, settings=FAST_CLIENT)
         self.client.ensure_namespace("shop")
@@ -82,8 +88,13 @@ class World:
 
     def reconciler(self, apps: list[AppSpec], executor: Any = None, **settings: Any) -> Reconciler:
         chosen = ReconcilerSettings(**{**QUIET.__dict__, **settings})
-        made = Reconciler(apps, kubeconfig=self.kubeconfig, pool=MirrorPool(self.tmp_path / "mirrors"),
-                          settings=chosen, executor=executor)
+        made = Reconciler(
+            apps,
+            kubeconfig=self.kubeconfig,
+            pool=MirrorPool(self.tmp_path / "mirrors"),
+            settings=chosen,
+            executor=executor,
+        )
         self.reconcilers.append(made)
         return made
 
@@ -105,9 +116,14 @@ class World:
         live["data"] = data
         live["metadata"].pop("managedFields", None)
         await asyncio.to_thread(
-            self.client.request_json, "PUT", f"/api/v1/namespaces/shop/configmaps/{name}",
-            Target("update", "configmaps", name, "shop"), body=live, content_type="application/json",
-            query=[("fieldManager", "kubectl-edit")])
+            self.client.request_json,
+            "PUT",
+            f"/api/v1/namespaces/shop/configmaps/{name}",
+            Target("update", "configmaps", name, "shop"),
+            body=live,
+            content_type="application/json",
+            query=[("fieldManager", "kubectl-edit")],
+        )
 
 
 @pytest.fixture
@@ -137,7 +153,9 @@ async def test_two_apps_synced_and_out_of_sync(world: World) -> None:
     tools = await eventually(compared(reconciler, "tools", SyncStatus.OUT_OF_SYNC), what="tools OutOfSync")
     assert shop.revision is not None and shop.revision.sha == world.first
     assert {(r.key.kind, r.key.name, r.sync) for r in shop.resources} == {
-        ("ConfigMap", "settings", SyncStatus.SYNCED), ("Service", "web", SyncStatus.SYNCED)}
+        ("ConfigMap", "settings", SyncStatus.SYNCED),
+        ("Service", "web", SyncStatus.SYNCED),
+    }
     assert shop.health.status is HealthStatus.HEALTHY and not shop.error
     assert [(r.key.name, r.reason) for r in tools.resources] == [("tools", "missing from the cluster")]
     assert tools.health.status is HealthStatus.HEALTHY  # a ConfigMap has no health
@@ -171,8 +189,7 @@ async def test_a_live_change_is_seen_within_a_second_without_polling(world: Worl
     polled = reconciler.activity("shop").last_polled_at
     started = time.monotonic()
     await world.edit_configmap("settings", LEVEL="trace")
-    state = await eventually(compared(reconciler, "shop", SyncStatus.OUT_OF_SYNC), timeout=1.0,
-                             what="the live change")
+    state = await eventually(compared(reconciler, "shop", SyncStatus.OUT_OF_SYNC), timeout=1.0, what="the live change")
     assert time.monotonic() - started < 1.0
     assert reconciler.activity("shop").last_polled_at == polled  # event-driven: no poll happened
     assert [r.key.name for r in state.resources if r.sync is SyncStatus.OUT_OF_SYNC] == ["settings"]
@@ -189,18 +206,26 @@ async def test_a_deleted_object_makes_the_app_missing_it(world: World) -> None:
     await reconciler.start()
     await eventually(compared(reconciler, "shop", SyncStatus.SYNCED), what="shop Synced")
     await asyncio.to_thread(world.client.delete, ResourceKey("", "Service", "shop", "web"))
-    state = await eventually(compared(reconciler, "shop", SyncStatus.OUT_OF_SYNC), timeout=2.0,
-                             what="the deletion")
+    state = await eventually(compared(reconciler, "shop", SyncStatus.OUT_OF_SYNC), timeout=2.0, what="the deletion")
     web = next(r for r in state.resources if r.key.name == "web")
     assert (web.sync, web.in_cluster, web.health and web.health.status) == (
-        SyncStatus.OUT_OF_SYNC, False, HealthStatus.MISSING)
+        SyncStatus.OUT_OF_SYNC,
+        False,
+        HealthStatus.MISSING,
+    )
 
 
 async def test_broken_yaml_is_unknown_naming_the_file_and_others_stay_fine(world: World) -> None:
     await world.deploy("shop", configmap("settings", LEVEL="info") + "---\n" + SERVICE)
-    reconciler = world.reconciler([*world.apps(), app("broken", world.remote, "broken"),
-                                   AppSpec("elsewhere", AppSource(world.remote.url, "tools"),
-                                           Destination(server="https://nowhere.example:6443"))])
+    reconciler = world.reconciler(
+        [
+            *world.apps(),
+            app("broken", world.remote, "broken"),
+            AppSpec(
+                "elsewhere", AppSource(world.remote.url, "tools"), Destination(server="https://nowhere.example:6443")
+            ),
+        ]
+    )
     await reconciler.start()
     broken = await eventually(lambda: reconciler.snapshot()["broken"].error, what="broken's error")
     state = reconciler.snapshot()["broken"]
@@ -288,15 +313,20 @@ async def test_an_unreachable_cluster_is_said_and_the_last_picture_kept(world: W
     await reconciler.start()
     await eventually(compared(reconciler, "shop", SyncStatus.SYNCED), what="shop Synced")
     await asyncio.to_thread(world.server.refuse_connections, 5.0)
-    await eventually(lambda: any("is unreachable" in e.message for e in reconciler.events()), timeout=5,
-                     what="the unreachable event")
+    await eventually(
+        lambda: any("is unreachable" in e.message for e in reconciler.events()), timeout=5, what="the unreachable event"
+    )
     assert "connection refused" in reconciler.freshness()[0].error
-    state = await eventually(lambda: (s := reconciler.snapshot()["shop"]).error and s, timeout=5,
-                             what="shop saying the cluster is unreachable")
+    state = await eventually(
+        lambda: (s := reconciler.snapshot()["shop"]).error and s,
+        timeout=5,
+        what="shop saying the cluster is unreachable",
+    )
     assert "is unreachable, showing the last known state" in state.error
     assert state.sync is SyncStatus.SYNCED and state.resources  # the cache's last picture, said to be that
-    await eventually(lambda: any("reachable again" in e.message for e in reconciler.events()), timeout=15,
-                     what="the cluster back")
+    await eventually(
+        lambda: any("reachable again" in e.message for e in reconciler.events()), timeout=15, what="the cluster back"
+    )
     await eventually(lambda: not reconciler.snapshot()["shop"].error, timeout=5, what="shop without the error")
     assert reconciler.freshness()[0].reachable is True
 
@@ -309,11 +339,18 @@ async def test_children_of_a_resource_come_from_owner_references(world: World) -
     settings = ResourceKey("", "ConfigMap", "shop", "settings")
     parent = await asyncio.to_thread(world.client.get, settings)
     assert parent is not None
-    child = {"apiVersion": "v1", "kind": "Pod", "metadata": {
-        "name": "settings-reader", "namespace": "shop",
-        "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "settings",
-                             "uid": parent["metadata"]["uid"]}]},
-        "spec": {"containers": [{"name": "main", "image": "busybox"}]}}
+    child = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "settings-reader",
+            "namespace": "shop",
+            "ownerReferences": [
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": "settings", "uid": parent["metadata"]["uid"]}
+            ],
+        },
+        "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+    }
     await asyncio.to_thread(world.client.apply, child)
     found = await eventually(lambda: reconciler.children("shop", settings), timeout=2, what="the child")
     assert [key.name for key, _ in found] == ["settings-reader"]
@@ -325,8 +362,9 @@ async def test_a_cluster_unreachable_from_the_start_fails_its_apps_saying_why(wo
     reconciler = world.reconciler(world.apps())
     await asyncio.to_thread(world.server.refuse_connections, 3.0)
     await reconciler.start()
-    state = await eventually(lambda: (s := reconciler.snapshot()["tools"]).error and s, timeout=5,
-                             what="tools saying why")
+    state = await eventually(
+        lambda: (s := reconciler.snapshot()["tools"]).error and s, timeout=5, what="tools saying why"
+    )
     assert state.sync is SyncStatus.UNKNOWN and "unreachable" in state.error
     assert reconciler.freshness()[0].reachable is False
     await eventually(compared(reconciler, "tools", SyncStatus.OUT_OF_SYNC), timeout=15, what="tools compared")

@@ -114,8 +114,10 @@ async def test_without_an_executor_sync_says_so_and_auto_sync_is_tried_once(worl
     await reconciler.start()
     with pytest.raises(NotImplementedError, match=r"engine/sync\.py"):
         await reconciler.sync("shop", SyncRequest())
-    await eventually(lambda: any("could not start" in e.message for e in reconciler.events(app="shop")),
-                     what="the failed automated sync")
+    await eventually(
+        lambda: any("could not start" in e.message for e in reconciler.events(app="shop")),
+        what="the failed automated sync",
+    )
     await asyncio.wait_for(reconciler.refresh("shop", hard=True), 10)
     failures = [e for e in reconciler.events(app="shop") if "could not start" in e.message]
     assert len(failures) == 1  # a revision whose automated sync failed is not retried
@@ -137,7 +139,8 @@ async def test_sync_runs_through_the_executor_and_is_recorded(world: World) -> N
     assert done.phase is OperationPhase.SUCCEEDED and done.finished_at is not None
     history = await reconciler.history("tools")
     assert [(h.revision, h.initiated_by, h.subject) for h in history] == [
-        (world.first, "user", "shop, tools and a broken app")]
+        (world.first, "user", "shop, tools and a broken app")
+    ]
     messages = [e.message for e in reconciler.events(app="tools")]
     assert f"sync to {world.first[:7]} started (user)" in messages
     assert "sync OutOfSync → Synced" in messages
@@ -151,10 +154,21 @@ async def test_auto_sync_follows_a_new_revision_and_rollback_pauses_it(world: Wo
     assert executor.jobs[0].request.initiated_by == "automated"
     second = world.remote.commit({"tools/tools.yaml": configmap("tools", MODE="off")}, "tools off")
     await reconciler.refresh("tools")
-    await eventually(lambda: (s := reconciler.snapshot()["tools"]).sync is SyncStatus.SYNCED
-                     and s.revision is not None and s.revision.sha == second, what="auto-synced to the new revision")
-    history = await eventually(lambda: len(executor.jobs) == 2 and reconciler.activity("tools").operation
-                               and reconciler.activity("tools").operation.phase.completed)
+    await eventually(
+        lambda: (
+            (s := reconciler.snapshot()["tools"]).sync is SyncStatus.SYNCED
+            and s.revision is not None
+            and s.revision.sha == second
+        ),
+        what="auto-synced to the new revision",
+    )
+    history = await eventually(
+        lambda: (
+            len(executor.jobs) == 2
+            and reconciler.activity("tools").operation
+            and reconciler.activity("tools").operation.phase.completed
+        )
+    )
     assert history
     entries = await reconciler.history("tools")
     assert [e.revision for e in entries] == [world.first, second]

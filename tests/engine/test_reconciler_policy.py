@@ -38,10 +38,10 @@ DRIFTED = ResourceState(WEB, SyncStatus.OUT_OF_SYNC, reason="differs from Git")
 EXTRA = ResourceState(OLD, SyncStatus.OUT_OF_SYNC, reason="requires pruning", requires_pruning=True, in_git=False)
 
 
-def state(sync: SyncStatus, *resources: ResourceState, revision: CommitInfo | None = REV_A,
-          error: str = "") -> AppState:
-    return AppState(SPEC, sync, Health(HealthStatus.HEALTHY), revision, tuple(resources), error,
-                    datetime.now(UTC))
+def state(
+    sync: SyncStatus, *resources: ResourceState, revision: CommitInfo | None = REV_A, error: str = ""
+) -> AppState:
+    return AppState(SPEC, sync, Health(HealthStatus.HEALTHY), revision, tuple(resources), error, datetime.now(UTC))
 
 
 AUTO = SyncPolicy(automated=True)
@@ -57,41 +57,147 @@ TABLE = [
     ("not automated", SyncPolicy(), OOS, AutoSyncMemory(), 0, True, False, (False, False, False, "not configured")),
     ("switched off", AUTO, OOS, AutoSyncMemory(), 0, False, False, (False, False, False, "switched off")),
     ("operation running", AUTO, OOS, AutoSyncMemory(), 0, True, True, (False, False, False, "running")),
-    ("synced", AUTO, state(SyncStatus.SYNCED, IN_SYNC), AutoSyncMemory(), 0, True, False,
-     (False, False, False, "Synced")),
-    ("not comparable", AUTO, state(SyncStatus.UNKNOWN, error="render failed"), AutoSyncMemory(), 0, True, False,
-     (False, False, False, "could not be compared")),
+    (
+        "synced",
+        AUTO,
+        state(SyncStatus.SYNCED, IN_SYNC),
+        AutoSyncMemory(),
+        0,
+        True,
+        False,
+        (False, False, False, "Synced"),
+    ),
+    (
+        "not comparable",
+        AUTO,
+        state(SyncStatus.UNKNOWN, error="render failed"),
+        AutoSyncMemory(),
+        0,
+        True,
+        False,
+        (False, False, False, "could not be compared"),
+    ),
     ("new revision", AUTO, OOS, AutoSyncMemory(), 0, True, False, (True, False, False, "new revision aaaaaaa")),
-    ("new revision, prune", AUTO_PRUNE, state(SyncStatus.OUT_OF_SYNC, DRIFTED, revision=REV_B), TRIED_A, 0, True,
-     False, (True, True, False, "new revision bbbbbbb")),
-    ("failed revision never retried", AUTO_HEAL, OOS, FAILED_A, 10_000, True, False,
-     (False, False, False, "not retried automatically")),
-    ("failed, then a newer revision", AUTO, state(SyncStatus.OUT_OF_SYNC, DRIFTED, revision=REV_B), FAILED_A, 0,
-     True, False, (True, False, False, "new revision bbbbbbb")),
+    (
+        "new revision, prune",
+        AUTO_PRUNE,
+        state(SyncStatus.OUT_OF_SYNC, DRIFTED, revision=REV_B),
+        TRIED_A,
+        0,
+        True,
+        False,
+        (True, True, False, "new revision bbbbbbb"),
+    ),
+    (
+        "failed revision never retried",
+        AUTO_HEAL,
+        OOS,
+        FAILED_A,
+        10_000,
+        True,
+        False,
+        (False, False, False, "not retried automatically"),
+    ),
+    (
+        "failed, then a newer revision",
+        AUTO,
+        state(SyncStatus.OUT_OF_SYNC, DRIFTED, revision=REV_B),
+        FAILED_A,
+        0,
+        True,
+        False,
+        (True, False, False, "new revision bbbbbbb"),
+    ),
     ("drift without selfHeal", AUTO, OOS, TRIED_A, 10_000, True, False, (False, False, False, "selfHeal is off")),
     ("self-heal backs off 2 s", AUTO_HEAL, OOS, TRIED_A, 101.0, True, False, (False, False, False, "backs off")),
     ("self-heal due", AUTO_HEAL, OOS, TRIED_A, 102.0, True, False, (True, False, True, "self-heal")),
-    ("second heal waits 6 s", AUTO_HEAL, OOS, AutoSyncMemory(REV_A.sha, False, 1, 100.0), 105.0, True, False,
-     (False, False, False, "backs off")),
-    ("second heal due", AUTO_HEAL, OOS, AutoSyncMemory(REV_A.sha, False, 1, 100.0), 106.0, True, False,
-     (True, False, True, "self-heal")),
-    ("heal capped at 300 s", AUTO_HEAL, OOS, AutoSyncMemory(REV_A.sha, False, 9, 100.0), 400.0, True, False,
-     (True, False, True, "self-heal")),
-    ("allowEmpty guard", AUTO_PRUNE, state(SyncStatus.OUT_OF_SYNC, EXTRA), AutoSyncMemory(), 0, True, False,
-     (False, False, False, "allowEmpty is off")),
-    ("allowEmpty on", AUTO_PRUNE_EMPTY, state(SyncStatus.OUT_OF_SYNC, EXTRA), AutoSyncMemory(), 0, True, False,
-     (True, True, False, "new revision")),
-    ("only pruning, prune off", AUTO, state(SyncStatus.OUT_OF_SYNC, IN_SYNC, EXTRA), AutoSyncMemory(), 0, True,
-     False, (False, False, False, "automated prune is off")),
-    ("pruning and drift, prune off", AUTO, state(SyncStatus.OUT_OF_SYNC, DRIFTED, EXTRA), AutoSyncMemory(), 0,
-     True, False, (True, False, False, "new revision")),
+    (
+        "second heal waits 6 s",
+        AUTO_HEAL,
+        OOS,
+        AutoSyncMemory(REV_A.sha, False, 1, 100.0),
+        105.0,
+        True,
+        False,
+        (False, False, False, "backs off"),
+    ),
+    (
+        "second heal due",
+        AUTO_HEAL,
+        OOS,
+        AutoSyncMemory(REV_A.sha, False, 1, 100.0),
+        106.0,
+        True,
+        False,
+        (True, False, True, "self-heal"),
+    ),
+    (
+        "heal capped at 300 s",
+        AUTO_HEAL,
+        OOS,
+        AutoSyncMemory(REV_A.sha, False, 9, 100.0),
+        400.0,
+        True,
+        False,
+        (True, False, True, "self-heal"),
+    ),
+    (
+        "allowEmpty guard",
+        AUTO_PRUNE,
+        state(SyncStatus.OUT_OF_SYNC, EXTRA),
+        AutoSyncMemory(),
+        0,
+        True,
+        False,
+        (False, False, False, "allowEmpty is off"),
+    ),
+    (
+        "allowEmpty on",
+        AUTO_PRUNE_EMPTY,
+        state(SyncStatus.OUT_OF_SYNC, EXTRA),
+        AutoSyncMemory(),
+        0,
+        True,
+        False,
+        (True, True, False, "new revision"),
+    ),
+    (
+        "only pruning, prune off",
+        AUTO,
+        state(SyncStatus.OUT_OF_SYNC, IN_SYNC, EXTRA),
+        AutoSyncMemory(),
+        0,
+        True,
+        False,
+        (False, False, False, "automated prune is off"),
+    ),
+    (
+        "pruning and drift, prune off",
+        AUTO,
+        state(SyncStatus.OUT_OF_SYNC, DRIFTED, EXTRA),
+        AutoSyncMemory(),
+        0,
+        True,
+        False,
+        (True, False, False, "new revision"),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("policy", "app_state", "memory", "now", "enabled", "running", "expected"),
-                         [row[1:] for row in TABLE], ids=[row[0] for row in TABLE])
-def test_auto_sync_decision(policy: SyncPolicy, app_state: AppState, memory: AutoSyncMemory, now: float,
-                            enabled: bool, running: bool, expected: tuple[bool, bool, bool, str]) -> None:
+@pytest.mark.parametrize(
+    ("policy", "app_state", "memory", "now", "enabled", "running", "expected"),
+    [row[1:] for row in TABLE],
+    ids=[row[0] for row in TABLE],
+)
+def test_auto_sync_decision(
+    policy: SyncPolicy,
+    app_state: AppState,
+    memory: AutoSyncMemory,
+    now: float,
+    enabled: bool,
+    running: bool,
+    expected: tuple[bool, bool, bool, str],
+) -> None:
     decision = AutoSyncPolicy().decide(policy, app_state, memory, now, enabled=enabled, operation_running=running)
     sync, prune, heal, reason = expected
     assert (decision.sync, decision.prune, decision.self_heal) == (sync, prune, heal)
@@ -123,16 +229,20 @@ def test_memory_follows_attempts_and_outcomes() -> None:
 def test_transitions_become_events() -> None:
     log = EventLog()
     before = state(SyncStatus.SYNCED, IN_SYNC)
-    degraded = Health(HealthStatus.DEGRADED, 'Deployment guestbook/web: Deployment "web" exceeded its progress '
-                                             "deadline")
+    degraded = Health(
+        HealthStatus.DEGRADED, 'Deployment guestbook/web: Deployment "web" exceeded its progress deadline'
+    )
     after = AppState(SPEC, SyncStatus.OUT_OF_SYNC, degraded, REV_A, (DRIFTED,), "", datetime.now(UTC))
     record_transitions(log, before, after)
     record_transitions(log, after, after)  # no change, no event
     events = log.since()
     assert [(e.app, e.severity, e.message) for e in events] == [
         ("guestbook", Severity.WARNING, "sync Synced → OutOfSync"),
-        ("guestbook", Severity.ERROR, 'health Healthy → Degraded (Deployment guestbook/web: Deployment "web" '
-                                      "exceeded its progress deadline)"),
+        (
+            "guestbook",
+            Severity.ERROR,
+            'health Healthy → Degraded (Deployment guestbook/web: Deployment "web" exceeded its progress deadline)',
+        ),
     ]
     assert [e.seq for e in events] == [1, 2]
     failed = AppState(SPEC, SyncStatus.UNKNOWN, degraded, REV_A, (DRIFTED,), "app 'guestbook': a.yaml: bad")

@@ -45,9 +45,13 @@ async def test_first_sync_creates_everything_in_wave_order_waiting_for_health(wo
     assert done.phase is OperationPhase.SUCCEEDED, done.message
     assert done.finished_at is not None
     order = [(r.phase, r.wave, r.key.kind, r.key.name) for r in done.results]
-    assert order == [("PreSync", 0, "Job", "migrate"), ("Sync", 0, "ConfigMap", "settings"),
-                     ("Sync", 0, "Deployment", "db"), ("Sync", 1, "ConfigMap", "cache"),
-                     ("Sync", 1, "Deployment", "web")]
+    assert order == [
+        ("PreSync", 0, "Job", "migrate"),
+        ("Sync", 0, "ConfigMap", "settings"),
+        ("Sync", 0, "Deployment", "db"),
+        ("Sync", 1, "ConfigMap", "cache"),
+        ("Sync", 1, "Deployment", "web"),
+    ]
     assert {r.action for r in done.results if not r.hook} == {ResourceAction.CREATED}
     # wave 1 started only once wave 0 was healthy: db said Healthy before web was applied
     snapshot = seen_when_web_applied[0]
@@ -62,13 +66,17 @@ async def test_first_sync_creates_everything_in_wave_order_waiting_for_health(wo
     assert world.get("Job", "migrate", "batch") is None
     assert world.get("Deployment", "web", "apps") is not None
     live_web = world.get("Deployment", "web", "apps")
-    assert live_web and live_web["metadata"]["annotations"]["gitops-tui.dev/tracking-id"] == \
-        f"shop:apps/Deployment:{NAMESPACE}/web"
+    assert (
+        live_web
+        and live_web["metadata"]["annotations"]["gitops-tui.dev/tracking-id"] == f"shop:apps/Deployment:{NAMESPACE}/web"
+    )
 
 
 async def test_second_sync_reports_unchanged_and_configured(world: SyncWorld) -> None:
-    world.commit({"shop/settings.yaml": configmap("settings", LEVEL="info"),
-                  "shop/other.yaml": configmap("other")}, "two configmaps")
+    world.commit(
+        {"shop/settings.yaml": configmap("settings", LEVEL="info"), "shop/other.yaml": configmap("other")},
+        "two configmaps",
+    )
     app = world.app()
     first, _ = await world.sync(app)
     assert first.phase is OperationPhase.SUCCEEDED, first.message
@@ -81,8 +89,13 @@ async def test_second_sync_reports_unchanged_and_configured(world: SyncWorld) ->
 
 
 async def test_before_hook_creation_replaces_the_previous_run(world: SyncWorld) -> None:
-    world.commit({"shop/migrate.yaml": hook_job("migrate", policy="BeforeHookCreation"),
-                  "shop/settings.yaml": configmap("settings")}, "hook kept after success")
+    world.commit(
+        {
+            "shop/migrate.yaml": hook_job("migrate", policy="BeforeHookCreation"),
+            "shop/settings.yaml": configmap("settings"),
+        },
+        "hook kept after success",
+    )
     app = world.app()
     first, _ = await world.sync(app)
     assert first.phase is OperationPhase.SUCCEEDED, first.message
@@ -95,8 +108,14 @@ async def test_before_hook_creation_replaces_the_previous_run(world: SyncWorld) 
 
 
 async def test_prune_deletes_exactly_the_removed_resource_and_keeps_prune_false(world: SyncWorld) -> None:
-    world.commit({"shop/a.yaml": configmap("a"), "shop/b.yaml": configmap("b"),
-                  "shop/keep.yaml": configmap("keep", options="Prune=false")}, "three")
+    world.commit(
+        {
+            "shop/a.yaml": configmap("a"),
+            "shop/b.yaml": configmap("b"),
+            "shop/keep.yaml": configmap("keep", options="Prune=false"),
+        },
+        "three",
+    )
     app = world.app()
     first, _ = await world.sync(app)
     assert first.phase is OperationPhase.SUCCEEDED, first.message
@@ -108,16 +127,19 @@ async def test_prune_deletes_exactly_the_removed_resource_and_keeps_prune_false(
 
     pruned, _ = await world.sync(app, SyncRequest(prune=True))
     assert pruned.phase is OperationPhase.SUCCEEDED, pruned.message
-    assert [(r.key.name, r.action) for r in pruned.results if r.action is ResourceAction.PRUNED] == \
-        [("b", ResourceAction.PRUNED)]
+    assert [(r.key.name, r.action) for r in pruned.results if r.action is ResourceAction.PRUNED] == [
+        ("b", ResourceAction.PRUNED)
+    ]
     assert world.get("ConfigMap", "b") is None
     assert world.get("ConfigMap", "keep") is not None
     assert world.get("ConfigMap", "a") is not None
 
 
 async def test_crashloop_image_fails_the_sync_on_health_with_the_message(world: SyncWorld) -> None:
-    world.commit({"shop/web.yaml": deployment("web", "shop/web:crashloop"),
-                  "shop/after.yaml": configmap("after", wave=5)}, "broken image")
+    world.commit(
+        {"shop/web.yaml": deployment("web", "shop/web:crashloop"), "shop/after.yaml": configmap("after", wave=5)},
+        "broken image",
+    )
     done, _ = await world.sync(world.app())
     assert done.phase is OperationPhase.FAILED
     assert "Degraded" in done.message and "Deployment" in done.message and "web" in done.message
@@ -136,8 +158,10 @@ async def test_retry_runs_the_sync_again_with_backoff(world: SyncWorld) -> None:
 
 
 async def test_dry_run_writes_nothing_and_says_what_would_happen(world: SyncWorld) -> None:
-    world.commit({"shop/migrate.yaml": hook_job("migrate"), "shop/a.yaml": configmap("a"),
-                  "shop/web.yaml": deployment("web")}, "shop")
+    world.commit(
+        {"shop/migrate.yaml": hook_job("migrate"), "shop/a.yaml": configmap("a"), "shop/web.yaml": deployment("web")},
+        "shop",
+    )
     done, _ = await world.sync(world.app(), SyncRequest(dry_run=True))
     assert done.phase is OperationPhase.SUCCEEDED, done.message
     assert done.dry_run

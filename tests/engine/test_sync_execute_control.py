@@ -27,9 +27,12 @@ __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 
 def _slow_app_files() -> dict[str, str]:
     # crashloop with a long progress deadline: wave 0 stays Progressing until someone stops the sync
-    return {"shop/web.yaml": deployment("web", "shop/web:crashloop").replace("progressDeadlineSeconds: 20",
-                                                                             "progressDeadlineSeconds: 100000"),
-            "shop/later.yaml": configmap("later", wave=1)}
+    return {
+        "shop/web.yaml": deployment("web", "shop/web:crashloop").replace(
+            "progressDeadlineSeconds: 20", "progressDeadlineSeconds: 100000"
+        ),
+        "shop/later.yaml": configmap("later", wave=1),
+    }
 
 
 async def _start_waiting(world: SyncWorld, runner: SyncRunner) -> tuple[asyncio.Task, object]:
@@ -82,8 +85,9 @@ async def test_stopping_the_console_mid_sync_records_it_interrupted_and_frees_th
 
 async def test_forbidden_namespace_fails_only_that_apps_sync(world: SyncWorld) -> None:
     world.client.ensure_namespace("locked")
-    world.commit({"shop/a.yaml": configmap("a"), "locked/b.yaml": configmap("b"), "locked/c.yaml": configmap("c")},
-                 "two apps")
+    world.commit(
+        {"shop/a.yaml": configmap("a"), "locked/b.yaml": configmap("b"), "locked/c.yaml": configmap("c")}, "two apps"
+    )
     world.sandbox.forbid(ForbidRule(verbs=frozenset({"patch", "create", "update"}), namespace="locked"))
     locked, _ = await world.sync(world.app("locked", path="locked", namespace="locked"))
     shop, _ = await world.sync(world.app())

@@ -36,9 +36,14 @@ async def test_generate_name_hooks_get_a_fresh_name_each_sync(world: SyncWorld) 
 
 
 async def test_a_failing_hook_fails_the_sync_and_runs_the_sync_fail_hooks(world: SyncWorld) -> None:
-    world.commit({"shop/migrate.yaml": hook_job("migrate", policy="HookFailed", image="shop/migrate:fail"),
-                  "shop/cleanup.yaml": hook_job("cleanup", phase="SyncFail", policy="BeforeHookCreation"),
-                  "shop/a.yaml": configmap("a")}, "failing migration")
+    world.commit(
+        {
+            "shop/migrate.yaml": hook_job("migrate", policy="HookFailed", image="shop/migrate:fail"),
+            "shop/cleanup.yaml": hook_job("cleanup", phase="SyncFail", policy="BeforeHookCreation"),
+            "shop/a.yaml": configmap("a"),
+        },
+        "failing migration",
+    )
     done, _ = await world.sync(world.app())
     assert done.phase is OperationPhase.FAILED
     assert "Job shop/migrate" in done.message and "failed" in done.message
@@ -51,8 +56,13 @@ async def test_a_failing_hook_fails_the_sync_and_runs_the_sync_fail_hooks(world:
 
 
 async def test_post_sync_hooks_run_after_the_app_is_healthy(world: SyncWorld) -> None:
-    world.commit({"shop/web.yaml": deployment("web"),
-                  "shop/notify.yaml": hook_job("notify", phase="PostSync", policy="HookSucceeded")}, "notify")
+    world.commit(
+        {
+            "shop/web.yaml": deployment("web"),
+            "shop/notify.yaml": hook_job("notify", phase="PostSync", policy="HookSucceeded"),
+        },
+        "notify",
+    )
     done, _ = await world.sync(world.app())
     assert done.phase is OperationPhase.SUCCEEDED, done.message
     assert [(r.phase, r.key.name) for r in done.results] == [("Sync", "web"), ("PostSync", "notify")]
@@ -62,8 +72,10 @@ async def test_post_sync_hooks_run_after_the_app_is_healthy(world: SyncWorld) ->
 
 
 async def test_a_selective_sync_applies_only_the_chosen_resources_and_no_hooks(world: SyncWorld) -> None:
-    world.commit({"shop/a.yaml": configmap("a"), "shop/b.yaml": configmap("b"),
-                  "shop/migrate.yaml": hook_job("migrate")}, "two and a hook")
+    world.commit(
+        {"shop/a.yaml": configmap("a"), "shop/b.yaml": configmap("b"), "shop/migrate.yaml": hook_job("migrate")},
+        "two and a hook",
+    )
     chosen = frozenset({ResourceKey("", "ConfigMap", NAMESPACE, "a")})
     done, _ = await world.sync(world.app(), SyncRequest(resources=chosen))
     assert done.phase is OperationPhase.SUCCEEDED, done.message
@@ -81,6 +93,8 @@ async def test_create_namespace_creates_the_destination_first(world: SyncWorld) 
     assert world.client.get(ResourceKey("", "Namespace", "", "brand-new")) is None
     done, _ = await world.sync(app)
     assert done.phase is OperationPhase.SUCCEEDED, done.message
-    assert [(r.key.kind, r.action) for r in done.results] == [("Namespace", ResourceAction.CREATED),
-                                                              ("ConfigMap", ResourceAction.CREATED)]
+    assert [(r.key.kind, r.action) for r in done.results] == [
+        ("Namespace", ResourceAction.CREATED),
+        ("ConfigMap", ResourceAction.CREATED),
+    ]
     assert world.get("ConfigMap", "a", namespace="brand-new") is not None

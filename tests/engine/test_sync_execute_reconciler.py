@@ -31,8 +31,14 @@ def _console(world: SyncWorld, apps: list[AppSpec], identity: str) -> Reconciler
     clusters = Clusters(world.kubeconfig, client_settings=FAST_CLIENT, cache_settings=FAST_CACHE)
     history = HistoryStore.for_clusters(clusters)
     runner = SyncRunner(leases=LeaseManager(identity=identity), settings=SyncSettings(wait=FAST_WAIT))
-    return Reconciler(apps, clusters=clusters, pool=MirrorPool(world.tmp_path / f"mirrors-{identity}"),
-                      settings=QUIET, executor=runner, history=history)
+    return Reconciler(
+        apps,
+        clusters=clusters,
+        pool=MirrorPool(world.tmp_path / f"mirrors-{identity}"),
+        settings=QUIET,
+        executor=runner,
+        history=history,
+    )
 
 
 def _finished(reconciler: Reconciler, name: str, after: int = 0) -> Callable[[], Operation | None]:
@@ -79,8 +85,11 @@ async def test_auto_sync_history_and_a_rollback_that_stays_paused_across_a_resta
 
     restarted = _console(world, apps, "console-2")
     await restarted.start()
-    await eventually(lambda: "paused after rollback" in restarted.activity("shop").auto_sync_note, 10,
-                     "the persisted pause read back")
+    await eventually(
+        lambda: "paused after rollback" in restarted.activity("shop").auto_sync_note,
+        10,
+        "the persisted pause read back",
+    )
     assert not restarted.activity("shop").auto_sync
     history = await restarted.history("shop")
     assert [e.revision for e in history][-1] == history[0].revision  # the rollback is history too
@@ -91,8 +100,15 @@ async def test_auto_sync_history_and_a_rollback_that_stays_paused_across_a_resta
 
 async def test_stopping_the_console_mid_sync_records_the_operation_interrupted(world: SyncWorld) -> None:
     slow = configmap("later", wave=1) + "---\n" + configmap("settings", LEVEL="info")
-    world.commit({"shop/web.yaml": deployment("web", "shop/web:crashloop").replace(
-        "progressDeadlineSeconds: 20", "progressDeadlineSeconds: 100000"), "shop/rest.yaml": slow}, "slow")
+    world.commit(
+        {
+            "shop/web.yaml": deployment("web", "shop/web:crashloop").replace(
+                "progressDeadlineSeconds: 20", "progressDeadlineSeconds: 100000"
+            ),
+            "shop/rest.yaml": slow,
+        },
+        "slow",
+    )
     console = _console(world, [app("shop", world.remote, "shop")], "console-1")
     await console.start()
     await eventually(lambda: console.snapshot()["shop"].compared_at is not None, 20, "the first compare")

@@ -120,12 +120,23 @@ class SyncWorld:
         base = {"connect_timeout": 2.0, "read_timeout": 10.0, **settings}
         return ClusterClient.from_kubeconfig(self.kubeconfig, settings=ClientSettings(**base))
 
-    def app(self, name: str = "shop", *, path: str = "shop", retry: RetryStrategy | None = None,
-            sync_options: tuple[str, ...] = (), history_limit: int = 10, namespace: str = NAMESPACE) -> AppSpec:
-        return AppSpec(name, AppSource(self.remote.url, path), Destination("https://kubernetes.default.svc", "",
-                                                                           namespace),
-                       sync_policy=SyncPolicy(retry=retry, sync_options=sync_options),
-                       revision_history_limit=history_limit)
+    def app(
+        self,
+        name: str = "shop",
+        *,
+        path: str = "shop",
+        retry: RetryStrategy | None = None,
+        sync_options: tuple[str, ...] = (),
+        history_limit: int = 10,
+        namespace: str = NAMESPACE,
+    ) -> AppSpec:
+        return AppSpec(
+            name,
+            AppSource(self.remote.url, path),
+            Destination("https://kubernetes.default.svc", "", namespace),
+            sync_policy=SyncPolicy(retry=retry, sync_options=sync_options),
+            revision_history_limit=history_limit,
+        )
 
     def commit(self, files: Mapping[str, str | None], message: str = "change") -> str:
         return self.remote.commit(files, message)
@@ -145,20 +156,37 @@ class SyncWorld:
                     found[key] = obj
         return found
 
-    def job(self, app: AppSpec, request: SyncRequest | None = None, *, kind: str = "sync", revision: str = "",
-            client: ClusterClient | None = None, recorder: Recorder | None = None) -> tuple[SyncJob, Recorder]:
+    def job(
+        self,
+        app: AppSpec,
+        request: SyncRequest | None = None,
+        *,
+        kind: str = "sync",
+        revision: str = "",
+        client: ClusterClient | None = None,
+        recorder: Recorder | None = None,
+    ) -> tuple[SyncJob, Recorder]:
         request = request or SyncRequest()
         target = self.comparer.render(app, revision or request.revision or None)
         desired = place_in_namespace(target.objects, app)
         client = client or self.client
         live = self.live(app, {d.key for d in desired}, client)
-        operation = Operation(next(self._ids), app.name, kind, target.commit.sha, request.initiated_by,
-                              datetime.now(UTC), dry_run=request.dry_run, prune=request.prune)
+        operation = Operation(
+            next(self._ids),
+            app.name,
+            kind,
+            target.commit.sha,
+            request.initiated_by,
+            datetime.now(UTC),
+            dry_run=request.dry_run,
+            prune=request.prune,
+        )
         recorder = recorder or Recorder()
         return SyncJob(operation, app, target.commit, tuple(desired), live, request, client, recorder), recorder
 
-    async def sync(self, app: AppSpec, request: SyncRequest | None = None, *, runner: SyncRunner | None = None,
-                   **kwargs: Any) -> tuple[Operation, Recorder]:
+    async def sync(
+        self, app: AppSpec, request: SyncRequest | None = None, *, runner: SyncRunner | None = None, **kwargs: Any
+    ) -> tuple[Operation, Recorder]:
         job, recorder = self.job(app, request, **kwargs)
         done = await (runner or self.runner).run(job)
         return done, recorder
@@ -172,8 +200,11 @@ class SyncWorld:
 
 
 def result_for(operation: Operation, kind: str, name: str) -> ResourceResult:
-    found = [r for r in operation.results if (r.key.kind, r.key.name) == (kind, name)
-             or (r.key.kind == kind and r.key.name.startswith(name) and r.hook)]
+    found = [
+        r
+        for r in operation.results
+        if (r.key.kind, r.key.name) == (kind, name) or (r.key.kind == kind and r.key.name.startswith(name) and r.hook)
+    ]
     assert found, f"no result for {kind} {name} in {[(r.key.kind, r.key.name) for r in operation.results]}"
     return found[-1]
 

@@ -44,8 +44,11 @@ async def test_a_second_apps_sync_queues_while_the_first_writes_and_runs_while_i
     quick_job, quick_updates = world.job(world.app("quick", path="quick"))
     quick = asyncio.create_task(runner.run(quick_job))
     await eventually(
-        lambda: any(u.message.startswith("queued: waiting for a writer slot on context") and ", 0 ahead (1 "
-                    "operations write at once" in u.message for u in quick_updates.updates),
+        lambda: any(
+            u.message.startswith("queued: waiting for a writer slot on context")
+            and ", 0 ahead (1 operations write at once" in u.message
+            for u in quick_updates.updates
+        ),
         what="quick queued",
     )
     assert world.get("ConfigMap", "settings") is None  # nothing written while it queues

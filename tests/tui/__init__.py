@@ -10,8 +10,9 @@ from gitops_tui.tui.app import GitOpsApp
 from gitops_tui.tui.screenshots import StaticSource, demo_fleet, fixed_clock
 
 
-def make_app(scenario: str = "mixed", *, read_only: bool = False, source: StaticSource | None = None,
-             high_contrast: bool = False) -> GitOpsApp:
+def make_app(
+    scenario: str = "mixed", *, read_only: bool = False, source: StaticSource | None = None, high_contrast: bool = False
+) -> GitOpsApp:
     source = source or demo_fleet(scenario)
     source.read_only = read_only
     return GitOpsApp(source, read_only=read_only, clock=fixed_clock, high_contrast=high_contrast)

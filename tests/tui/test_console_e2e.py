@@ -27,8 +27,14 @@ __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 def console_reconciler(world: SyncWorld) -> Reconciler:
     clusters = Clusters(world.kubeconfig, client_settings=FAST_CLIENT, cache_settings=FAST_CACHE)
     runner = SyncRunner(leases=LeaseManager(identity="console-test"), settings=SyncSettings(wait=FAST_WAIT))
-    return Reconciler([world.app("shop")], clusters=clusters, pool=MirrorPool(world.tmp_path / "console-mirrors"),
-                      settings=QUIET, executor=runner, history=HistoryStore.for_clusters(clusters))
+    return Reconciler(
+        [world.app("shop")],
+        clusters=clusters,
+        pool=MirrorPool(world.tmp_path / "console-mirrors"),
+        settings=QUIET,
+        executor=runner,
+        history=HistoryStore.for_clusters(clusters),
+    )
 
 
 async def test_console_shows_drift_and_syncs_it_on_the_sandbox(world: SyncWorld) -> None:
@@ -36,8 +42,9 @@ async def test_console_shows_drift_and_syncs_it_on_the_sandbox(world: SyncWorld)
     reconciler = console_reconciler(world)
     app = GitOpsApp(reconciler)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: "shop" in app.tree.states and app.tree.states["shop"].compared_at is not None,
-                       attempts=500)
+        await wait_for(
+            pilot, lambda: "shop" in app.tree.states and app.tree.states["shop"].compared_at is not None, attempts=500
+        )
         assert app.tree.states["shop"].sync is SyncStatus.OUT_OF_SYNC  # nothing deployed yet
         assert app.selection == ("shop", None)
         diff = app.query_one(DiffView)

@@ -49,8 +49,7 @@ SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("scene", SCENES)
 @pytest.mark.parametrize("colour", ["colour", "no_color"])
-def test_console_snapshot(snap_compare, monkeypatch: pytest.MonkeyPatch, scene: str, size: str,
-                          colour: str) -> None:
+def test_console_snapshot(snap_compare, monkeypatch: pytest.MonkeyPatch, scene: str, size: str, colour: str) -> None:
     if colour == "no_color":
         monkeypatch.setenv("NO_COLOR", "1")
     scenario, run_before, keys = SCENES[scene]

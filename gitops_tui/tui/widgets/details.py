@@ -180,8 +180,13 @@ def _fields() -> Table:
     return table
 
 
-def app_details(state: AppState, activity: AppActivity | None, now: datetime,
-                waves: Sequence[Wave] = (), terminate_key: str = "ctrl+k") -> RenderableType:
+def app_details(
+    state: AppState,
+    activity: AppActivity | None,
+    now: datetime,
+    waves: Sequence[Wave] = (),
+    terminate_key: str = "ctrl+k",
+) -> RenderableType:
     spec = state.spec
     table = _fields()
     operation = activity.operation if activity is not None else None
@@ -204,15 +209,15 @@ def app_details(state: AppState, activity: AppActivity | None, now: datetime,
             line = glyphs.HEALTH[resource.health.status].text()
             why = resource.health.message or resource.reason
             # The app's message usually is this resource's: say it once, name the resource.
-            line.append(f" {resource.key}" + (f": {why}" if why and why != state.health.message else ""),
-                        style="default")
+            line.append(
+                f" {resource.key}" + (f": {why}" if why and why != state.health.message else ""), style="default"
+            )
             table.add_row("", line)
     target = spec.source.target_revision
     if state.revision is not None:
         rev = state.revision
         table.add_row("Target", Text.assemble((f"{target} → {rev.short_sha}", "bold"), f"  {rev.subject}"))
-        table.add_row("", Text(f"{rev.author}, {date_time(rev.date, now.tzinfo)} ({ago(rev.date, now)})",
-                               style="dim"))
+        table.add_row("", Text(f"{rev.author}, {date_time(rev.date, now.tzinfo)} ({ago(rev.date, now)})", style="dim"))
     else:
         table.add_row("Target", Text(f"{target} (not resolved yet)", style=glyphs.CAUTION.style))
     if activity is not None and running is None:
@@ -254,8 +259,10 @@ def _auto_sync_text(state: AppState, activity: AppActivity) -> Text:
     glyph = glyphs.auto_sync_glyph(policy.automated, policy.self_heal, activity.auto_sync, activity.auto_sync_by)
     text = glyph.text()
     if policy.automated:
-        text.append(f"  prune {'on' if policy.prune else 'off'}, self-heal {'on' if policy.self_heal else 'off'}",
-                    style="default")
+        text.append(
+            f"  prune {'on' if policy.prune else 'off'}, self-heal {'on' if policy.self_heal else 'off'}",
+            style="default",
+        )
     if activity.auto_sync_note:
         text.append(f"\n{activity.auto_sync_note}", style=glyphs.CAUTION.style if policy.automated else "dim")
     if policy.automated and not activity.auto_sync and not activity.auto_sync_by:  # not paused: run elsewhere
@@ -263,8 +270,13 @@ def _auto_sync_text(state: AppState, activity: AppActivity) -> Text:
     return text
 
 
-def resource_details(state: AppState, key: ResourceKey, events: Sequence[Event] = (),
-                     operation: Operation | None = None, now: datetime | None = None) -> RenderableType:
+def resource_details(
+    state: AppState,
+    key: ResourceKey,
+    events: Sequence[Event] = (),
+    operation: Operation | None = None,
+    now: datetime | None = None,
+) -> RenderableType:
     resource = next((r for r in state.resources if r.key == key), None)
     if resource is None:
         return Text(f"{key} is no longer part of {state.name}.", style="dim")
@@ -280,8 +292,9 @@ def resource_details(state: AppState, key: ResourceKey, events: Sequence[Event] 
         health.append(f"  {resource.health.message}", style="default")
     table.add_row("Health", health)
     if resource.requires_pruning:
-        table.add_row("Prune", Text("✂ not in Git any more: a sync with prune (S) deletes it",
-                                    style=glyphs.CAUTION.style))
+        table.add_row(
+            "Prune", Text("✂ not in Git any more: a sync with prune (S) deletes it", style=glyphs.CAUTION.style)
+        )
     if resource.hook:
         table.add_row("Hook", "⚓ a sync hook (runs during sync, not compared)")
     table.add_row("In Git", "yes" if resource.in_git else Text("no", style=glyphs.CAUTION.style))

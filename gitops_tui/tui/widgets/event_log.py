@@ -81,8 +81,9 @@ class EventLogView(ScrollView, can_focus=True):
         # No horizontal scrolling: a scrollbar would cost a line of a small pane; long lines end in "…".
         self._set_virtual_size(Size(0, len(self._shown)))  # no width of its own: lines are cut to the pane
         if self.follow:
-            self.scroll_to(y=max(0, len(self._shown) - self.scrollable_content_region.height), animate=False,
-                           immediate=True)
+            self.scroll_to(
+                y=max(0, len(self._shown) - self.scrollable_content_region.height), animate=False, immediate=True
+            )
         self._update_title()
         self.refresh(self.size.region)  # the lines only: the border (and its title) stays as drawn
 

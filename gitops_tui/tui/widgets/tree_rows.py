@@ -115,8 +115,16 @@ class RowFilter:
 
 def app_haystack(state: AppState) -> str:
     dest = state.spec.destination
-    return " ".join((state.name, dest.namespace, dest.name or dest.server, state.sync.value,
-                     state.health.status.value, state.spec.project))
+    return " ".join(
+        (
+            state.name,
+            dest.namespace,
+            dest.name or dest.server,
+            state.sync.value,
+            state.health.status.value,
+            state.spec.project,
+        )
+    )
 
 
 def resource_haystack(resource: ResourceState) -> str:
@@ -141,9 +149,14 @@ def resource_counts(resources: Iterable[ResourceState]) -> tuple[int, int]:
     return out_of_sync, degraded
 
 
-def build_rows(states: Mapping[str, AppState], order: SortOrder, row_filter: RowFilter,
-               expanded: set[str], collapsed_groups: set[tuple[str, str]],
-               children: ChildrenView | None = None) -> list[TreeRow]:
+def build_rows(
+    states: Mapping[str, AppState],
+    order: SortOrder,
+    row_filter: RowFilter,
+    expanded: set[str],
+    collapsed_groups: set[tuple[str, str]],
+    children: ChildrenView | None = None,
+) -> list[TreeRow]:
     """The visible rows: apps in `order`; an expanded app's resources grouped by kind beneath it, and
     under an opened resource what controllers made for it (`children`).
 
@@ -172,6 +185,8 @@ def build_rows(states: Mapping[str, AppState], order: SortOrder, row_filter: Row
             for member in members:
                 rows.append(TreeRow(RowKind.RESOURCE, state.name, kind, member))
                 if children is not None and (state.name, member.key) in children.opened:
-                    rows.extend(TreeRow(RowKind.CHILD, state.name, kind, member, line)
-                                for line in child_lines(state.name, member.key, children))
+                    rows.extend(
+                        TreeRow(RowKind.CHILD, state.name, kind, member, line)
+                        for line in child_lines(state.name, member.key, children)
+                    )
     return rows
