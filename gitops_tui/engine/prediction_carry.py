@@ -13,9 +13,9 @@ object. The object then changed to L. Two cases need no request:
   declares (`kubectl scale`, `kubectl set image`), drift the console must show at once; under churn it is
   most changes.
 
-Anything else (a field Git does not set changed, a list grew, shrank or moved, a value the server had
-normalized) asks the server again. List items are matched by index only where their identifying fields
-(name, port, ...) agree in D, P and L.
+Anything else (a field Git does not set changed, a list grew, shrank or moved, an item of a list of plain
+values changed, a value the server had normalized) asks the server again. List items are matched by index
+only where their identifying fields (name, port, ...) agree in D, P and L.
 """
 
 from __future__ import annotations
@@ -89,7 +89,9 @@ def _restored(now: Any, before: Any, desired: Any) -> Any:
         items = []
         for is_now, was, wanted in zip(now, before, desired, strict=True):
             if is_now != was:
-                if isinstance(wanted, Mapping) and not _same_item(is_now, was, wanted):
+                # An item of plain values (args, finalizers): the list may be atomic (the apply writes Git's
+                # back) or a set (it merges): only the server knows. Items with identifying fields are matched.
+                if not isinstance(wanted, Mapping) or not _same_item(is_now, was, wanted):
                     raise _AskServer
                 is_now = _restored(is_now, was, wanted)
             items.append(is_now)

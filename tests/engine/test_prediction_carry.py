@@ -39,6 +39,7 @@ def deployment(name: str, namespace: str) -> dict[str, Any]:
                         {
                             "name": "main",
                             "image": "shop/web:1.0",
+                            "args": ["--port", "8080"],
                             "env": [{"name": "LEVEL", "value": "info"}],
                             "resources": {"requests": {"cpu": "0.5"}},
                         }
@@ -132,10 +133,12 @@ def test_a_change_undone_is_the_live_object_itself(cluster: Cluster) -> None:
         [{"op": "add", "path": "/spec/template/spec/containers/-", "value": {"name": "side", "image": "x:1"}}],
         # the item at Git's index is another container now
         [{"op": "replace", "path": "/spec/template/spec/containers/0/name", "value": "renamed"}],
+        # an item of a list of plain values: atomic lists are written back whole, sets are merged
+        [{"op": "replace", "path": "/spec/template/spec/containers/0/args/1", "value": "9090"}],
         # a label Git does not declare
         [{"op": "add", "path": "/metadata/labels/extra", "value": "yes"}],
     ],
-    ids=["unset-field", "normalized-value", "list-grew", "item-renamed", "foreign-label"],
+    ids=["unset-field", "normalized-value", "list-grew", "item-renamed", "plain-list-item", "foreign-label"],
 )
 def test_changes_only_the_server_can_predict_ask_it(cluster: Cluster, patch: list[dict[str, Any]]) -> None:
     predicted = cluster.predict()
