@@ -88,7 +88,8 @@ class GitPoller:
             delay = repo.next_at - time.monotonic()
             if delay > 0 and not repo.requested:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(repo.wake.wait(), delay)
+                    async with asyncio.timeout(delay):  # not wait_for: it can swallow a stop (Python 3.11)
+                        await repo.wake.wait()
             repo.wake.clear()
             if not repo.requested and time.monotonic() < repo.next_at:
                 continue

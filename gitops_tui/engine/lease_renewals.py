@@ -71,7 +71,10 @@ class RenewalSchedule:
                 next_at = self._start_due(time.monotonic())
                 timeout = None if math.isinf(next_at) else max(next_at - time.monotonic(), 0.0)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+                    # arrives as the event is set, and the loop would then never stop.
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
         finally:
             executor, self._executor = self._executor, None
             if executor is not None:

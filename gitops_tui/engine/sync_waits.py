@@ -181,7 +181,10 @@ async def wait_for(
             if now - started < settings.cache_lag and any(key not in seen for key in pending):
                 wake_at.append(started + settings.cache_lag)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), max(min(wake_at) - now, 0.0))
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives as
+                # the event is set; the console's stop then waited out the whole wave and the sync ended Failed.
+                async with asyncio.timeout(max(min(wake_at) - now, 0.0)):
+                    await changed.wait()
     finally:
         if stop_notices is not None:
             stop_notices()

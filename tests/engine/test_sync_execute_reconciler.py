@@ -11,6 +11,7 @@ from gitops_tui.engine.history import HistoryStore
 from gitops_tui.engine.lease import LeaseManager
 from gitops_tui.engine.reconciler import Reconciler
 from gitops_tui.engine.sync import SyncRunner, SyncSettings
+from gitops_tui.engine.sync_waits import WaitSettings
 from gitops_tui.model import AppSpec, Operation, OperationPhase
 from gitops_tui.source.git import MirrorPool
 from tests.engine.test_reconciler import FAST_CACHE, FAST_CLIENT, QUIET, app
@@ -27,10 +28,10 @@ from tests.waiting import eventually
 __all__ = ["cluster", "world"]  # fixtures, re-exported for pytest
 
 
-def _console(world: SyncWorld, apps: list[AppSpec], identity: str) -> Reconciler:
+def _console(world: SyncWorld, apps: list[AppSpec], identity: str, wait: WaitSettings = FAST_WAIT) -> Reconciler:
     clusters = Clusters(world.kubeconfig, client_settings=FAST_CLIENT, cache_settings=FAST_CACHE)
     history = HistoryStore.for_clusters(clusters)
-    runner = SyncRunner(leases=LeaseManager(identity=identity), settings=SyncSettings(wait=FAST_WAIT))
+    runner = SyncRunner(leases=LeaseManager(identity=identity), settings=SyncSettings(wait=wait))
     return Reconciler(
         apps,
         clusters=clusters,
@@ -109,14 +110,21 @@ async def test_stopping_the_console_mid_sync_records_the_operation_interrupted(w
         },
         "slow",
     )
-    console = _console(world, [app("shop", world.remote, "shop")], "console-1")
+    # The wave never gets healthy (crashloop): the wait must outlast the test however slow the machine, or on
+    # a loaded one the sync ends Failed ("not done after 20 s") before the console is stopped.
+    patient = WaitSettings(timeout=600.0, poll_interval=FAST_WAIT.poll_interval)
+    console = _console(world, [app("shop", world.remote, "shop")], "console-1", wait=patient)
     await console.start()
     await eventually(lambda: console.snapshot()["shop"].compared_at is not None, 20, "the first compare")
     await console.sync("shop")
     await eventually(lambda: "waiting for" in _message(console), 20, "the wave wait")
     await console.stop()
     operation = console.activity("shop").operation
-    assert operation is not None and operation.phase is OperationPhase.INTERRUPTED, operation
+    assert operation is not None and operation.phase is OperationPhase.INTERRUPTED, operation and (
+        operation.phase,
+        operation.message,
+        operation.results,
+    )
     assert await console.history_store.entries(console._workers["shop"].spec) == ()
 
 
