@@ -331,7 +331,8 @@ async def _ticks(reconciler: Any, deadline: float | None) -> Any:
         while deadline is None or time.monotonic() < deadline:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                await asyncio.wait_for(wake.wait(), left)
+                async with asyncio.timeout(left):  # not wait_for: on Python 3.11 it can swallow a Ctrl-C
+                    await wake.wait()
             except TimeoutError:
                 break
             wake.clear()
