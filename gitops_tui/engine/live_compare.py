@@ -176,7 +176,7 @@ class IncrementalComparer:
             self._predictions.pop(key, None)
         arrived = not verdicts.keys() >= plan.computed.keys()
         verdicts.update(plan.computed)
-        if gone or arrived or len(self._order) != len(verdicts):
+        if gone or arrived:
             self._order = sorted(verdicts)
         states: list[ResourceState] = []
         health: list[tuple[ResourceKey, Health | None, bool, bool]] = []
@@ -209,7 +209,8 @@ class IncrementalComparer:
     # ---- threads ------------------------------------------------------------------------------------
 
     def compute(self, plan: ComparePlan) -> ComparePlan:
-        """Compare the changed resources (CPU-bound, no shared state written): run it off the loop."""
+        """Compare the changed resources (CPU-bound, no shared state written): compare_pass runs it on the
+        compute threads unless the plan is one or two small objects (app_worker.INLINE_COMPARE)."""
         desired: list[DesiredObject] = []
         live: dict[ResourceKey, dict[str, Any]] = {}
         predicted: dict[ResourceKey, Any] = {}
@@ -233,6 +234,8 @@ class IncrementalComparer:
                 errors[pending.key] = prediction.error
             elif prediction is not None and prediction.raw is not None:
                 predicted[pending.key] = json_codec.loads(prediction.raw)
+        if not desired and not live:
+            return plan  # every change was an object the server predicts as it is
         result = compare_app(
             self.app, desired, live, revision=plan.desired.revision, predicted=predicted, resource_errors=errors
         )

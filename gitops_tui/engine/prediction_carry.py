@@ -4,8 +4,9 @@ still tells what the apply would make of it now, so the compare needs no new dry
 The server's prediction P is what a forced server-side apply of the desired object D made of the live
 object. The object then changed to L. Two cases need no request:
 
-- L differs from P only where the server writes (status, resourceVersion, generation, managedFields):
-  the object is what the apply would make of it, so applying D again changes nothing: the prediction is L.
+- L differs from P only where the server alone writes (status; resourceVersion, generation, managedFields
+  and the rest of normalize.SERVER_OWNED_METADATA): the object is what the apply would make of it, so
+  applying D again changes nothing: the prediction is L.
   A Deployment's rollout moves its resourceVersion a few times this way.
 - L differs from P only at fields D sets, and at each of them P holds exactly D's value (the server kept
   the value as written, not defaulted or reformatted): a forced apply puts D's values back and touches
@@ -24,9 +25,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from gitops_tui.cluster import json_codec
+from gitops_tui.engine.normalize import SERVER_OWNED_METADATA
 
-# metadata fields the server writes on every change; they never change what an apply would make of the object
-_SERVER_WRITTEN_METADATA = frozenset({"managedFields", "resourceVersion", "generation"})
 # fields that identify an item of a list Kubernetes merges by key (containers, ports, volumes, env, ...)
 _ITEM_IDENTITY = ("name", "containerPort", "port", "mountPath", "devicePath", "key", "ip", "topologyKey")
 
@@ -59,8 +59,9 @@ def carried_prediction(
 
 
 def beyond_server_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """The object without what the server writes on every change: what an apply can change."""
-    metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _SERVER_WRITTEN_METADATA}
+    """The object without what only the server writes (normalize.py's list, which no comparison counts
+    either): what an apply can change."""
+    metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in SERVER_OWNED_METADATA}
     return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": metadata}
 
 

@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from gitops_tui.config.settings import Settings
+from gitops_tui.engine.diff import ResourceDiff
 from gitops_tui.engine.reconciler import ReconcilerError
 from gitops_tui.model import AppActivity, AppState, Changes, ResourceKey, SyncStatus
 from gitops_tui.tui import glyphs
@@ -112,10 +113,8 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
         self._news_applied_at = float("-inf")
         self._news_interval = NEWS_INTERVAL
         self._diff_timer: Any = None
-        self.diff_shown_for: tuple[str, ResourceKey | None] | None = None
-        self._diff_shown: tuple[object, ...] = ()
+        self._diff_shown: tuple[tuple[str, ResourceKey | None], list[ResourceDiff], str] | None = None
         """What the diff pane shows: (selection, diffs, note)."""
-        """The selection whose diff is on screen (tests wait for it)."""
 
     # ---- layout ------------------------------------------------------------------------------------
 
@@ -325,7 +324,11 @@ class GitOpsApp(CommandsMixin, LookActionsMixin, ErrorsMixin, App[int]):
             return  # compared again with the same outcome (its status moved on): nothing to redraw
         self._diff_shown = shown
         views.first().show(message.diffs, empty_message=message.note, keep_scroll=message.keep_scroll)
-        self.diff_shown_for = message.selection
+
+    @property
+    def diff_shown_for(self) -> tuple[str, ResourceKey | None] | None:
+        """The selection whose diff is on screen (None before the first; tests wait for it)."""
+        return self._diff_shown[0] if self._diff_shown is not None else None
 
 
 def console_app(

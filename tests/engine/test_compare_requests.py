@@ -32,12 +32,16 @@ def _requests(world: World) -> Counter[str]:
     return Counter(world.client.request_json("GET", "/_sandbox/requests", target, query=[("by", "resource")]))
 
 
-async def _set_status(world: World, **status: int) -> None:
+async def _patch_web(world: World, body: dict[str, object], subresource: str = "") -> None:
+    """Another client (a controller, kubectl scale) merge-patches the web Deployment."""
     await asyncio.to_thread(
-        world.client.request_json, "PATCH", "/apis/apps/v1/namespaces/shop/deployments/web/status",
-        Target("patch", "deployments.apps", "web", "shop"), body={"status": status},
-        content_type="application/merge-patch+json",
+        world.client.request_json, "PATCH", f"/apis/apps/v1/namespaces/shop/deployments/web{subresource}",
+        Target("patch", "deployments.apps", "web", "shop"), body=body, content_type="application/merge-patch+json",
     )  # fmt: skip
+
+
+async def _set_status(world: World, **status: int) -> None:
+    await _patch_web(world, {"status": status}, "/status")
 
 
 async def test_a_rollout_that_moves_only_the_status_costs_no_dry_run(world: World) -> None:
@@ -64,12 +68,8 @@ async def test_a_rollout_that_moves_only_the_status_costs_no_dry_run(world: Worl
 
 
 async def _scale(world: World, replicas: int) -> None:
-    """Another client (kubectl scale) edits a field Git declares."""
-    await asyncio.to_thread(
-        world.client.request_json, "PATCH", "/apis/apps/v1/namespaces/shop/deployments/web",
-        Target("patch", "deployments.apps", "web", "shop"), body={"spec": {"replicas": replicas}},
-        content_type="application/merge-patch+json",
-    )  # fmt: skip
+    """kubectl scale: an edit of a field Git declares."""
+    await _patch_web(world, {"spec": {"replicas": replicas}})
 
 
 async def test_drift_in_a_declared_field_and_its_undoing_cost_no_dry_run(world: World) -> None:
